@@ -1,0 +1,141 @@
+//! A tiny reporter for the clients' self-test suites.
+//!
+//! Each lab's client runs numbered tests against a live server. A test is made of one
+//! or more checks; it passes when all of its checks pass. The reporter prints as it
+//! goes, so a person watching a slow or failing server sees where it stopped, and ends
+//! with the line every suite shares: `Test Results: N/N Passed`.
+
+use std::fmt::Display;
+use std::io::Write;
+
+const RULE: &str = "============================================================";
+
+/// Prints a self-test run and counts its results.
+///
+/// Output errors (a closed stdout, say) are ignored: the verdict is in [`Summary`].
+#[derive(Debug)]
+pub struct Suite<W: Write> {
+    out: W,
+    tests: usize,
+    passed_tests: usize,
+    current_ok: Option<bool>,
+}
+
+/// What a finished suite found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Tests that passed (every check in them passed).
+    pub passed: usize,
+    /// Tests that ran.
+    pub total: usize,
+}
+
+impl Summary {
+    /// True when every test passed and at least one ran.
+    pub fn all_passed(&self) -> bool {
+        self.total > 0 && self.passed == self.total
+    }
+}
+
+impl<W: Write> Suite<W> {
+    /// Starts a suite, printing its title and the target it runs against.
+    pub fn new(mut out: W, title: &str, target: &str) -> Self {
+        let _ = writeln!(out, "{RULE}\n{title}\nTarget: {target}\n{RULE}");
+        Suite {
+            out,
+            tests: 0,
+            passed_tests: 0,
+            current_ok: None,
+        }
+    }
+
+    /// Starts the next numbered test; the previous one, if any, is closed first.
+    pub fn test(&mut self, title: &str) {
+        self.close_test();
+        self.tests += 1;
+        self.current_ok = Some(true);
+        let _ = writeln!(self.out, "\nTEST {}: {title}\n{}", self.tests, &RULE[..40]);
+    }
+
+    /// Prints an informational line inside the current test (a request, a status code).
+    pub fn info(&mut self, line: impl Display) {
+        let _ = writeln!(self.out, "  {line}");
+    }
+
+    /// Records one check: `Ok(detail)` passes, `Err(reason)` fails the current test.
+    /// Returns whether it passed, so a test can skip checks that depend on it.
+    pub fn check<D: Display, E: Display>(&mut self, name: &str, result: Result<D, E>) -> bool {
+        let ok = result.is_ok();
+        let _ = match result {
+            Ok(detail) => writeln!(self.out, "  ✓ {name}: {detail}"),
+            Err(reason) => writeln!(self.out, "  ✗ {name}: {reason}"),
+        };
+        if !ok {
+            // A check outside any test still counts, as a failed test of its own.
+            if self.current_ok.is_none() {
+                self.tests += 1;
+            }
+            self.current_ok = Some(false);
+        }
+        ok
+    }
+
+    /// Closes the last test, prints `Test Results: N/N Passed` and returns the counts.
+    pub fn finish(mut self) -> Summary {
+        self.close_test();
+        let _ = writeln!(
+            self.out,
+            "\n{RULE}\nTest Results: {}/{} Passed\n{RULE}",
+            self.passed_tests, self.tests
+        );
+        let _ = self.out.flush();
+        Summary {
+            passed: self.passed_tests,
+            total: self.tests,
+        }
+    }
+
+    fn close_test(&mut self) {
+        if let Some(true) = self.current_ok.take() {
+            self.passed_tests += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_tests_not_checks() {
+        let mut out = Vec::new();
+        let mut suite = Suite::new(&mut out, "demo", "here");
+        suite.test("one");
+        suite.check("a", Ok::<_, String>("fine"));
+        suite.check("b", Ok::<_, String>("fine"));
+        suite.test("two");
+        suite.check("c", Ok::<_, String>("fine"));
+        suite.check("d", Err::<String, _>("broken"));
+        suite.test("three");
+        suite.check("e", Ok::<_, String>("fine"));
+        let summary = suite.finish();
+        assert_eq!(
+            summary,
+            Summary {
+                passed: 2,
+                total: 3
+            }
+        );
+        assert!(!summary.all_passed());
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("✗ d: broken"), "{text}");
+        assert!(text.contains("Test Results: 2/3 Passed"), "{text}");
+    }
+
+    #[test]
+    fn empty_suite_is_not_a_pass() {
+        let summary = Suite::new(Vec::new(), "empty", "nowhere").finish();
+        assert_eq!(summary.total, 0);
+        assert!(!summary.all_passed());
+    }
+}

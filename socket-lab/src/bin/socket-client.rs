@@ -1,0 +1,18 @@
+//! `socket-client`: the socket lab's self-test suite, one-shot sends and a prompt.
+//!
+//! `cargo run -p socket-lab --bin socket-client -- --help` lists the commands.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use socket_lab::cli::{ClientCli, client};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = ClientCli::parse();
+    lab_kit::init_tracing("warn");
+    client(cli).await.unwrap_or_else(|e| {
+        eprintln!("Error: {e:#}");
+        ExitCode::FAILURE
+    })
+}

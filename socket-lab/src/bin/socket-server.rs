@@ -1,0 +1,13 @@
+//! `socket-server`: the socket lab's TCP uppercase-echo server (JSON lines).
+//!
+//! `cargo run -p socket-lab --bin socket-server -- --help` lists the options.
+
+use clap::Parser;
+use socket_lab::cli::{ServerCli, serve};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = ServerCli::parse();
+    lab_kit::init_tracing("info");
+    serve(cli).await
+}

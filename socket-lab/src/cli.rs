@@ -1,0 +1,175 @@
+//! The command lines of `socket-server` and `socket-client`, and what each does.
+//!
+//! They live in the library so tests can drive them with `parse_from` and so the
+//! binaries stay a few lines long.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::client::{Client, ClientError};
+use crate::protocol::DEFAULT_MAX_LINE_BYTES;
+use crate::selftest::run_self_test;
+use crate::server::{DEFAULT_MAX_CONNECTIONS, ServerConfig};
+use crate::{DEFAULT_CONNECT_ADDR, DEFAULT_LISTEN_ADDR};
+
+/// TCP server that upper-cases text sent as JSON lines:
+/// {"message": "hi"} -> {"status":"ok","message":"HI"}.
+#[derive(Debug, Parser)]
+#[command(name = "socket-server", version)]
+pub struct ServerCli {
+    /// Address to listen on.
+    #[arg(long, env = "SOCKET_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
+    pub addr: String,
+    /// Longest request line accepted, in bytes (newline excluded); a longer line gets an
+    /// error reply and its connection is closed.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+    /// Most connections served at once; further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a connection may take to send a complete line before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub idle_timeout: u64,
+}
+
+impl ServerCli {
+    /// The server limits these options ask for.
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig {
+            max_line_bytes: self.max_line_bytes,
+            max_connections: self.max_connections,
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the address cannot be bound.
+pub async fn serve(cli: ServerCli) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cli.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", cli.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "socket server listening");
+    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
+    tracing::info!("socket server stopped");
+    Ok(())
+}
+
+/// Client for the socket lab's uppercase server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "socket-client", version)]
+pub struct ClientCli {
+    /// Server address (host:port).
+    #[arg(long, env = "SOCKET_ADDR", default_value = DEFAULT_CONNECT_ADDR)]
+    pub addr: String,
+    /// Seconds to wait for a connection or a reply.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
+    pub timeout: f64,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `socket-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// Send each TEXT as one request and print each reply.
+    Send {
+        /// Texts to upper-case.
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Type lines at a prompt; each is sent and its reply printed. Ctrl-D or Ctrl-C leaves.
+    Interactive,
+    /// Exit 0 when the server answers one request correctly (for health checks).
+    Check,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit code.
+///
+/// # Errors
+///
+/// When the server cannot be reached or fails (the self-test reports failures through
+/// the exit code instead).
+pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let timeout = Duration::from_secs_f64(cli.timeout);
+    let addr = cli.addr.as_str();
+    match cli.command.unwrap_or(ClientCommand::Test) {
+        ClientCommand::Test => {
+            let summary = run_self_test(addr, timeout, std::io::stdout()).await;
+            Ok(exit_code(summary.all_passed()))
+        }
+        ClientCommand::Send { text } => {
+            let mut client = Client::connect(addr, timeout).await?;
+            for text in &text {
+                println!("{}", describe(client.uppercase(text).await)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Check => {
+            let mut client = Client::connect(addr, timeout).await?;
+            let reply = client.uppercase("health check").await?;
+            anyhow::ensure!(reply == "HEALTH CHECK", "unexpected reply {reply:?}");
+            println!("ok: {addr} answers");
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Interactive => {
+            interactive(addr, timeout).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A refused request is printed and the session goes on; a broken connection ends it.
+fn describe(result: Result<String, ClientError>) -> anyhow::Result<String> {
+    match result {
+        Ok(text) => Ok(text),
+        Err(ClientError::Refused(reason)) => Ok(format!("error: {reason}")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn interactive(addr: &str, timeout: Duration) -> anyhow::Result<()> {
+    let mut client = Client::connect(addr, timeout).await?;
+    println!("Connected to {addr}. Type a line to upper-case it; Ctrl-D or Ctrl-C to leave.");
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        print!("> ");
+        std::io::stdout().flush()?;
+        let line = tokio::select! {
+            line = lines.next_line() => line?,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        let Some(line) = line else {
+            println!("\nBye.");
+            return Ok(());
+        };
+        println!("{}", describe(client.uppercase(&line).await)?);
+    }
+}
+
+fn exit_code(success: bool) -> ExitCode {
+    if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

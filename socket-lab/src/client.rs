@@ -1,0 +1,172 @@
+//! A client for the socket server, used by the self-test suite, the interactive mode
+//! and the benchmark.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::protocol::{Reply, Request, Status};
+
+/// Default limit on connecting and on each request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a request did not get a good reply.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The host name could not be turned into an address.
+    #[error("cannot resolve {addr}: {source}")]
+    Resolve {
+        /// The address as given.
+        addr: String,
+        /// What the resolver said.
+        source: io::Error,
+    },
+    /// Nothing accepted the connection (nothing listening, a firewall).
+    #[error("cannot connect to {addr}: {source} (is socket-server running there?)")]
+    Connect {
+        /// The address as given.
+        addr: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The step did not finish in time.
+    #[error("{what} timed out after {after:?}")]
+    Timeout {
+        /// What was being waited for.
+        what: &'static str,
+        /// The limit that ran out.
+        after: Duration,
+    },
+    /// The connection failed after it was made.
+    #[error("connection failed: {0}")]
+    Io(#[from] io::Error),
+    /// The server closed the connection instead of replying.
+    #[error("the server closed the connection")]
+    Closed,
+    /// The server sent a line that is not a reply.
+    #[error("malformed reply from server: {0}")]
+    BadReply(String),
+    /// The server answered with an error reply.
+    #[error("server refused the request: {0}")]
+    Refused(String),
+}
+
+/// One open connection to a socket server.
+#[derive(Debug)]
+pub struct Client {
+    stream: BufReader<TcpStream>,
+    timeout: Duration,
+    line: String,
+    request: Vec<u8>,
+}
+
+impl Client {
+    /// Resolves `addr` (`host:port`) and connects, each step within `timeout`; the same
+    /// limit then applies to every request.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Resolve`], [`ClientError::Connect`] or [`ClientError::Timeout`].
+    pub async fn connect(addr: &str, timeout: Duration) -> Result<Self, ClientError> {
+        let resolving = tokio::time::timeout(timeout, tokio::net::lookup_host(addr));
+        let addrs: Vec<_> = resolving
+            .await
+            .map_err(|_| ClientError::Timeout {
+                what: "name resolution",
+                after: timeout,
+            })?
+            .map_err(|source| ClientError::Resolve {
+                addr: addr.to_owned(),
+                source,
+            })?
+            .collect();
+        let connecting = tokio::time::timeout(timeout, TcpStream::connect(&addrs[..]));
+        let stream = connecting
+            .await
+            .map_err(|_| ClientError::Timeout {
+                what: "connecting",
+                after: timeout,
+            })?
+            .map_err(|source| ClientError::Connect {
+                addr: addr.to_owned(),
+                source,
+            })?;
+        stream.set_nodelay(true)?;
+        Ok(Client {
+            stream: BufReader::new(stream),
+            timeout,
+            line: String::new(),
+            request: Vec::new(),
+        })
+    }
+
+    /// Sends `text` and returns it upper-cased by the server.
+    ///
+    /// # Errors
+    ///
+    /// Any failure of [`request`](Self::request), and [`ClientError::Refused`] when the
+    /// server answers with an error reply.
+    pub async fn uppercase(&mut self, text: &str) -> Result<String, ClientError> {
+        let reply = self
+            .request(&Request {
+                message: text,
+                id: None,
+            })
+            .await?;
+        match reply.status {
+            Status::Ok => reply
+                .message
+                .ok_or_else(|| ClientError::BadReply("an ok reply without \"message\"".into())),
+            Status::Error => Err(ClientError::Refused(reply.error.unwrap_or_default())),
+        }
+    }
+
+    /// Sends one request and reads its reply, whatever its status.
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails or times out, the server closes it, or the reply is
+    /// not valid.
+    pub async fn request(&mut self, request: &Request<'_>) -> Result<Reply, ClientError> {
+        self.request.clear();
+        serde_json::to_writer(&mut self.request, request)
+            .map_err(|e| ClientError::BadReply(e.to_string()))?;
+        self.request.push(b'\n');
+        self.exchange().await
+    }
+
+    /// Sends bytes as they are (they should end with `\n`) and reads one reply line.
+    /// Useful to show what the server does with malformed input.
+    ///
+    /// # Errors
+    ///
+    /// As for [`request`](Self::request).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<Reply, ClientError> {
+        self.request.clear();
+        self.request.extend_from_slice(bytes);
+        self.exchange().await
+    }
+
+    /// Writes the prepared request bytes and reads one reply line, within the timeout.
+    async fn exchange(&mut self) -> Result<Reply, ClientError> {
+        let timeout = self.timeout;
+        let exchange = async {
+            self.stream.get_mut().write_all(&self.request).await?;
+            self.line.clear();
+            let n = self.stream.read_line(&mut self.line).await?;
+            if n == 0 {
+                return Err(ClientError::Closed);
+            }
+            serde_json::from_str(&self.line)
+                .map_err(|e| ClientError::BadReply(format!("{e}: {}", self.line.trim_end())))
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| ClientError::Timeout {
+                what: "request",
+                after: timeout,
+            })?
+    }
+}

@@ -1,0 +1,30 @@
+//! The socket lab: a TCP server that upper-cases text, speaking one JSON object per line.
+//!
+//! ```text
+//! -> {"message": "straße", "id": 7}
+//! <- {"status":"ok","message":"STRASSE","id":7}
+//! ```
+//!
+//! Run the server with `cargo run -p socket-lab --bin socket-server` and its self-test
+//! client with `cargo run -p socket-lab --bin socket-client`. The pieces:
+//!
+//! - [`protocol`]: the wire format and the pure request-to-reply step (no sockets).
+//! - [`connection`]: line framing over a TCP stream, with the line-length limit.
+//! - [`server`]: the accept loop, connection cap, idle timeout and graceful shutdown.
+//! - [`client`]: a [`Client`] that the self-test suite and the benchmark both use.
+//! - [`selftest`]: the client's self-test suite.
+
+pub mod cli;
+pub mod client;
+pub mod connection;
+pub mod protocol;
+pub mod selftest;
+pub mod server;
+
+pub use client::{Client, ClientError};
+pub use server::{ServerConfig, run};
+
+/// Default address the server listens on.
+pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:8080";
+/// Default address the client connects to.
+pub const DEFAULT_CONNECT_ADDR: &str = "127.0.0.1:8080";

@@ -1,0 +1,141 @@
+//! The self-test suite `socket-client` runs by default: the original lab's five tests,
+//! run against a live server and printed as they go.
+
+use std::io::Write;
+use std::time::Duration;
+
+use lab_kit::{Suite, Summary};
+
+use crate::client::{Client, ClientError};
+use crate::protocol::Status;
+
+/// The sub-tests of the uppercase test: input and expected output.
+const CONVERSIONS: [(&str, &str); 5] = [
+    ("test message", "TEST MESSAGE"),
+    ("hello world", "HELLO WORLD"),
+    ("12345", "12345"),
+    ("mixed CASE text", "MIXED CASE TEXT"),
+    ("PyThOn SoCkEt", "PYTHON SOCKET"),
+];
+
+/// How long the error-handling test waits for a connection that cannot succeed.
+const FAILURE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs the suite against the server at `addr`, printing to `out`.
+///
+/// `timeout` bounds each connection and request, so a dead server fails the suite
+/// quickly instead of hanging it.
+pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> Summary {
+    let mut suite = Suite::new(out, "Socket Lab Self-Test (TCP, JSON lines)", addr);
+
+    suite.test("Connection Establishment");
+    match Client::connect(addr, timeout).await {
+        Ok(_) => suite.check("connect", Ok::<_, String>(format!("connected to {addr}"))),
+        Err(e) => suite.check("connect", Err::<String, _>(e)),
+    };
+
+    suite.test("Message Send/Receive");
+    let sent = "Hello Socket Server";
+    suite.info(format!("request:  {sent:?}"));
+    let result = echo(addr, timeout, sent).await;
+    if let Ok(reply) = &result {
+        suite.info(format!("response: {reply:?}"));
+    }
+    suite.check("send and receive", expect(result, "HELLO SOCKET SERVER"));
+
+    suite.test("Uppercase Conversion");
+    match Client::connect(addr, timeout).await {
+        Ok(mut client) => {
+            for (input, expected) in CONVERSIONS {
+                let result = client.uppercase(input).await;
+                suite.check(&format!("{input:?}"), expect(result, expected));
+            }
+        }
+        Err(e) => {
+            suite.check("connect", Err::<String, _>(e));
+        }
+    }
+
+    suite.test("Error Handling");
+    let closed = closed_local_port().await;
+    let result = Client::connect(&closed, FAILURE_TIMEOUT).await;
+    suite.check("wrong port", expect_failure(result));
+    let result = Client::connect("no-such-host.invalid:8080", FAILURE_TIMEOUT).await;
+    suite.check("wrong host", expect_failure(result));
+    let result = malformed_then_valid(addr, timeout).await;
+    suite.check("invalid JSON", result);
+
+    suite.test("Multiple Requests on One Connection");
+    let result = several_requests(addr, timeout, 5).await;
+    suite.check("requests", result);
+
+    suite.finish()
+}
+
+async fn echo(addr: &str, timeout: Duration, text: &str) -> Result<String, ClientError> {
+    Client::connect(addr, timeout).await?.uppercase(text).await
+}
+
+fn expect(result: Result<String, ClientError>, expected: &str) -> Result<String, String> {
+    match result {
+        Ok(reply) if reply == expected => Ok(format!("{reply:?}")),
+        Ok(reply) => Err(format!("expected {expected:?}, got {reply:?}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A failed connection passes when it failed with an error a person can act on.
+fn expect_failure(result: Result<Client, ClientError>) -> Result<String, String> {
+    match result {
+        Ok(_) => Err("connected where no server should be".into()),
+        Err(e) => Ok(format!("handled: {e}")),
+    }
+}
+
+/// An address on this machine where nothing listens: bind a port, then let it go.
+async fn closed_local_port() -> String {
+    match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(listener) => match listener.local_addr() {
+            Ok(addr) => addr.to_string(),
+            Err(_) => "127.0.0.1:1".into(),
+        },
+        Err(_) => "127.0.0.1:1".into(),
+    }
+}
+
+/// Invalid JSON must get an error reply, and the same connection must go on working.
+async fn malformed_then_valid(addr: &str, timeout: Duration) -> Result<String, String> {
+    let mut client = Client::connect(addr, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let reply = client
+        .send_raw(b"this is not json\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    if reply.status != Status::Error {
+        return Err(format!("expected an error reply, got {reply:?}"));
+    }
+    let error = reply.error.unwrap_or_default();
+    let after = client.uppercase("still here").await;
+    expect(after, "STILL HERE")?;
+    Ok(format!("server said {error:?}; connection still usable"))
+}
+
+async fn several_requests(addr: &str, timeout: Duration, count: usize) -> Result<String, String> {
+    let mut client = Client::connect(addr, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut ok = 0;
+    for i in 1..=count {
+        let text = format!("request number {i}");
+        if client.uppercase(&text).await.ok() == Some(text.to_uppercase()) {
+            ok += 1;
+        }
+    }
+    let summary = format!("{ok}/{count} successful");
+    if ok == count {
+        Ok(summary)
+    } else {
+        Err(summary)
+    }
+}

@@ -1,0 +1,220 @@
+//! The socket server: accept loop, connection cap, per-connection handler, shutdown.
+//!
+//! Each connection runs in its own task and owns its own buffers, so nothing is shared
+//! on the request path: no lock, and a slow or broken client only ever holds its own
+//! task. The accept loop stops taking new connections when the cap is reached; the
+//! kernel's backlog holds the newcomers until a slot frees up.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, timeout_at};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, warn};
+
+use crate::connection::{Connection, FrameError};
+use crate::protocol::{self, DEFAULT_MAX_LINE_BYTES};
+
+/// Default cap on open connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default time a connection may take to send a complete line.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default time shutdown waits for open connections to finish.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a closing connection waits for the client to read its last reply.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The server's limits.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Longest request line accepted, in bytes, not counting the newline.
+    pub max_line_bytes: usize,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Longest a connection may take to send one complete line, counted from when the
+    /// server starts waiting for it. Covers idle clients and clients that stall mid-line.
+    pub idle_timeout: Duration,
+    /// Longest shutdown waits for connections to finish the request in hand.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+}
+
+/// Serves connections from `listener` until `shutdown` completes, then stops accepting,
+/// lets every connection finish the request in hand (up to `drain_timeout`) and returns.
+///
+/// The caller binds the listener (port 0 in tests) and owns the stop signal (Ctrl-C in
+/// the binary, a oneshot in tests).
+///
+/// # Errors
+///
+/// Never in practice: accept errors are logged and retried with a short back-off, and a
+/// connection's errors stay in its own task.
+pub async fn run(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future,
+) -> io::Result<()> {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    tokio::pin!(shutdown);
+
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = accept(&listener, &slots) => accepted,
+        };
+        let (stream, peer, permit) = accepted;
+        tasks.spawn(handle(
+            stream,
+            peer,
+            Arc::clone(&config),
+            stop.clone(),
+            permit,
+        ));
+    }
+
+    info!(
+        open = tasks.len(),
+        "shutting down: finishing requests in hand"
+    );
+    stop.cancel();
+    tasks.close();
+    if tokio::time::timeout(config.drain_timeout, tasks.wait())
+        .await
+        .is_err()
+    {
+        warn!(
+            open = tasks.len(),
+            "drain timeout reached; closing remaining connections"
+        );
+    }
+    Ok(())
+}
+
+/// Waits for a free slot, then for a connection. Accept errors (out of file descriptors,
+/// a connection reset before it was accepted) are logged and retried after a pause
+/// that grows up to one second, so a persistent error cannot spin the CPU.
+async fn accept(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
+    // The semaphore is never closed, so acquiring only waits.
+    let permit = loop {
+        if let Ok(permit) = Arc::clone(slots).acquire_owned().await {
+            break permit;
+        }
+    };
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => return (stream, peer, permit),
+            Err(e) => {
+                warn!(error = %e, "accept failed; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// Runs one connection to its end and logs how it ended.
+async fn handle(
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: Arc<ServerConfig>,
+    stop: CancellationToken,
+    _permit: OwnedSemaphorePermit,
+) {
+    debug!(%peer, "connection opened");
+    // Replies are small and latency matters more than packet count.
+    let _ = stream.set_nodelay(true);
+    let mut connection = Connection::new(stream, config.max_line_bytes);
+    match serve(&mut connection, &config, &stop).await {
+        Ok(()) => debug!(%peer, "connection closed"),
+        Err(e) => debug!(%peer, error = %e, "connection closed"),
+    }
+    connection.close(CLOSE_GRACE).await;
+}
+
+/// Answers lines until the client leaves, breaks a rule, or the server stops.
+async fn serve(
+    connection: &mut Connection,
+    config: &ServerConfig,
+    stop: &CancellationToken,
+) -> io::Result<()> {
+    // Reused for every request so the steady state allocates nothing.
+    let mut reply = Vec::with_capacity(256);
+    let mut scratch = String::new();
+    // Set once the server is stopping: the time by which the request in hand must end.
+    let mut drain_deadline = None;
+
+    loop {
+        if stop.is_cancelled() && drain_deadline.is_none() {
+            drain_deadline = Some(Instant::now() + config.drain_timeout);
+        }
+        // Once stopping, serve only what the client had already sent.
+        if drain_deadline.is_some()
+            && !connection.has_buffered_input()
+            && connection.try_fill()? == 0
+        {
+            return Ok(());
+        }
+        let mut deadline = Instant::now() + config.idle_timeout;
+        if let Some(drain) = drain_deadline {
+            deadline = deadline.min(drain);
+        }
+        let read = tokio::select! {
+            biased;
+            () = stop.cancelled(), if drain_deadline.is_none() => continue,
+            read = timeout_at(deadline, connection.read_frame()) => read,
+        };
+        reply.clear();
+        match read {
+            Ok(Ok(Some(line))) => protocol::respond(line, &mut reply, &mut scratch),
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Err(FrameError::Io(e))) => return Err(e),
+            Ok(Err(FrameError::TooLong { limit })) => {
+                let reason = format!(
+                    "line longer than {limit} bytes; closing the connection \
+                     (send shorter lines, or start the server with a larger --max-line-bytes)"
+                );
+                protocol::encode_error(&mut reply, &reason, None);
+                connection.write_frame(&reply).await?;
+                return Ok(());
+            }
+            Err(_elapsed) => {
+                let reason = if drain_deadline.is_some() {
+                    "the server is shutting down and the line was not completed in time".into()
+                } else {
+                    format!(
+                        "no complete line received in {}s; closing the connection",
+                        config.idle_timeout.as_secs_f64()
+                    )
+                };
+                protocol::encode_error(&mut reply, &reason, None);
+                connection.write_frame(&reply).await?;
+                return Ok(());
+            }
+        }
+        connection.write_frame(&reply).await?;
+    }
+}
