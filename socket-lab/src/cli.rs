@@ -3,13 +3,11 @@
 //! They live in the library so tests can drive them with `parse_from` and so the
 //! binaries stay a few lines long.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::client::{Client, ClientError};
 use crate::protocol::DEFAULT_MAX_LINE_BYTES;
@@ -150,20 +148,11 @@ fn describe(result: Result<String, ClientError>) -> anyhow::Result<String> {
 async fn interactive(addr: &str, timeout: Duration) -> anyhow::Result<()> {
     let mut client = Client::connect(addr, timeout).await?;
     println!("Connected to {addr}. Type a line to upper-case it; Ctrl-D or Ctrl-C to leave.");
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    loop {
-        print!("> ");
-        std::io::stdout().flush()?;
-        let line = tokio::select! {
-            line = lines.next_line() => line?,
-            _ = tokio::signal::ctrl_c() => None,
-        };
-        let Some(line) = line else {
-            println!("\nBye.");
-            return Ok(());
-        };
+    let mut prompt = lab_kit::Prompt::new();
+    while let Some(line) = prompt.next_line().await? {
         println!("{}", describe(client.uppercase(&line).await)?);
     }
+    Ok(())
 }
 
 fn exit_code(success: bool) -> ExitCode {

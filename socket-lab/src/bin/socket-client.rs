@@ -11,8 +11,5 @@ use socket_lab::cli::{ClientCli, client};
 async fn main() -> ExitCode {
     let cli = ClientCli::parse();
     lab_kit::init_tracing("warn");
-    client(cli).await.unwrap_or_else(|e| {
-        eprintln!("Error: {e:#}");
-        ExitCode::FAILURE
-    })
+    lab_kit::exit_code(client(cli).await)
 }

@@ -2,12 +2,14 @@
 //!
 //! `cargo run -p socket-lab --bin socket-server -- --help` lists the options.
 
+use std::process::ExitCode;
+
 use clap::Parser;
 use socket_lab::cli::{ServerCli, serve};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = ServerCli::parse();
     lab_kit::init_tracing("info");
-    serve(cli).await
+    lab_kit::exit_code(serve(cli).await.map(|()| ExitCode::SUCCESS))
 }

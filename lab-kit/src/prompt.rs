@@ -1,0 +1,45 @@
+//! The line prompt of the clients' interactive modes.
+
+use std::io::{self, Write};
+
+use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
+
+/// Reads typed lines after a `> ` prompt until Ctrl-D (end of input) or Ctrl-C.
+#[derive(Debug)]
+pub struct Prompt {
+    lines: Lines<BufReader<Stdin>>,
+}
+
+impl Default for Prompt {
+    fn default() -> Self {
+        Prompt::new()
+    }
+}
+
+impl Prompt {
+    /// A prompt on standard input.
+    pub fn new() -> Self {
+        Prompt {
+            lines: BufReader::new(tokio::io::stdin()).lines(),
+        }
+    }
+
+    /// Prints the prompt and waits for a line; `None` when the person leaves
+    /// (Ctrl-D or Ctrl-C), after printing a farewell.
+    ///
+    /// # Errors
+    ///
+    /// When standard input or output fails.
+    pub async fn next_line(&mut self) -> io::Result<Option<String>> {
+        print!("> ");
+        io::stdout().flush()?;
+        let line = tokio::select! {
+            line = self.lines.next_line() => line?,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        if line.is_none() {
+            println!("\nBye.");
+        }
+        Ok(line)
+    }
+}

@@ -1,0 +1,82 @@
+//! The router: every route, the JSON fallbacks for 404 and 405, and the layers.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use user_store::UserStore;
+
+use crate::error::ApiError;
+use crate::routes::{health, users};
+use crate::{DEFAULT_MAX_BODY_BYTES, openapi, routes};
+
+/// Default limit on how long one request may take, body included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach: the shared store and the limits.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The users.
+    pub store: UserStore,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest one request may take, from the first byte of its body to the response.
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    /// State around `store` with the default limits.
+    pub fn new(store: UserStore) -> Self {
+        AppState {
+            store,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// Builds the application: the routes of the contract plus `/api/openapi.json`.
+///
+/// Tests drive it in memory with `tower::ServiceExt::oneshot`; [`run`](crate::run) serves
+/// it over TCP.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/api/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route("/api/users/search", get(users::search_users))
+        .route(
+            "/api/users/{id}",
+            get(users::get_user)
+                .put(users::update_user)
+                .delete(users::delete_user),
+        )
+        .route("/health", get(health::health))
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Abandons a request that takes longer than the limit, so a client that stalls while
+/// sending its body cannot hold a connection and a task forever.
+async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout {
+            secs: state.request_timeout.as_secs_f64(),
+        }
+        .into_response(),
+    }
+}

@@ -1,0 +1,227 @@
+//! The command lines of `rest-server` and `rest-client`, and what each does.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+use user_store::UserStore;
+
+use crate::app::{AppState, DEFAULT_REQUEST_TIMEOUT};
+use crate::client::{ApiReply, ClientOptions, RestClient};
+use crate::selftest::run_self_test;
+use crate::server::ServerConfig;
+use crate::{DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_URL};
+
+/// REST server for user CRUD: /api/users, /api/users/{id}, /api/users/search, /health.
+#[derive(Debug, Parser)]
+#[command(name = "rest-server", version)]
+pub struct ServerCli {
+    /// Address to listen on (HTTP/1.1 and HTTP/2 cleartext on the same port).
+    #[arg(long, env = "REST_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
+    pub addr: String,
+    /// Start with no users instead of the two demo users.
+    #[arg(long)]
+    pub empty: bool,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Seconds one request may take, body included, before it is abandoned with 408.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout: u64,
+}
+
+impl ServerCli {
+    /// The application state these options ask for.
+    pub fn state(&self) -> AppState {
+        let store = if self.empty {
+            UserStore::empty()
+        } else {
+            UserStore::new()
+        };
+        AppState {
+            store,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+        }
+    }
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the address cannot be bound or serving fails.
+pub async fn serve(cli: ServerCli) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&cli.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", cli.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "REST server listening");
+    crate::run(
+        listener,
+        cli.state(),
+        ServerConfig::default(),
+        lab_kit::shutdown_signal(),
+    )
+    .await?;
+    tracing::info!("REST server stopped");
+    Ok(())
+}
+
+/// Client for the REST lab's server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "rest-client", version)]
+pub struct ClientCli {
+    /// Server base URL.
+    #[arg(long, env = "REST_URL", default_value = DEFAULT_URL)]
+    pub url: String,
+    /// Seconds to wait for each response.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
+    pub timeout: f64,
+    /// Speak HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1.
+    #[arg(long)]
+    pub http2: bool,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `rest-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// A prompt for list, get, create, update, delete and search; `help` lists them.
+    Interactive,
+    /// Exit 0 when GET /health answers 200 (for health checks).
+    Check,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit code.
+///
+/// # Errors
+///
+/// When the URL is unusable, or the server cannot be reached for `check`.
+pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let options = ClientOptions {
+        timeout: Duration::from_secs_f64(cli.timeout),
+        http2: cli.http2,
+        ..ClientOptions::default()
+    };
+    let client = RestClient::with_options(&cli.url, &options)?;
+    match cli.command.unwrap_or(ClientCommand::Test) {
+        ClientCommand::Test => {
+            let summary = run_self_test(&client, std::io::stdout()).await;
+            Ok(if summary.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ClientCommand::Check => {
+            let reply = client.health().await?;
+            anyhow::ensure!(
+                reply.status.is_success(),
+                "health answered {}",
+                reply.status
+            );
+            println!("ok: {} answers", cli.url);
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Interactive => {
+            interactive(&client).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+const HELP: &str = "\
+commands:
+  list                                   GET    /api/users
+  get ID                                 GET    /api/users/ID
+  create NAME EMAIL                      POST   /api/users
+  update ID [--name NAME] [--email E]    PUT    /api/users/ID
+  delete ID                              DELETE /api/users/ID
+  search QUERY                           GET    /api/users/search?q=QUERY
+  help                                   this list
+  quit                                   leave (Ctrl-D and Ctrl-C work too)
+Quote words with spaces: create \"Ada Lovelace\" ada@example.com";
+
+async fn interactive(client: &RestClient) -> anyhow::Result<()> {
+    println!(
+        "REST client for {}. Type `help` for commands.",
+        client.base_url()
+    );
+    let mut prompt = lab_kit::Prompt::new();
+    while let Some(line) = prompt.next_line().await? {
+        let words = match lab_kit::split_words(&line) {
+            Ok(words) => words,
+            Err(e) => {
+                println!("{e}");
+                continue;
+            }
+        };
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let reply = match words.as_slice() {
+            [] => continue,
+            ["quit" | "exit"] => break,
+            ["help"] => {
+                println!("{HELP}");
+                continue;
+            }
+            ["list"] => client.list_users().await,
+            ["get", id] => client.get_user(id).await,
+            ["create", name, email] => client.create_user(name, email).await,
+            ["update", id, options @ ..] => match update_options(options) {
+                Ok((name, email)) => client.update_user(id, name, email).await,
+                Err(e) => {
+                    println!("{e}");
+                    continue;
+                }
+            },
+            ["delete", id] => client.delete_user(id).await,
+            ["search", query] => client.search(Some(query)).await,
+            _ => {
+                println!("unknown command or wrong arguments; type `help`");
+                continue;
+            }
+        };
+        match reply {
+            Ok(reply) => print_reply(&reply),
+            Err(e) => println!("error: {e}"),
+        }
+    }
+    Ok(())
+}
+
+fn update_options<'a>(options: &[&'a str]) -> Result<(Option<&'a str>, Option<&'a str>), String> {
+    let (mut name, mut email) = (None, None);
+    let mut rest = options.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match *flag {
+            "--name" => name = Some(*value),
+            "--email" => email = Some(*value),
+            other => return Err(format!("unknown option {other}; use --name and/or --email")),
+        }
+    }
+    Ok((name, email))
+}
+
+fn print_reply(reply: &ApiReply) {
+    println!("{}", reply.status);
+    let body = if reply.body == Value::Null {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(&reply.body).unwrap_or_default()
+    };
+    println!("{body}");
+}

@@ -1,0 +1,90 @@
+//! Every error response the REST server sends, built in one place.
+//!
+//! The body is always the envelope `{"status": "error", "message": "..."}` with
+//! `Content-Type: application/json`, whatever went wrong: a store rule, a rejected body,
+//! an unknown route or a timeout.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use user_store::StoreError;
+
+/// An error on its way to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The store refused the operation.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The request is malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is larger than the server accepts (413).
+    #[error("request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The body is not declared as JSON (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// No route has this path (404).
+    #[error("no route for {method} {path}")]
+    RouteNotFound {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// The path exists but not with this method (405).
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// The request took longer than the server allows (408).
+    #[error("request took longer than {secs} s and was abandoned")]
+    Timeout {
+        /// The limit, in seconds.
+        secs: f64,
+    },
+}
+
+impl ApiError {
+    /// The HTTP status this error is sent with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            ApiError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
+            ApiError::Store(StoreError::DuplicateEmail { .. }) => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// The error envelope.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// Always `"error"`.
+    pub status: &'static str,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = ErrorBody {
+            status: "error",
+            message: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
