@@ -1,0 +1,362 @@
+//! The command lines of `grpc-server` and `grpc-client`, and what each does.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+use user_store::UserStore;
+
+use crate::client::GrpcClient;
+use crate::selftest::run_self_test;
+use crate::server::DEFAULT_DRAIN_TIMEOUT;
+use crate::service::UserService;
+use crate::{DEFAULT_LISTEN_ADDR, DEFAULT_URL, SERVICE_NAME, pb};
+
+/// gRPC server for users.v1.UserService, with health checking and reflection.
+#[derive(Debug, Parser)]
+#[command(name = "grpc-server", version)]
+pub struct ServerCli {
+    /// Address to listen on.
+    #[arg(long, env = "GRPC_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
+    pub addr: String,
+    /// Start with no users instead of the two demo users.
+    #[arg(long)]
+    pub empty: bool,
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the address cannot be bound or serving fails.
+pub async fn serve(cli: ServerCli) -> anyhow::Result<()> {
+    let store = if cli.empty {
+        UserStore::empty()
+    } else {
+        UserStore::new()
+    };
+    let listener = tokio::net::TcpListener::bind(&cli.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", cli.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, service = SERVICE_NAME, "gRPC server listening");
+    crate::run(
+        listener,
+        UserService::new(store),
+        DEFAULT_DRAIN_TIMEOUT,
+        lab_kit::shutdown_signal(),
+    )
+    .await?;
+    tracing::info!("gRPC server stopped");
+    Ok(())
+}
+
+/// Client for the gRPC lab's server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "grpc-client", version)]
+pub struct ClientCli {
+    /// Server URL.
+    #[arg(long, env = "GRPC_URL", default_value = DEFAULT_URL)]
+    pub url: String,
+    /// Seconds to wait for a connection or a unary reply.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
+    pub timeout: f64,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `grpc-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// Show the four RPC patterns one after another.
+    Demo,
+    /// A prompt for every unary method and `list [LIMIT]`; `help` lists the commands.
+    Interactive,
+    /// Join the chat room: lines typed are sent, everyone's messages are printed.
+    Chat {
+        /// Your name in the room.
+        #[arg(long)]
+        name: String,
+    },
+    /// Exit 0 when GetAllUsers answers (for health checks).
+    Check,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit code.
+///
+/// # Errors
+///
+/// When the server cannot be reached (the self-test reports through the exit code).
+pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let timeout = Duration::from_secs_f64(cli.timeout);
+    let command = cli.command.unwrap_or(ClientCommand::Test);
+    if let ClientCommand::Test = command {
+        let summary = run_self_test(&cli.url, timeout, std::io::stdout()).await;
+        return Ok(if summary.all_passed() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let mut client = GrpcClient::connect(&cli.url, timeout).await?;
+    match command {
+        ClientCommand::Test => unreachable!("handled above"),
+        ClientCommand::Check => {
+            client.get_all_users().await?;
+            println!("ok: {} answers", cli.url);
+        }
+        ClientCommand::Demo => demo(&mut client).await?,
+        ClientCommand::Interactive => interactive(&mut client).await?,
+        ClientCommand::Chat { name } => chat(&mut client, &name).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(user: &pb::User) -> String {
+    format!(
+        "{} <{}> id={} created_at={}",
+        user.name, user.email, user.id, user.created_at
+    )
+}
+
+/// The four RPC patterns, one after another, cleaning up after itself.
+async fn demo(client: &mut GrpcClient) -> anyhow::Result<()> {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    println!("1. Unary: one request, one response");
+    let users = client.get_all_users().await?;
+    println!("   GetAllUsers -> {} users", users.len());
+    let ada = client
+        .create_user("Ada Lovelace", &format!("ada-{tag}@example.com"))
+        .await?;
+    println!("   CreateUser  -> {}", show(&ada));
+    let read = client.get_user(&ada.id).await?;
+    println!("   GetUser     -> {}", show(&read));
+
+    println!("\n2. Server streaming: one request, a stream of responses");
+    let mut stream = client.list_users(0).await?;
+    while let Some(user) = stream.next().await {
+        println!("   ListUsers   <- {}", show(&user?));
+    }
+
+    println!("\n3. Client streaming: a stream of requests, one response");
+    let batch = vec![
+        pb::CreateUserRequest {
+            name: "Alan Turing".into(),
+            email: format!("alan-{tag}@example.com"),
+        },
+        pb::CreateUserRequest {
+            name: "".into(),
+            email: format!("blank-{tag}@example.com"),
+        },
+        pb::CreateUserRequest {
+            name: "Grace Hopper".into(),
+            email: format!("grace-{tag}@example.com"),
+        },
+    ];
+    println!(
+        "   CreateUsers -> sending {} requests on one stream",
+        batch.len()
+    );
+    let summary = client.create_users(batch).await?;
+    println!(
+        "   CreateUsers <- created {}, errors {:?}",
+        summary.created_count, summary.errors
+    );
+
+    println!("\n4. Bidirectional streaming: both sides stream at once");
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut room = client.chat(ReceiverStream::new(rx)).await?;
+    let sender = format!("demo-{tag}");
+    for text in ["hello", "is anyone here?", "bye"] {
+        tx.send(pb::ChatMessage {
+            sender: sender.clone(),
+            content: text.into(),
+            timestamp: String::new(),
+        })
+        .await?;
+        println!("   ChatStream  -> {text}");
+        // Wait for our own message to come back through the room.
+        while let Some(message) = room.next().await {
+            let message = message?;
+            println!(
+                "   ChatStream  <- [{}] {}: {}",
+                message.timestamp, message.sender, message.content
+            );
+            if message.sender == sender && message.content == text {
+                break;
+            }
+        }
+    }
+    drop(tx);
+
+    for user in [ada].into_iter().chain(summary.users) {
+        client.delete_user(&user.id).await?;
+    }
+    println!("\nDemo users removed.");
+    Ok(())
+}
+
+const HELP: &str = "\
+commands:
+  all                                    GetAllUsers
+  list [LIMIT]                           ListUsers (server streaming; 0 or none = all)
+  get ID                                 GetUser
+  create NAME EMAIL                      CreateUser
+  update ID [--name NAME] [--email E]    UpdateUser (absent fields stay unchanged)
+  delete ID                              DeleteUser
+  help                                   this list
+  quit                                   leave (Ctrl-D and Ctrl-C work too)
+Quote words with spaces: create \"Ada Lovelace\" ada@example.com";
+
+async fn interactive(client: &mut GrpcClient) -> anyhow::Result<()> {
+    println!(
+        "gRPC client for {}. Type `help` for commands.",
+        client.url()
+    );
+    let mut prompt = lab_kit::Prompt::new();
+    while let Some(line) = prompt.next_line().await? {
+        let words = match lab_kit::split_words(&line) {
+            Ok(words) => words,
+            Err(e) => {
+                println!("{e}");
+                continue;
+            }
+        };
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let result: Result<(), Status> = match words.as_slice() {
+            [] => continue,
+            ["quit" | "exit"] => break,
+            ["help"] => {
+                println!("{HELP}");
+                continue;
+            }
+            ["all"] => client.get_all_users().await.map(|users| {
+                println!("{} users", users.len());
+                users.iter().for_each(|u| println!("  {}", show(u)));
+            }),
+            ["list"] | ["list", _] => {
+                let limit = match words.get(1).map(|l| l.parse::<u32>()) {
+                    None => 0,
+                    Some(Ok(limit)) => limit,
+                    Some(Err(_)) => {
+                        println!("LIMIT must be a whole number");
+                        continue;
+                    }
+                };
+                list(client, limit).await
+            }
+            ["get", id] => client.get_user(id).await.map(|u| println!("{}", show(&u))),
+            ["create", name, email] => client
+                .create_user(name, email)
+                .await
+                .map(|u| println!("created {}", show(&u))),
+            ["update", id, options @ ..] => match update_options(options) {
+                Ok((name, email)) => client
+                    .update_user(id, name, email)
+                    .await
+                    .map(|u| println!("updated {}", show(&u))),
+                Err(e) => {
+                    println!("{e}");
+                    continue;
+                }
+            },
+            ["delete", id] => client
+                .delete_user(id)
+                .await
+                .map(|message| println!("{message}")),
+            _ => {
+                println!("unknown command or wrong arguments; type `help`");
+                continue;
+            }
+        };
+        if let Err(status) = result {
+            println!("error {:?}: {}", status.code(), status.message());
+        }
+    }
+    Ok(())
+}
+
+async fn list(client: &mut GrpcClient, limit: u32) -> Result<(), Status> {
+    let mut stream = client.list_users(limit).await?;
+    let mut count = 0;
+    while let Some(user) = stream.next().await {
+        println!("  {}", show(&user?));
+        count += 1;
+    }
+    println!("{count} users streamed");
+    Ok(())
+}
+
+fn update_options<'a>(options: &[&'a str]) -> Result<(Option<&'a str>, Option<&'a str>), String> {
+    let (mut name, mut email) = (None, None);
+    let mut rest = options.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match *flag {
+            "--name" => name = Some(*value),
+            "--email" => email = Some(*value),
+            other => return Err(format!("unknown option {other}; use --name and/or --email")),
+        }
+    }
+    Ok((name, email))
+}
+
+/// Joins the room from a terminal until Ctrl-D or Ctrl-C.
+async fn chat(client: &mut GrpcClient, name: &str) -> anyhow::Result<()> {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let mut room = client.chat(ReceiverStream::new(rx)).await?;
+    println!(
+        "Joined the chat room at {} as {name}. Type to talk; Ctrl-D leaves.",
+        client.url()
+    );
+    let printer = tokio::spawn(async move {
+        while let Some(message) = room.next().await {
+            match message {
+                Ok(m) => {
+                    let time = chrono::DateTime::parse_from_rfc3339(&m.timestamp)
+                        .map(|t| {
+                            t.with_timezone(&chrono::Local)
+                                .format("%H:%M:%S")
+                                .to_string()
+                        })
+                        .unwrap_or(m.timestamp);
+                    println!("[{time}] {}: {}", m.sender, m.content);
+                }
+                Err(status) => {
+                    println!("chat ended: {}", status.message());
+                    break;
+                }
+            }
+        }
+    });
+    let mut prompt = lab_kit::Prompt::new();
+    while let Some(line) = prompt.next_line().await? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let message = pb::ChatMessage {
+            sender: name.to_owned(),
+            content: line,
+            timestamp: String::new(),
+        };
+        if tx.send(message).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let _ = tokio::time::timeout(Duration::from_secs(2), printer).await;
+    Ok(())
+}

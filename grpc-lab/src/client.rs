@@ -1,0 +1,219 @@
+//! [`GrpcClient`]: the calls of the gRPC lab, shared by the self-test suite, the demo,
+//! the interactive prompt, the chat and the benchmark.
+
+use std::time::Duration;
+
+use tokio_stream::Stream;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Status, Streaming};
+
+use crate::pb;
+use crate::pb::user_service_client::UserServiceClient;
+
+/// Default limit on connecting and on each unary call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL is not usable.
+    #[error("invalid server URL {url:?}: {reason}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing answered at the URL.
+    #[error(
+        "cannot connect to {url}: {} (is grpc-server running there?)",
+        lab_kit::error_chain(source)
+    )]
+    Connect {
+        /// The URL as given.
+        url: String,
+        /// What the transport said.
+        source: tonic::transport::Error,
+    },
+}
+
+/// A client for one gRPC lab server. Cheap to clone: clones share the HTTP/2 connection.
+#[derive(Debug, Clone)]
+pub struct GrpcClient {
+    inner: UserServiceClient<Channel>,
+    url: String,
+}
+
+impl GrpcClient {
+    /// Connects to `url` (like `http://127.0.0.1:50051`); `timeout` bounds connecting
+    /// and each unary call.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError`] when the URL is unusable or nothing answers there.
+    pub async fn connect(url: &str, timeout: Duration) -> Result<Self, ConnectError> {
+        let endpoint = endpoint(url, timeout)?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|source| ConnectError::Connect {
+                url: url.to_owned(),
+                source,
+            })?;
+        Ok(GrpcClient {
+            inner: UserServiceClient::new(channel),
+            url: url.to_owned(),
+        })
+    }
+
+    /// The URL this client talks to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The generated client, for calls this wrapper does not cover.
+    pub fn raw(&mut self) -> &mut UserServiceClient<Channel> {
+        &mut self.inner
+    }
+
+    /// `GetAllUsers`: every user, in creation order.
+    ///
+    /// # Errors
+    ///
+    /// The call's status.
+    pub async fn get_all_users(&mut self) -> Result<Vec<pb::User>, Status> {
+        let reply = self.inner.get_all_users(pb::Empty {}).await?;
+        Ok(reply.into_inner().users)
+    }
+
+    /// `GetUser`: one user by id.
+    ///
+    /// # Errors
+    ///
+    /// NOT_FOUND for an unknown or malformed id.
+    pub async fn get_user(&mut self, id: &str) -> Result<pb::User, Status> {
+        let reply = self
+            .inner
+            .get_user(pb::UserRequest { id: id.into() })
+            .await?;
+        user_of(reply.into_inner())
+    }
+
+    /// `CreateUser`.
+    ///
+    /// # Errors
+    ///
+    /// INVALID_ARGUMENT or ALREADY_EXISTS.
+    pub async fn create_user(&mut self, name: &str, email: &str) -> Result<pb::User, Status> {
+        let request = pb::CreateUserRequest {
+            name: name.into(),
+            email: email.into(),
+        };
+        let reply = self.inner.create_user(request).await?;
+        user_of(reply.into_inner())
+    }
+
+    /// `UpdateUser`: `None` leaves a field unchanged.
+    ///
+    /// # Errors
+    ///
+    /// NOT_FOUND, INVALID_ARGUMENT or ALREADY_EXISTS.
+    pub async fn update_user(
+        &mut self,
+        id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<pb::User, Status> {
+        let request = pb::UpdateUserRequest {
+            id: id.into(),
+            name: name.map(str::to_owned),
+            email: email.map(str::to_owned),
+        };
+        let reply = self.inner.update_user(request).await?;
+        user_of(reply.into_inner())
+    }
+
+    /// `DeleteUser`; returns the server's message.
+    ///
+    /// # Errors
+    ///
+    /// NOT_FOUND.
+    pub async fn delete_user(&mut self, id: &str) -> Result<String, Status> {
+        let reply = self
+            .inner
+            .delete_user(pb::UserRequest { id: id.into() })
+            .await?;
+        Ok(reply.into_inner().message)
+    }
+
+    /// `ListUsers`: a stream of the first `limit` users (0 = all).
+    ///
+    /// # Errors
+    ///
+    /// The call's status.
+    pub async fn list_users(&mut self, limit: u32) -> Result<Streaming<pb::User>, Status> {
+        let reply = self
+            .inner
+            .list_users(pb::ListUsersRequest { limit })
+            .await?;
+        Ok(reply.into_inner())
+    }
+
+    /// `CreateUsers`: sends every request on one stream and returns the summary.
+    ///
+    /// # Errors
+    ///
+    /// The call's status.
+    pub async fn create_users(
+        &mut self,
+        requests: Vec<pb::CreateUserRequest>,
+    ) -> Result<pb::CreateUsersResponse, Status> {
+        let reply = self
+            .inner
+            .create_users(tokio_stream::iter(requests))
+            .await?;
+        Ok(reply.into_inner())
+    }
+
+    /// `ChatStream`: joins the room, sending what `outbound` yields; returns the room's
+    /// messages. Ending `outbound` leaves the room.
+    ///
+    /// # Errors
+    ///
+    /// The call's status.
+    pub async fn chat(
+        &mut self,
+        outbound: impl Stream<Item = pb::ChatMessage> + Send + 'static,
+    ) -> Result<Streaming<pb::ChatMessage>, Status> {
+        let reply = self.inner.chat_stream(outbound).await?;
+        Ok(reply.into_inner())
+    }
+}
+
+/// An endpoint for `url` with the lab's client settings.
+///
+/// # Errors
+///
+/// [`ConnectError::BadUrl`] when the URL is not usable.
+pub fn endpoint(url: &str, timeout: Duration) -> Result<Endpoint, ConnectError> {
+    let bad = |reason: String| ConnectError::BadUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    if !url.starts_with("http://") {
+        return Err(bad(
+            "use http://host:port (the lab serves cleartext HTTP/2)".into(),
+        ));
+    }
+    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| bad(e.to_string()))?;
+    Ok(endpoint
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .tcp_nodelay(true))
+}
+
+fn user_of(reply: pb::UserResponse) -> Result<pb::User, Status> {
+    reply
+        .user
+        .ok_or_else(|| Status::internal("the server replied without a user"))
+}

@@ -1,0 +1,41 @@
+//! The gRPC lab: `users.v1.UserService` over HTTP/2 with tonic and Protocol Buffers.
+//!
+//! Run the server with `cargo run -p grpc-lab --bin grpc-server` and its self-test client
+//! with `cargo run -p grpc-lab --bin grpc-client`. The pieces:
+//!
+//! - [`pb`]: the code generated from `proto/user_service.proto` at build time.
+//! - [`service`]: [`UserService`], the unary and streaming methods on the shared store.
+//! - [`chat`]: [`ChatRoom`], the room every `ChatStream` call joins.
+//! - [`status`]: the one place store errors become gRPC status codes.
+//! - [`server`]: [`run`], with health and reflection beside the service.
+//! - [`client`]: [`GrpcClient`], shared by the self-test, the demo, the prompt and the benchmark.
+
+pub mod chat;
+pub mod cli;
+pub mod client;
+pub mod selftest;
+pub mod server;
+pub mod service;
+pub mod status;
+
+pub use chat::ChatRoom;
+pub use client::GrpcClient;
+pub use server::run;
+pub use service::UserService;
+
+/// Code generated from `proto/user_service.proto` (package `users.v1`).
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+pub mod pb {
+    tonic::include_proto!("users.v1");
+
+    /// The encoded descriptors of every proto file, served by reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/commlab_descriptor.bin"));
+}
+
+/// Default address the server listens on.
+pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:50051";
+/// Default URL the client connects to.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
+/// The fully qualified service name, as health checks and reflection know it.
+pub const SERVICE_NAME: &str = "users.v1.UserService";

@@ -1,0 +1,85 @@
+//! Serving the user service with health checking and reflection, and a graceful
+//! shutdown that cannot hang on long-lived chat streams.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tracing::{info, warn};
+
+use crate::pb;
+use crate::pb::user_service_server::UserServiceServer;
+use crate::service::UserService;
+
+/// Default time shutdown waits for calls in flight.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The reflection service could not read the descriptor set (a build problem).
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed.
+    #[error("gRPC transport failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves `users.v1.UserService`, `grpc.health.v1.Health` (SERVING for `""` and
+/// `users.v1.UserService`) and server reflection v1 on `listener` until `shutdown`
+/// completes; then closes the chat room, lets calls in flight finish (up to
+/// `drain_timeout`) and returns.
+///
+/// Messages keep tonic's default 4 MiB decoding limit.
+///
+/// # Errors
+///
+/// [`ServerError`] when reflection cannot be built or the transport fails.
+pub async fn run(
+    listener: TcpListener,
+    service: UserService,
+    drain_timeout: Duration,
+    shutdown: impl Future + Send + 'static,
+) -> Result<(), ServerError> {
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<UserServiceServer<UserService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let room = service.room().clone();
+    let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        info!("shutting down: finishing calls in flight");
+        // Chat streams never end by themselves; end them so the drain can finish.
+        room.close();
+        let _ = stopping_tx.send(());
+    };
+    // Small messages: send them now rather than waiting to fill a packet.
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let server = Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(service.into_server())
+        .serve_with_incoming_shutdown(incoming, signal);
+    let deadline = async {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(drain_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => Ok(result?),
+        () = deadline => {
+            warn!("drain timeout reached; dropping the calls still open");
+            Ok(())
+        }
+    }
+}
