@@ -342,7 +342,7 @@ async fn chat(client: &mut GrpcClient, name: &str) -> anyhow::Result<()> {
             }
         }
     });
-    let mut prompt = lab_kit::Prompt::new();
+    let mut prompt = lab_kit::Prompt::unmarked();
     while let Some(line) = prompt.next_line().await? {
         if line.trim().is_empty() {
             continue;

@@ -8,6 +8,7 @@ use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 #[derive(Debug)]
 pub struct Prompt {
     lines: Lines<BufReader<Stdin>>,
+    marker: &'static str,
 }
 
 impl Default for Prompt {
@@ -17,10 +18,20 @@ impl Default for Prompt {
 }
 
 impl Prompt {
-    /// A prompt on standard input.
+    /// A prompt on standard input, shown as `> `.
     pub fn new() -> Self {
         Prompt {
             lines: BufReader::new(tokio::io::stdin()).lines(),
+            marker: "> ",
+        }
+    }
+
+    /// A prompt that shows no marker, for modes where other output arrives while the
+    /// person types (a chat), so the marker would only get in the way.
+    pub fn unmarked() -> Self {
+        Prompt {
+            marker: "",
+            ..Prompt::new()
         }
     }
 
@@ -31,8 +42,10 @@ impl Prompt {
     ///
     /// When standard input or output fails.
     pub async fn next_line(&mut self) -> io::Result<Option<String>> {
-        print!("> ");
-        io::stdout().flush()?;
+        if !self.marker.is_empty() {
+            print!("{}", self.marker);
+            io::stdout().flush()?;
+        }
         let line = tokio::select! {
             line = self.lines.next_line() => line?,
             _ = tokio::signal::ctrl_c() => None,

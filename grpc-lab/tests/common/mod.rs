@@ -1,0 +1,69 @@
+//! Shared test helpers: a gRPC server running in this process on a free port.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use grpc_lab::{ChatRoom, GrpcClient, UserService};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use user_store::UserStore;
+
+/// A server running in this test process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), grpc_lab::server::ServerError>>,
+}
+
+impl TestServer {
+    /// A connected client.
+    pub async fn client(&self) -> GrpcClient {
+        GrpcClient::connect(&self.url, Duration::from_secs(5))
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server and waits until `run` returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap().unwrap();
+    }
+}
+
+/// Starts a server with an empty store.
+pub async fn start_server() -> TestServer {
+    start_with(UserService::new(UserStore::empty())).await
+}
+
+/// Starts a server with a given store and a chat room of the given capacity.
+pub async fn start_with_room(store: UserStore, room_capacity: usize) -> TestServer {
+    start_with(UserService::with_room(store, ChatRoom::new(room_capacity))).await
+}
+
+/// Starts a server around `service`. The listener is bound before this returns, so
+/// clients can connect at once: no sleep, no retry.
+pub async fn start_with(service: UserService) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(grpc_lab::run(
+        listener,
+        service,
+        Duration::from_secs(5),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    TestServer {
+        addr,
+        url: format!("http://{addr}"),
+        stop: Some(stop),
+        task,
+    }
+}
