@@ -582,7 +582,10 @@ async fn messages_over_the_4_mib_default_are_refused() {
     let server = start_server().await;
     let mut client = server.client().await;
     let huge = "x".repeat(5 * 1024 * 1024);
-    assert_eq!(code(client.create_user(&huge, "a@example.com").await), Code::OutOfRange);
+    assert_eq!(
+        code(client.create_user(&huge, "a@example.com").await),
+        Code::OutOfRange
+    );
     // The connection and server carry on.
     assert!(client.get_all_users().await.unwrap().is_empty());
     server.shutdown().await;

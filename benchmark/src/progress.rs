@@ -1,0 +1,104 @@
+//! Progress while a measurement runs, on stderr so stdout keeps only the report.
+//!
+//! On a terminal: an `indicatif` bar, shown once a measurement has lasted more than a
+//! moment. Otherwise (a log, CI): the original lab's `Completed: 10/50` lines, one at
+//! each fifth of the run.
+
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::runner::Shared;
+use crate::settings::Length;
+
+/// A measurement shorter than this shows no bar.
+const MOMENT: Duration = Duration::from_millis(300);
+const TICK: Duration = Duration::from_millis(50);
+
+/// Follows `shared` until every one of `clients` has finished, reporting progress.
+/// Runs on its own thread beside the clients.
+pub fn follow(label: &str, clients: usize, length: Length, shared: &Shared) {
+    let terminal = std::io::stderr().is_terminal();
+    let total = match length {
+        Length::Iterations(n) => Some(n.saturating_mul(clients as u64)),
+        Length::Duration(_) => None,
+    };
+    let bar = terminal.then(|| new_bar(label, length, total));
+    if !terminal {
+        eprintln!("Benchmarking {label}...");
+    }
+    let mut started: Option<Instant> = None;
+    let mut fifths_printed = 0u64;
+    loop {
+        let done = shared.finished.load(Ordering::Relaxed) >= clients;
+        if started.is_none() && shared.measuring.load(Ordering::Relaxed) > 0 {
+            started = Some(Instant::now());
+        }
+        let completed = shared.completed.load(Ordering::Relaxed);
+        let elapsed = started.map(|s| s.elapsed()).unwrap_or_default();
+        match &bar {
+            Some(bar) => {
+                if elapsed > MOMENT && bar.is_hidden() {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                }
+                match length {
+                    Length::Iterations(_) => bar.set_position(completed),
+                    Length::Duration(d) => {
+                        bar.set_position(elapsed.min(d).as_millis() as u64);
+                        bar.set_message(format!("{completed} requests"));
+                    }
+                }
+            }
+            None => {
+                // Print each fifth the run has passed, with the original lab's wording.
+                let fifth_reached = match (length, total) {
+                    (Length::Iterations(_), Some(total)) if total > 0 => completed * 5 / total,
+                    (Length::Duration(d), _) => {
+                        (elapsed.as_secs_f64() * 5.0 / d.as_secs_f64()).floor() as u64
+                    }
+                    _ => 0,
+                };
+                while fifths_printed < fifth_reached.min(5) {
+                    fifths_printed += 1;
+                    match (length, total) {
+                        (Length::Iterations(_), Some(total)) => {
+                            eprintln!("Completed: {}/{total}", total * fifths_printed / 5);
+                        }
+                        _ => {
+                            eprintln!("Completed: {completed} requests ({}%)", fifths_printed * 20)
+                        }
+                    }
+                }
+            }
+        }
+        if done {
+            break;
+        }
+        std::thread::sleep(TICK);
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}
+
+fn new_bar(label: &str, length: Length, total: Option<u64>) -> ProgressBar {
+    let (len, template) = match (length, total) {
+        (Length::Iterations(_), Some(total)) => (
+            total,
+            "{prefix:>8} [{bar:40}] {pos}/{len} requests ({per_sec})",
+        ),
+        (Length::Duration(d), _) => (
+            d.as_millis() as u64,
+            "{prefix:>8} [{bar:40}] {elapsed}/{duration} {msg}",
+        ),
+        _ => (0, "{prefix:>8} {pos}"),
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(label.to_owned());
+    bar
+}
