@@ -9,12 +9,14 @@ pub mod logging;
 pub mod prompt;
 pub mod selftest;
 pub mod shutdown;
+pub mod timeout;
 pub mod words;
 
 pub use logging::init_tracing;
 pub use prompt::Prompt;
 pub use selftest::{Suite, Summary};
 pub use shutdown::shutdown_signal;
+pub use timeout::ReusableTimeout;
 pub use words::split_words;
 
 /// An error and all its causes on one line, `outer: inner: innermost`, for messages

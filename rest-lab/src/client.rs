@@ -120,6 +120,9 @@ impl ApiReply {
 pub struct RestClient {
     http: reqwest::Client,
     base: String,
+    /// The base URL parsed once: each request only sets its path, instead of parsing a
+    /// whole URL string (host, IDNA and all) per request.
+    base_url: reqwest::Url,
 }
 
 #[derive(Deserialize)]
@@ -167,12 +170,30 @@ impl RestClient {
         Ok(RestClient {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
+            base_url: parsed,
         })
     }
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The full URL of `path` (which may carry a `?query`) under the base URL.
+    fn url(&self, path: &str) -> reqwest::Url {
+        let (path, query) = match path.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path, None),
+        };
+        let mut url = self.base_url.clone();
+        let prefix = self.base_url.path().trim_end_matches('/');
+        if prefix.is_empty() {
+            url.set_path(path);
+        } else {
+            url.set_path(&format!("{prefix}{path}"));
+        }
+        url.set_query(query);
+        url
     }
 
     /// Sends any request (`path` starts with `/`) with an optional JSON body.
@@ -187,12 +208,12 @@ impl RestClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<ApiReply, RestError> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self.http.request(method.clone(), &url);
+        let url = self.url(path);
+        let mut request = self.http.request(method.clone(), url.clone());
         if let Some(body) = body {
             request = request.json(body);
         }
-        self.execute(method, url, request).await
+        self.execute(method, url.into(), request).await
     }
 
     async fn execute(
@@ -304,12 +325,12 @@ impl RestClient {
     ///
     /// As [`send`](Self::send).
     pub async fn search(&self, q: Option<&str>) -> Result<ApiReply, RestError> {
-        let url = format!("{}/api/users/search", self.base);
-        let mut request = self.http.get(&url);
+        let url = self.url("/api/users/search");
+        let mut request = self.http.get(url.clone());
         if let Some(q) = q {
             request = request.query(&[("q", q)]);
         }
-        self.execute(Method::GET, url, request).await
+        self.execute(Method::GET, url.into(), request).await
     }
 
     /// `GET /health`.
@@ -327,7 +348,7 @@ impl RestClient {
     ///
     /// [`RestError::Http`], [`RestError::Api`] for an error status, [`RestError::BadBody`].
     pub async fn fetch_user(&self, id: &str) -> Result<User, RestError> {
-        self.fetch(&format!("{}/api/users/{id}", self.base)).await
+        self.fetch(self.url(&format!("/api/users/{id}"))).await
     }
 
     /// `GET /api/users`, decoded straight into [`User`]s.
@@ -336,7 +357,7 @@ impl RestClient {
     ///
     /// As [`fetch_user`](Self::fetch_user).
     pub async fn fetch_users(&self) -> Result<Vec<User>, RestError> {
-        self.fetch(&format!("{}/api/users", self.base)).await
+        self.fetch(self.url("/api/users")).await
     }
 
     /// `POST /api/users`, decoded straight into the created [`User`].
@@ -349,10 +370,11 @@ impl RestClient {
         reply.data()
     }
 
-    async fn fetch<T: DeserializeOwned>(&self, url: &str) -> Result<T, RestError> {
-        let failed = |source| RestError::Http {
+    async fn fetch<T: DeserializeOwned>(&self, url: reqwest::Url) -> Result<T, RestError> {
+        // The URL is only needed for an error, and reqwest's error carries it.
+        let failed = |source: reqwest::Error| RestError::Http {
             method: Method::GET,
-            url: url.to_owned(),
+            url: source.url().map(ToString::to_string).unwrap_or_default(),
             source,
         };
         let response = self.http.get(url).send().await.map_err(failed)?;

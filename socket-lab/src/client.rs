@@ -4,6 +4,7 @@
 use std::io;
 use std::time::Duration;
 
+use lab_kit::ReusableTimeout;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -57,7 +58,8 @@ pub enum ClientError {
 #[derive(Debug)]
 pub struct Client {
     stream: BufReader<TcpStream>,
-    timeout: Duration,
+    /// One timer for every request: a request that ends in time costs a clock read.
+    timeout: ReusableTimeout,
     line: String,
     request: Vec<u8>,
 }
@@ -96,7 +98,7 @@ impl Client {
         stream.set_nodelay(true)?;
         Ok(Client {
             stream: BufReader::new(stream),
-            timeout,
+            timeout: ReusableTimeout::new(timeout),
             line: String::new(),
             request: Vec::new(),
         })
@@ -151,22 +153,29 @@ impl Client {
 
     /// Writes the prepared request bytes and reads one reply line, within the timeout.
     async fn exchange(&mut self) -> Result<Reply, ClientError> {
-        let timeout = self.timeout;
-        let exchange = async {
-            self.stream.get_mut().write_all(&self.request).await?;
-            self.line.clear();
-            let n = self.stream.read_line(&mut self.line).await?;
-            if n == 0 {
-                return Err(ClientError::Closed);
-            }
-            serde_json::from_str(&self.line)
-                .map_err(|e| ClientError::BadReply(format!("{e}: {}", self.line.trim_end())))
-        };
-        tokio::time::timeout(timeout, exchange)
+        let limit = self.timeout.limit();
+        let exchange = write_and_read(&mut self.stream, &self.request, &mut self.line);
+        self.timeout
+            .run(exchange)
             .await
             .map_err(|_| ClientError::Timeout {
                 what: "request",
-                after: timeout,
+                after: limit,
             })?
     }
+}
+
+async fn write_and_read(
+    stream: &mut BufReader<TcpStream>,
+    request: &[u8],
+    line: &mut String,
+) -> Result<Reply, ClientError> {
+    stream.get_mut().write_all(request).await?;
+    line.clear();
+    let n = stream.read_line(line).await?;
+    if n == 0 {
+        return Err(ClientError::Closed);
+    }
+    serde_json::from_str(line)
+        .map_err(|e| ClientError::BadReply(format!("{e}: {}", line.trim_end())))
 }
