@@ -67,7 +67,7 @@ pub struct Cli {
     pub timeout: Duration,
     /// Start servers in-process: when nothing answers at the address (auto), always,
     /// or never (then a missing server is an error).
-    #[arg(long, value_enum, default_value_t = SpawnPolicy::Auto)]
+    #[arg(long, value_enum, env = "BENCHMARK_SPAWN", default_value_t = SpawnPolicy::Auto)]
     pub spawn: SpawnPolicy,
     /// Figure the ranking orders by.
     #[arg(long, value_enum, default_value_t = RankBy::Mean)]
