@@ -84,6 +84,11 @@ pub enum ClientCommand {
         #[arg(long)]
         name: String,
     },
+    /// Call greet.GreetService/Greet and print the greeting.
+    Greet {
+        /// Who to greet.
+        name: String,
+    },
     /// Exit 0 when GetAllUsers answers (for health checks).
     Check,
 }
@@ -118,6 +123,7 @@ pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
             client.get_all_users().await?;
             println!("ok: {} answers", cli.url);
         }
+        ClientCommand::Greet { name } => println!("{}", client.greet(&name).await?),
         ClientCommand::Demo => demo(&mut client).await?,
         ClientCommand::Interactive => interactive(&mut client).await?,
         ClientCommand::Chat { name } => chat(&mut client, &name).await?,

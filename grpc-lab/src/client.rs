@@ -7,6 +7,8 @@ use tokio_stream::Stream;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Status, Streaming};
 
+use crate::greet_pb::GreetRequest;
+use crate::greet_pb::greet_service_client::GreetServiceClient;
 use crate::pb;
 use crate::pb::user_service_client::UserServiceClient;
 
@@ -41,6 +43,7 @@ pub enum ConnectError {
 #[derive(Debug, Clone)]
 pub struct GrpcClient {
     inner: UserServiceClient<Channel>,
+    greeter: GreetServiceClient<Channel>,
     url: String,
 }
 
@@ -61,6 +64,7 @@ impl GrpcClient {
                 source,
             })?;
         Ok(GrpcClient {
+            greeter: GreetServiceClient::new(channel.clone()),
             inner: UserServiceClient::new(channel),
             url: url.to_owned(),
         })
@@ -74,6 +78,19 @@ impl GrpcClient {
     /// The generated client, for calls this wrapper does not cover.
     pub fn raw(&mut self) -> &mut UserServiceClient<Channel> {
         &mut self.inner
+    }
+
+    /// `greet.GreetService/Greet`: the server's greeting for `name`.
+    ///
+    /// # Errors
+    ///
+    /// INVALID_ARGUMENT for a blank name.
+    pub async fn greet(&mut self, name: &str) -> Result<String, Status> {
+        let reply = self
+            .greeter
+            .greet(GreetRequest { name: name.into() })
+            .await?;
+        Ok(reply.into_inner().message)
     }
 
     /// `GetAllUsers`: every user, in creation order.

@@ -6,6 +6,7 @@
 //! - [`pb`]: the code generated from `proto/user_service.proto` at build time.
 //! - [`service`]: [`UserService`], the unary and streaming methods on the shared store.
 //! - [`chat`]: [`ChatRoom`], the room every `ChatStream` call joins.
+//! - [`greet`]: [`GreetService`](greet::GreetService), the classic hello, served beside it.
 //! - [`status`]: the one place store errors become gRPC status codes.
 //! - [`server`]: [`run`], with health and reflection beside the service.
 //! - [`client`]: [`GrpcClient`], shared by the self-test, the demo, the prompt and the benchmark.
@@ -13,6 +14,7 @@
 pub mod chat;
 pub mod cli;
 pub mod client;
+pub mod greet;
 pub mod selftest;
 pub mod server;
 pub mod service;
@@ -28,9 +30,26 @@ pub use service::UserService;
 pub mod pb {
     tonic::include_proto!("users.v1");
 
-    /// The encoded descriptors of every proto file, served by reflection.
+    /// The encoded descriptors of the main server's proto files (`user_service.proto`
+    /// and `greet.proto`), served by reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/commlab_descriptor.bin"));
+}
+
+/// Code generated from `proto/greet.proto` (package `greet`).
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+pub mod greet_pb {
+    tonic::include_proto!("greet");
+}
+
+/// Code generated from `proto/chat.proto` (no package, as in the classic exercise).
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+pub mod chat_pb {
+    tonic::include_proto!("_");
+
+    /// The encoded descriptor of `chat.proto`, served by each peer's reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/chat_descriptor.bin"));
 }
 
 /// Default address the server listens on.
@@ -39,3 +58,5 @@ pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:50051";
 pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
 /// The fully qualified service name, as health checks and reflection know it.
 pub const SERVICE_NAME: &str = "users.v1.UserService";
+/// The greeting service's fully qualified name.
+pub const GREET_SERVICE_NAME: &str = "greet.GreetService";

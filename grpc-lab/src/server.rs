@@ -10,6 +10,8 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
+use crate::greet::GreetService;
+use crate::greet_pb::greet_service_server::GreetServiceServer;
 use crate::pb;
 use crate::pb::user_service_server::UserServiceServer;
 use crate::service::UserService;
@@ -28,8 +30,9 @@ pub enum ServerError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Serves `users.v1.UserService`, `grpc.health.v1.Health` (SERVING for `""` and
-/// `users.v1.UserService`) and server reflection v1 on `listener` until `shutdown`
+/// Serves `users.v1.UserService`, `greet.GreetService`, `grpc.health.v1.Health`
+/// (SERVING for `""`, `users.v1.UserService` and `greet.GreetService`) and server
+/// reflection v1 on `listener` until `shutdown`
 /// completes; then closes the chat room, lets calls in flight finish (up to
 /// `drain_timeout`) and returns.
 ///
@@ -47,6 +50,9 @@ pub async fn run(
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<UserServiceServer<UserService>>()
+        .await;
+    health_reporter
+        .set_serving::<GreetServiceServer<GreetService>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -67,6 +73,7 @@ pub async fn run(
         .add_service(health)
         .add_service(reflection)
         .add_service(service.into_server())
+        .add_service(GreetService.into_server())
         .serve_with_incoming_shutdown(incoming, signal);
     let deadline = async {
         if stopping_rx.await.is_ok() {

@@ -518,6 +518,7 @@ async fn reflection_lists_the_service_and_describes_it() {
     };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
     assert!(names.contains(&SERVICE_NAME), "{names:?}");
+    assert!(names.contains(&grpc_lab::GREET_SERVICE_NAME), "{names:?}");
     let second = replies.next().await.unwrap().unwrap();
     assert!(
         matches!(second.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty()),
@@ -588,5 +589,39 @@ async fn messages_over_the_4_mib_default_are_refused() {
     );
     // The connection and server carry on.
     assert!(client.get_all_users().await.unwrap().is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn greet_is_served_beside_the_user_service() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let server = start_server().await;
+    let mut client = server.client().await;
+    assert_eq!(client.greet("Ada").await.unwrap(), "Hello, Ada!");
+    assert_eq!(code(client.greet("  ").await), Code::InvalidArgument);
+
+    let mut health = HealthClient::new(channel(&server.url).await);
+    let reply = health
+        .check(HealthCheckRequest {
+            service: grpc_lab::GREET_SERVICE_NAME.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reply.status(), ServingStatus::Serving);
+
+    // The CLI's `greet` command against the same server.
+    let cli = <grpc_lab::cli::ClientCli as clap::Parser>::parse_from([
+        "grpc-client",
+        "--url",
+        &server.url,
+        "greet",
+        "Grace",
+    ]);
+    let code = grpc_lab::cli::client(cli).await.unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
     server.shutdown().await;
 }
