@@ -194,8 +194,8 @@ pub enum LabProbe {
     Socket(SocketProbe),
     /// The REST lab.
     Rest(RestProbe),
-    /// The gRPC lab.
-    Grpc(GrpcProbe),
+    /// The gRPC lab (boxed: its client is several times larger than the others).
+    Grpc(Box<GrpcProbe>),
 }
 
 impl LabProbe {
@@ -233,14 +233,14 @@ impl LabProbe {
                     creator,
                 })
             }
-            Protocol::Grpc => LabProbe::Grpc(GrpcProbe {
+            Protocol::Grpc => LabProbe::Grpc(Box::new(GrpcProbe {
                 url: endpoint.target.clone(),
                 timeout: endpoint.timeout,
                 policy: endpoint.policy,
                 client: None,
                 operation: operation.clone(),
                 creator,
-            }),
+            })),
         })
     }
 }
