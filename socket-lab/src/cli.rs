@@ -162,3 +162,94 @@ fn exit_code(success: bool) -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+/// UDP group chat: each line you type goes as one datagram to every peer you know;
+/// peers are also learned from whoever writes to you.
+#[derive(Debug, Parser)]
+#[command(name = "udp-chat", version)]
+pub struct UdpChatCli {
+    /// UDP port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8081)]
+    pub port: u16,
+    /// Address to bind the port on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: String,
+    /// A participant to write to, as host:port; repeat the flag for several.
+    #[arg(long = "peer", value_name = "HOST:PORT")]
+    pub peers: Vec<String>,
+    /// Your name in the chat (default: user-PORT).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// First send N numbered messages as fast as possible, to show what UDP loses.
+    #[arg(long, value_name = "N")]
+    pub flood: Option<u64>,
+}
+
+/// Runs the UDP chat until Ctrl-D or Ctrl-C, then tells every peer it left.
+///
+/// # Errors
+///
+/// When the port cannot be bound or a peer address cannot be resolved.
+pub async fn udp_chat(cli: UdpChatCli) -> anyhow::Result<()> {
+    use std::sync::Arc;
+
+    use crate::udp_chat::{ChatError, ChatPeer, describe};
+
+    let name = cli.name.unwrap_or_else(|| format!("user-{}", cli.port));
+    let peer = ChatPeer::bind((cli.bind.as_str(), cli.port), name.clone())
+        .await
+        .with_context(|| format!("cannot bind UDP {}:{}", cli.bind, cli.port))?;
+    for address in &cli.peers {
+        let mut resolved = tokio::net::lookup_host(address.as_str())
+            .await
+            .with_context(|| format!("cannot resolve peer {address}"))?;
+        let first = resolved
+            .next()
+            .with_context(|| format!("peer {address} resolves to no address"))?;
+        peer.add_peer(first);
+    }
+    let peer = Arc::new(peer);
+    println!(
+        "UDP chat on {} as {name}; peers: {}. Type to talk; Ctrl-D leaves.",
+        peer.local_addr()?,
+        if cli.peers.is_empty() {
+            "none yet (they are learned from who writes to you)".to_owned()
+        } else {
+            cli.peers.join(", ")
+        }
+    );
+    peer.join().await?;
+
+    let listener = Arc::clone(&peer);
+    let receiving = tokio::spawn(async move {
+        loop {
+            match listener.receive().await {
+                Ok(events) => events.iter().for_each(|e| println!("{}", describe(e))),
+                Err(e) => {
+                    println!("! receiving failed: {e}");
+                    break;
+                }
+            }
+        }
+    });
+
+    if let Some(count) = cli.flood {
+        for i in 1..=count {
+            peer.say(&format!("flood #{i} of {count}")).await?;
+        }
+        println!("* sent {count} messages as fast as possible");
+    }
+
+    let mut prompt = lab_kit::Prompt::unmarked();
+    while let Some(line) = prompt.next_line().await? {
+        match peer.say(&line).await {
+            Ok(()) => {}
+            Err(e @ ChatError::TooLong { .. }) => println!("! {e}"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    peer.leave().await?;
+    receiving.abort();
+    println!("* you left the chat");
+    Ok(())
+}

@@ -13,6 +13,7 @@
 //! - [`server`]: the accept loop, connection cap, idle timeout and graceful shutdown.
 //! - [`client`]: a [`Client`] that the self-test suite and the benchmark both use.
 //! - [`selftest`]: the client's self-test suite.
+//! - [`udp_chat`]: the UDP group chat behind the `udp-chat` binary.
 
 pub mod cli;
 pub mod client;
@@ -20,6 +21,7 @@ pub mod connection;
 pub mod protocol;
 pub mod selftest;
 pub mod server;
+pub mod udp_chat;
 
 pub use client::{Client, ClientError};
 pub use server::{ServerConfig, run};

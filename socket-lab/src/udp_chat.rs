@@ -1,0 +1,468 @@
+//! UDP group chat: every participant binds a port and sends each message as one datagram
+//! to every peer it knows. No connection, no server, no delivery guarantee, and the chat
+//! says so: receivers use per-sender sequence numbers to drop duplicates and to report
+//! messages that were lost or came out of order.
+//!
+//! A datagram is one JSON object:
+//! `{"kind":"message","sender":"ann","text":"hi","timestamp":"2026-11-21T12:00:00.000Z","seq":3}`
+//! with `kind` one of `message`, `join`, `leave`. Each sender numbers its datagrams from 1.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::net::{ToSocketAddrs, UdpSocket};
+
+/// Largest datagram the chat sends: under 60 KiB, well inside UDP's 64 KiB limit.
+pub const MAX_DATAGRAM_BYTES: usize = 60 * 1024;
+
+/// How many missing sequence numbers are remembered per sender, to recognise late
+/// arrivals; beyond that the oldest are forgotten.
+const MAX_REMEMBERED_GAPS: usize = 4096;
+
+/// What a datagram is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A chat line.
+    Message,
+    /// The sender has joined (sent on start, so others learn the newcomer).
+    Join,
+    /// The sender is leaving (sent on Ctrl-D or Ctrl-C).
+    Leave,
+}
+
+/// One datagram on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Datagram {
+    /// What it is for.
+    pub kind: Kind,
+    /// The sender's name.
+    pub sender: String,
+    /// The text (empty for join and leave).
+    #[serde(default)]
+    pub text: String,
+    /// When it was sent, RFC 3339.
+    pub timestamp: String,
+    /// The sender's sequence number, from 1.
+    pub seq: u64,
+}
+
+/// What a receiver makes of an incoming datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new participant (or one that restarted) announced itself.
+    Joined {
+        /// Its name.
+        name: String,
+        /// Its address.
+        from: SocketAddr,
+    },
+    /// A participant left.
+    Left {
+        /// Its name.
+        name: String,
+        /// Its address.
+        from: SocketAddr,
+    },
+    /// A chat line.
+    Message {
+        /// The datagram.
+        datagram: Datagram,
+        /// Its sender's address.
+        from: SocketAddr,
+    },
+    /// Datagrams from this sender never arrived (so far).
+    Lost {
+        /// The sender's name.
+        name: String,
+        /// How many are missing.
+        count: u64,
+        /// The first and last missing sequence numbers.
+        range: (u64, u64),
+    },
+    /// A datagram arrived after later ones from the same sender.
+    OutOfOrder {
+        /// The sender's name.
+        name: String,
+        /// Its sequence number.
+        seq: u64,
+    },
+}
+
+/// What the receiver knows about one sender's sequence numbers.
+#[derive(Debug, Default)]
+struct SenderState {
+    /// The next sequence number expected.
+    next: u64,
+    /// Numbers skipped over and not seen since.
+    missing: BTreeSet<u64>,
+}
+
+/// Per-sender sequence bookkeeping: duplicates, gaps and late arrivals.
+#[derive(Debug, Default)]
+pub struct SequenceTracker {
+    senders: HashMap<SocketAddr, SenderState>,
+}
+
+/// What the tracker decided about one datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The next one expected.
+    InOrder,
+    /// Newer than expected: these were skipped (and may still come).
+    AfterGap {
+        /// First skipped number.
+        first: u64,
+        /// Last skipped number.
+        last: u64,
+    },
+    /// Older than the newest, but was missing: it came late.
+    Late,
+    /// Already seen (or too old to tell): drop it.
+    Duplicate,
+}
+
+impl SequenceTracker {
+    /// Classifies datagram number `seq` from `from`. A `join` starts the sender afresh,
+    /// since a restarted program numbers from 1 again.
+    pub fn observe(&mut self, from: SocketAddr, kind: Kind, seq: u64) -> Verdict {
+        if kind == Kind::Join {
+            self.senders.remove(&from);
+        }
+        let state = self.senders.entry(from).or_default();
+        if state.next == 0 {
+            // First datagram heard from this sender: whatever came before it is not a loss
+            // we can know about (we may have started later).
+            state.next = seq.saturating_add(1);
+            return Verdict::InOrder;
+        }
+        if seq == state.next {
+            state.next += 1;
+            Verdict::InOrder
+        } else if seq > state.next {
+            let (first, last) = (state.next, seq - 1);
+            for missing in first..=last.min(first + MAX_REMEMBERED_GAPS as u64) {
+                state.missing.insert(missing);
+            }
+            while state.missing.len() > MAX_REMEMBERED_GAPS {
+                state.missing.pop_first();
+            }
+            state.next = seq + 1;
+            Verdict::AfterGap { first, last }
+        } else if state.missing.remove(&seq) {
+            Verdict::Late
+        } else {
+            Verdict::Duplicate
+        }
+    }
+
+    /// Forgets a sender (it left).
+    pub fn forget(&mut self, from: SocketAddr) {
+        self.senders.remove(&from);
+    }
+}
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// The message does not fit in one datagram.
+    #[error("message too long: {size} bytes as a datagram, the limit is {limit}; split it up")]
+    TooLong {
+        /// Its encoded size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The socket failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// One participant: its socket, its name, and what it knows of the others.
+#[derive(Debug)]
+pub struct ChatPeer {
+    socket: UdpSocket,
+    name: String,
+    next_seq: AtomicU64,
+    peers: Mutex<BTreeSet<SocketAddr>>,
+    tracker: Mutex<SequenceTracker>,
+}
+
+impl ChatPeer {
+    /// Binds `addr` (port 0 picks a free one) as `name`.
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound.
+    pub async fn bind(addr: impl ToSocketAddrs, name: impl Into<String>) -> io::Result<Self> {
+        Ok(ChatPeer {
+            socket: UdpSocket::bind(addr).await?,
+            name: name.into(),
+            next_seq: AtomicU64::new(1),
+            peers: Mutex::new(BTreeSet::new()),
+            tracker: Mutex::new(SequenceTracker::default()),
+        })
+    }
+
+    /// This participant's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The address others send to.
+    ///
+    /// # Errors
+    ///
+    /// When the socket cannot say.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Adds a peer to send to.
+    pub fn add_peer(&self, peer: SocketAddr) {
+        self.peers().insert(peer);
+    }
+
+    /// The peers messages go to now.
+    pub fn known_peers(&self) -> Vec<SocketAddr> {
+        self.peers().iter().copied().collect()
+    }
+
+    /// Announces this participant to every known peer.
+    ///
+    /// # Errors
+    ///
+    /// When the socket fails.
+    pub async fn join(&self) -> Result<(), ChatError> {
+        self.broadcast(Kind::Join, "").await
+    }
+
+    /// Tells every known peer this participant is leaving.
+    ///
+    /// # Errors
+    ///
+    /// When the socket fails.
+    pub async fn leave(&self) -> Result<(), ChatError> {
+        self.broadcast(Kind::Leave, "").await
+    }
+
+    /// Sends a chat line to every known peer.
+    ///
+    /// # Errors
+    ///
+    /// [`ChatError::TooLong`] when it does not fit in one datagram (nothing is sent).
+    pub async fn say(&self, text: &str) -> Result<(), ChatError> {
+        self.broadcast(Kind::Message, text).await
+    }
+
+    async fn broadcast(&self, kind: Kind, text: &str) -> Result<(), ChatError> {
+        let datagram = Datagram {
+            kind,
+            sender: self.name.clone(),
+            text: text.to_owned(),
+            timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            seq: 0,
+        };
+        // Check the size before taking a sequence number, so a refused message leaves
+        // no gap for the others to report.
+        let size = serde_json::to_vec(&datagram)
+            .map_err(io::Error::other)?
+            .len()
+            + 20;
+        if size > MAX_DATAGRAM_BYTES {
+            return Err(ChatError::TooLong {
+                size,
+                limit: MAX_DATAGRAM_BYTES,
+            });
+        }
+        let datagram = Datagram {
+            seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
+            ..datagram
+        };
+        let bytes = serde_json::to_vec(&datagram).map_err(io::Error::other)?;
+        for peer in self.known_peers() {
+            // One unreachable peer must not stop the others from hearing the message.
+            if let Err(e) = self.socket.send_to(&bytes, peer).await {
+                tracing::debug!(%peer, error = %e, "datagram not sent");
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the next thing worth telling the person: a message, a join or leave, a
+    /// loss or a late arrival. Malformed datagrams and duplicates are skipped (logged at
+    /// debug level). A message that follows a gap yields the loss first, then the
+    /// message, in the returned list.
+    ///
+    /// # Errors
+    ///
+    /// When the socket fails.
+    pub async fn receive(&self) -> io::Result<Vec<Event>> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let (n, from) = match self.socket.recv_from(&mut buffer).await {
+                Ok(received) => received,
+                // On Linux an ICMP "port unreachable" from an earlier send can surface
+                // here; it says nothing about this datagram, so keep listening.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+                Err(e) => return Err(e),
+            };
+            let datagram: Datagram = match serde_json::from_slice(&buffer[..n]) {
+                Ok(datagram) => datagram,
+                Err(e) => {
+                    tracing::debug!(%from, error = %e, "ignored a malformed datagram");
+                    continue;
+                }
+            };
+            let events = self.apply(datagram, from);
+            if !events.is_empty() {
+                return Ok(events);
+            }
+        }
+    }
+
+    /// Updates peers and sequence bookkeeping for one datagram; returns what to show.
+    pub fn apply(&self, datagram: Datagram, from: SocketAddr) -> Vec<Event> {
+        let verdict = self
+            .tracker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .observe(from, datagram.kind, datagram.seq);
+        if verdict == Verdict::Duplicate {
+            tracing::debug!(%from, seq = datagram.seq, "dropped a duplicate datagram");
+            return Vec::new();
+        }
+        let name = datagram.sender.clone();
+        let mut events = Vec::new();
+        if let Verdict::AfterGap { first, last } = verdict {
+            events.push(Event::Lost {
+                name: name.clone(),
+                count: last - first + 1,
+                range: (first, last),
+            });
+        }
+        if verdict == Verdict::Late {
+            events.push(Event::OutOfOrder {
+                name: name.clone(),
+                seq: datagram.seq,
+            });
+        }
+        match datagram.kind {
+            Kind::Join => {
+                self.add_peer(from);
+                events.push(Event::Joined { name, from });
+            }
+            Kind::Leave => {
+                self.peers().remove(&from);
+                self.tracker
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .forget(from);
+                events.push(Event::Left { name, from });
+            }
+            Kind::Message => {
+                // Learn peers from what they send, so whoever contacted us gets answers.
+                self.add_peer(from);
+                events.push(Event::Message { datagram, from });
+            }
+        }
+        events
+    }
+
+    fn peers(&self) -> std::sync::MutexGuard<'_, BTreeSet<SocketAddr>> {
+        self.peers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How an event reads in the terminal.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::Joined { name, from } => format!("* {name} joined the chat ({from})"),
+        Event::Left { name, .. } => format!("* {name} left the chat"),
+        Event::Message { datagram, .. } => {
+            let time = chrono::DateTime::parse_from_rfc3339(&datagram.timestamp)
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("%H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or_else(|_| datagram.timestamp.clone());
+            format!("[{time}] {}: {}", datagram.sender, datagram.text)
+        }
+        Event::Lost { name, count, range } => format!(
+            "! {count} message{} from {name} lost (#{} to #{}): UDP does not resend",
+            if *count == 1 { "" } else { "s" },
+            range.0,
+            range.1
+        ),
+        Event::OutOfOrder { name, seq } => {
+            format!("! message #{seq} from {name} arrived out of order")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn in_order_duplicates_gaps_and_late_arrivals() {
+        let mut tracker = SequenceTracker::default();
+        let a = addr(1);
+        assert_eq!(tracker.observe(a, Kind::Join, 1), Verdict::InOrder);
+        assert_eq!(tracker.observe(a, Kind::Message, 2), Verdict::InOrder);
+        assert_eq!(tracker.observe(a, Kind::Message, 2), Verdict::Duplicate);
+        assert_eq!(
+            tracker.observe(a, Kind::Message, 6),
+            Verdict::AfterGap { first: 3, last: 5 }
+        );
+        assert_eq!(tracker.observe(a, Kind::Message, 4), Verdict::Late);
+        assert_eq!(tracker.observe(a, Kind::Message, 4), Verdict::Duplicate);
+        assert_eq!(tracker.observe(a, Kind::Message, 7), Verdict::InOrder);
+        assert_eq!(tracker.observe(a, Kind::Message, 1), Verdict::Duplicate);
+    }
+
+    #[test]
+    fn senders_are_tracked_apart_and_a_join_starts_afresh() {
+        let mut tracker = SequenceTracker::default();
+        assert_eq!(
+            tracker.observe(addr(1), Kind::Message, 10),
+            Verdict::InOrder
+        );
+        assert_eq!(tracker.observe(addr(2), Kind::Message, 1), Verdict::InOrder);
+        assert_eq!(
+            tracker.observe(addr(1), Kind::Message, 11),
+            Verdict::InOrder
+        );
+        // Restarted: numbers from 1 again.
+        assert_eq!(tracker.observe(addr(1), Kind::Join, 1), Verdict::InOrder);
+        assert_eq!(tracker.observe(addr(1), Kind::Message, 2), Verdict::InOrder);
+    }
+
+    #[test]
+    fn events_read_honestly() {
+        let lost = Event::Lost {
+            name: "ann".into(),
+            count: 3,
+            range: (3, 5),
+        };
+        assert_eq!(
+            describe(&lost),
+            "! 3 messages from ann lost (#3 to #5): UDP does not resend"
+        );
+        let left = Event::Left {
+            name: "bob".into(),
+            from: addr(9),
+        };
+        assert_eq!(describe(&left), "* bob left the chat");
+    }
+}
