@@ -366,3 +366,68 @@ async fn chat(client: &mut GrpcClient, name: &str) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(2), printer).await;
     Ok(())
 }
+
+/// Peer-to-peer chat over gRPC: serves ChattingService on --listen and talks to the
+/// other peer's at --connect. Start one peer in each of two terminals.
+#[derive(Debug, Parser)]
+#[command(name = "grpc-peer", version)]
+pub struct PeerCli {
+    /// Your name in the chat.
+    #[arg(long)]
+    pub name: String,
+    /// Port (or host:port) to serve ChattingService on.
+    #[arg(long, value_name = "PORT")]
+    pub listen: String,
+    /// The other peer, as host:port.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect: String,
+}
+
+/// Runs one chat peer until Ctrl-D or Ctrl-C.
+///
+/// # Errors
+///
+/// When the listen address cannot be bound or the peer address is unusable.
+pub async fn peer(cli: PeerCli) -> anyhow::Result<()> {
+    use crate::peer::{Peer, describe};
+
+    let listen = if cli.listen.contains(':') {
+        cli.listen.clone()
+    } else {
+        format!("0.0.0.0:{}", cli.listen)
+    };
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let mut peer = Peer::start(&cli.name, listener, &cli.connect)?;
+    println!("{} listening on {}.", cli.name, peer.local_addr());
+    println!("Waiting for other peer to connect...");
+    let other = tokio::select! {
+        other = peer.wait_for_other() => other,
+        _ = tokio::signal::ctrl_c() => {
+            peer.stop().await;
+            return Ok(());
+        }
+    };
+    println!("You are chatting with {other}. Type to talk; Ctrl-D leaves.");
+
+    let mut inbox = peer.take_inbox();
+    let shower = tokio::spawn(async move {
+        while let Some(message) = inbox.recv().await {
+            println!("{}", describe(&message));
+        }
+    });
+    let mut prompt = lab_kit::Prompt::unmarked();
+    while let Some(line) = prompt.next_line().await? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match peer.send(&line).await {
+            Ok(message) => println!("{}", describe(&message)),
+            Err(_) => println!("{other} unreachable: message not delivered"),
+        }
+    }
+    shower.abort();
+    peer.stop().await;
+    Ok(())
+}

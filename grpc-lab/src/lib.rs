@@ -7,6 +7,7 @@
 //! - [`service`]: [`UserService`], the unary and streaming methods on the shared store.
 //! - [`chat`]: [`ChatRoom`], the room every `ChatStream` call joins.
 //! - [`greet`]: [`GreetService`](greet::GreetService), the classic hello, served beside it.
+//! - [`peer`]: the peer-to-peer chat behind `grpc-peer` (`proto/chat.proto`).
 //! - [`status`]: the one place store errors become gRPC status codes.
 //! - [`server`]: [`run`], with health and reflection beside the service.
 //! - [`client`]: [`GrpcClient`], shared by the self-test, the demo, the prompt and the benchmark.
@@ -15,6 +16,7 @@ pub mod chat;
 pub mod cli;
 pub mod client;
 pub mod greet;
+pub mod peer;
 pub mod selftest;
 pub mod server;
 pub mod service;

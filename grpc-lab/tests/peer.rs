@@ -1,0 +1,123 @@
+//! Two chat peers in one test process, each a gRPC server and a client of the other.
+
+use std::time::Duration;
+
+use grpc_lab::peer::Peer;
+use tokio::net::TcpListener;
+
+async fn listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), future)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took too long"))
+}
+
+#[tokio::test]
+async fn two_peers_find_each_other_and_talk_both_ways() {
+    let (ann_listener, bob_listener) = (listener().await, listener().await);
+    let (ann_addr, bob_addr) = (
+        ann_listener.local_addr().unwrap(),
+        bob_listener.local_addr().unwrap(),
+    );
+    let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
+    let mut bob = Peer::start("bob", bob_listener, &format!("http://{ann_addr}")).unwrap();
+
+    assert_eq!(within("ann waiting", ann.wait_for_other()).await, "bob");
+    assert_eq!(within("bob waiting", bob.wait_for_other()).await, "ann");
+
+    let sent = ann.send("hi bob").await.unwrap();
+    let got = within("bob receiving", bob.next_message()).await.unwrap();
+    assert_eq!(got, sent);
+    assert_eq!((got.sender.as_str(), got.msg.as_str()), ("ann", "hi bob"));
+    assert!(chrono::DateTime::parse_from_rfc3339(&got.time).is_ok());
+
+    bob.send("hello ann").await.unwrap();
+    let got = within("ann receiving", ann.next_message()).await.unwrap();
+    assert_eq!(
+        (got.sender.as_str(), got.msg.as_str()),
+        ("bob", "hello ann")
+    );
+
+    ann.stop().await;
+    bob.stop().await;
+}
+
+#[tokio::test]
+async fn waiting_ends_when_the_other_peer_starts_later() {
+    let ann_listener = listener().await;
+    let ann_addr = ann_listener.local_addr().unwrap();
+    // Reserve bob's port, then free it: nobody listens there yet.
+    let bob_addr = listener().await.local_addr().unwrap();
+    let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
+    assert!(ann.ask_name().await.is_err(), "nobody there yet");
+
+    let waiting = tokio::spawn(async move {
+        let name = ann.wait_for_other().await;
+        (ann, name)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let bob = Peer::start(
+        "bob",
+        TcpListener::bind(bob_addr).await.unwrap(),
+        &ann_addr.to_string(),
+    )
+    .unwrap();
+    let (ann, name) = within("ann waiting", waiting).await.unwrap();
+    assert_eq!(name, "bob");
+    ann.stop().await;
+    bob.stop().await;
+}
+
+#[tokio::test]
+async fn a_stopped_peer_is_reported_and_reached_again_after_a_restart() {
+    let (ann_listener, bob_listener) = (listener().await, listener().await);
+    let (ann_addr, bob_addr) = (
+        ann_listener.local_addr().unwrap(),
+        bob_listener.local_addr().unwrap(),
+    );
+    let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
+    let mut bob = Peer::start("bob", bob_listener, &ann_addr.to_string()).unwrap();
+    within("ann waiting", ann.wait_for_other()).await;
+    ann.send("first").await.unwrap();
+    assert_eq!(
+        within("bob receiving", bob.next_message())
+            .await
+            .unwrap()
+            .msg,
+        "first"
+    );
+
+    bob.stop().await;
+    let undelivered = within("a send to a stopped peer", ann.send("anyone?")).await;
+    assert!(undelivered.is_err(), "a stopped peer cannot take messages");
+
+    // Bob comes back on the same port.
+    let mut bob = Peer::start(
+        "bob",
+        TcpListener::bind(bob_addr).await.unwrap(),
+        &ann_addr.to_string(),
+    )
+    .unwrap();
+    let delivered = within("reaching bob again", async {
+        loop {
+            if ann.send("welcome back").await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let () = delivered;
+    assert_eq!(
+        within("bob receiving", bob.next_message())
+            .await
+            .unwrap()
+            .msg,
+        "welcome back"
+    );
+    ann.stop().await;
+    bob.stop().await;
+}
