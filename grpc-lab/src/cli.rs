@@ -62,8 +62,8 @@ pub struct ClientCli {
     #[arg(long, env = "GRPC_URL", default_value = DEFAULT_URL)]
     pub url: String,
     /// Seconds to wait for a connection or a unary reply.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = lab_kit::args::parse_secs)]
+    pub timeout: Duration,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -93,20 +93,13 @@ pub enum ClientCommand {
     Check,
 }
 
-fn parse_secs(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
-        _ => Err(format!("{text:?} is not a positive number of seconds")),
-    }
-}
-
 /// Runs the chosen client command, printing to stdout; returns the exit code.
 ///
 /// # Errors
 ///
 /// When the server cannot be reached (the self-test reports through the exit code).
 pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
-    let timeout = Duration::from_secs_f64(cli.timeout);
+    let timeout = cli.timeout;
     let command = cli.command.unwrap_or(ClientCommand::Test);
     if let ClientCommand::Test = command {
         let summary = run_self_test(&cli.url, timeout, std::io::stdout()).await;
@@ -269,7 +262,7 @@ async fn interactive(client: &mut GrpcClient) -> anyhow::Result<()> {
                 .create_user(name, email)
                 .await
                 .map(|u| println!("created {}", show(&u))),
-            ["update", id, options @ ..] => match update_options(options) {
+            ["update", id, options @ ..] => match lab_kit::args::update_flags(options) {
                 Ok((name, email)) => client
                     .update_user(id, name, email)
                     .await
@@ -304,20 +297,6 @@ async fn list(client: &mut GrpcClient, limit: u32) -> Result<(), Status> {
     }
     println!("{count} users streamed");
     Ok(())
-}
-
-fn update_options<'a>(options: &[&'a str]) -> Result<(Option<&'a str>, Option<&'a str>), String> {
-    let (mut name, mut email) = (None, None);
-    let mut rest = options.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match *flag {
-            "--name" => name = Some(*value),
-            "--email" => email = Some(*value),
-            other => return Err(format!("unknown option {other}; use --name and/or --email")),
-        }
-    }
-    Ok((name, email))
 }
 
 /// Joins the room from a terminal until Ctrl-D or Ctrl-C.

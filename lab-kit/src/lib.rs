@@ -5,6 +5,7 @@
 //!
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
 
+pub mod args;
 pub mod logging;
 pub mod prompt;
 pub mod selftest;

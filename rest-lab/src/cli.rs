@@ -77,8 +77,8 @@ pub struct ClientCli {
     #[arg(long, env = "REST_URL", default_value = DEFAULT_URL)]
     pub url: String,
     /// Seconds to wait for each response.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = lab_kit::args::parse_secs)]
+    pub timeout: Duration,
     /// Speak HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1.
     #[arg(long)]
     pub http2: bool,
@@ -98,13 +98,6 @@ pub enum ClientCommand {
     Check,
 }
 
-fn parse_secs(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
-        _ => Err(format!("{text:?} is not a positive number of seconds")),
-    }
-}
-
 /// Runs the chosen client command, printing to stdout; returns the exit code.
 ///
 /// # Errors
@@ -112,7 +105,7 @@ fn parse_secs(text: &str) -> Result<f64, String> {
 /// When the URL is unusable, or the server cannot be reached for `check`.
 pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
     let options = ClientOptions {
-        timeout: Duration::from_secs_f64(cli.timeout),
+        timeout: cli.timeout,
         http2: cli.http2,
         ..ClientOptions::default()
     };
@@ -180,7 +173,7 @@ async fn interactive(client: &RestClient) -> anyhow::Result<()> {
             ["list"] => client.list_users().await,
             ["get", id] => client.get_user(id).await,
             ["create", name, email] => client.create_user(name, email).await,
-            ["update", id, options @ ..] => match update_options(options) {
+            ["update", id, options @ ..] => match lab_kit::args::update_flags(options) {
                 Ok((name, email)) => client.update_user(id, name, email).await,
                 Err(e) => {
                     println!("{e}");
@@ -200,20 +193,6 @@ async fn interactive(client: &RestClient) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn update_options<'a>(options: &[&'a str]) -> Result<(Option<&'a str>, Option<&'a str>), String> {
-    let (mut name, mut email) = (None, None);
-    let mut rest = options.iter();
-    while let Some(flag) = rest.next() {
-        let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match *flag {
-            "--name" => name = Some(*value),
-            "--email" => email = Some(*value),
-            other => return Err(format!("unknown option {other}; use --name and/or --email")),
-        }
-    }
-    Ok((name, email))
 }
 
 fn print_reply(reply: &ApiReply) {

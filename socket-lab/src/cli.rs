@@ -70,8 +70,8 @@ pub struct ClientCli {
     #[arg(long, env = "SOCKET_ADDR", default_value = DEFAULT_CONNECT_ADDR)]
     pub addr: String,
     /// Seconds to wait for a connection or a reply.
-    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_secs)]
-    pub timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = lab_kit::args::parse_secs)]
+    pub timeout: Duration,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -94,13 +94,6 @@ pub enum ClientCommand {
     Check,
 }
 
-fn parse_secs(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs.is_finite() => Ok(secs),
-        _ => Err(format!("{text:?} is not a positive number of seconds")),
-    }
-}
-
 /// Runs the chosen client command, printing to stdout; returns the exit code.
 ///
 /// # Errors
@@ -108,7 +101,7 @@ fn parse_secs(text: &str) -> Result<f64, String> {
 /// When the server cannot be reached or fails (the self-test reports failures through
 /// the exit code instead).
 pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
-    let timeout = Duration::from_secs_f64(cli.timeout);
+    let timeout = cli.timeout;
     let addr = cli.addr.as_str();
     match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
