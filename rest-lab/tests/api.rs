@@ -544,3 +544,27 @@ async fn raw_post(url: &str, content_type: &str, body: &str) -> ApiReply {
         body,
     }
 }
+
+#[tokio::test]
+async fn a_client_stalling_in_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let state = AppState {
+        request_timeout: Duration::from_millis(300),
+        ..AppState::new(UserStore::empty())
+    };
+    let server = start_with(state).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the server closed the connection in time");
+    // Other clients are served all along.
+    assert_eq!(
+        server.client().health().await.unwrap().status,
+        StatusCode::OK
+    );
+    server.shutdown().await;
+}
