@@ -24,7 +24,8 @@ pub struct AppState {
     pub store: UserStore,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Longest one request may take, from the first byte of its body to the response.
+    /// Longest a client may take to send a request's headers, and again for the rest of
+    /// the request and its handling.
     pub request_timeout: Duration,
 }
 

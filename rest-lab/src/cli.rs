@@ -27,7 +27,8 @@ pub struct ServerCli {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
-    /// Seconds one request may take, body included, before it is abandoned with 408.
+    /// Seconds a client gets to send a request's headers (then the connection is closed),
+    /// and again for the rest of the request (then 408).
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
     pub request_timeout: u64,
 }
