@@ -100,26 +100,34 @@ pub enum ClientCommand {
 /// When the server cannot be reached (the self-test reports through the exit code).
 pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
     let timeout = cli.timeout;
-    let command = cli.command.unwrap_or(ClientCommand::Test);
-    if let ClientCommand::Test = command {
-        let summary = run_self_test(&cli.url, timeout, std::io::stdout()).await;
-        return Ok(if summary.all_passed() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
-    }
-    let mut client = GrpcClient::connect(&cli.url, timeout).await?;
-    match command {
-        ClientCommand::Test => unreachable!("handled above"),
-        ClientCommand::Check => {
-            client.get_all_users().await?;
-            println!("ok: {} answers", cli.url);
+    let url = cli.url.as_str();
+    match cli.command.unwrap_or(ClientCommand::Test) {
+        ClientCommand::Test => {
+            let summary = run_self_test(url, timeout, std::io::stdout()).await;
+            return Ok(if summary.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
-        ClientCommand::Greet { name } => println!("{}", client.greet(&name).await?),
-        ClientCommand::Demo => demo(&mut client).await?,
-        ClientCommand::Interactive => interactive(&mut client).await?,
-        ClientCommand::Chat { name } => chat(&mut client, &name).await?,
+        ClientCommand::Check => {
+            GrpcClient::connect(url, timeout)
+                .await?
+                .get_all_users()
+                .await?;
+            println!("ok: {url} answers");
+        }
+        ClientCommand::Greet { name } => {
+            let mut client = GrpcClient::connect(url, timeout).await?;
+            println!("{}", client.greet(&name).await?);
+        }
+        ClientCommand::Demo => demo(&mut GrpcClient::connect(url, timeout).await?).await?,
+        ClientCommand::Interactive => {
+            interactive(&mut GrpcClient::connect(url, timeout).await?).await?;
+        }
+        ClientCommand::Chat { name } => {
+            chat(&mut GrpcClient::connect(url, timeout).await?, &name).await?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
