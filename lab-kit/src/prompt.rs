@@ -55,4 +55,22 @@ impl Prompt {
         }
         Ok(line)
     }
+
+    /// Like [`next_line`](Self::next_line), split into words by
+    /// [`split_words`](crate::split_words). Blank lines are skipped, and a line with an
+    /// open quote is reported and skipped, so a command loop only sees commands.
+    ///
+    /// # Errors
+    ///
+    /// When standard input or output fails.
+    pub async fn next_words(&mut self) -> io::Result<Option<Vec<String>>> {
+        while let Some(line) = self.next_line().await? {
+            match crate::split_words(&line) {
+                Ok(words) if words.is_empty() => continue,
+                Ok(words) => return Ok(Some(words)),
+                Err(e) => println!("{e}"),
+            }
+        }
+        Ok(None)
+    }
 }

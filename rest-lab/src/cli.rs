@@ -155,14 +155,7 @@ async fn interactive(client: &RestClient) -> anyhow::Result<()> {
         client.base_url()
     );
     let mut prompt = lab_kit::Prompt::new();
-    while let Some(line) = prompt.next_line().await? {
-        let words = match lab_kit::split_words(&line) {
-            Ok(words) => words,
-            Err(e) => {
-                println!("{e}");
-                continue;
-            }
-        };
+    while let Some(words) = prompt.next_words().await? {
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let reply = match words.as_slice() {
             [] => continue,
