@@ -362,8 +362,8 @@ impl RestProbe {
 
 fn rest_error(error: RestError) -> CallError {
     let kind = match &error {
-        RestError::Http { source, .. } if source.is_timeout() => ErrorKind::Timeout,
-        RestError::Http { source, .. } if source.is_connect() => ErrorKind::Connect,
+        RestError::Http { error, .. } if error.is_timeout() => ErrorKind::Timeout,
+        RestError::Http { error, .. } if error.is_connect() => ErrorKind::Connect,
         RestError::Http { .. } => ErrorKind::Transport,
         RestError::Api { .. } => ErrorKind::Status,
         RestError::BadBody(_) | RestError::BadUrl { .. } => ErrorKind::WrongReply,

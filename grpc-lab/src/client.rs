@@ -29,13 +29,13 @@ pub enum ConnectError {
     /// Nothing answered at the URL.
     #[error(
         "cannot connect to {url}: {} (is grpc-server running there?)",
-        lab_kit::error_chain(source)
+        lab_kit::error_chain(error)
     )]
     Connect {
         /// The URL as given.
         url: String,
         /// What the transport said.
-        source: tonic::transport::Error,
+        error: tonic::transport::Error,
     },
 }
 
@@ -59,9 +59,9 @@ impl GrpcClient {
         let channel = endpoint
             .connect()
             .await
-            .map_err(|source| ConnectError::Connect {
+            .map_err(|error| ConnectError::Connect {
                 url: url.to_owned(),
-                source,
+                error,
             })?;
         Ok(GrpcClient {
             greeter: GreetServiceClient::new(channel.clone()),

@@ -28,14 +28,14 @@ pub enum RestError {
         reason: String,
     },
     /// The request could not be sent or its response not read (refused, timed out, reset).
-    #[error("{method} {url} failed: {}", lab_kit::error_chain(source))]
+    #[error("{method} {url} failed: {}", lab_kit::error_chain(error))]
     Http {
         /// The method.
         method: Method,
         /// The full URL.
         url: String,
         /// What reqwest said.
-        source: reqwest::Error,
+        error: reqwest::Error,
     },
     /// The response body is not what the API promises.
     #[error("unexpected response body: {0}")]
@@ -222,10 +222,10 @@ impl RestClient {
         url: String,
         request: reqwest::RequestBuilder,
     ) -> Result<ApiReply, RestError> {
-        let failed = |source| RestError::Http {
+        let failed = |error| RestError::Http {
             method: method.clone(),
             url: url.clone(),
-            source,
+            error,
         };
         let response = request.send().await.map_err(failed)?;
         let status = response.status();
@@ -372,10 +372,10 @@ impl RestClient {
 
     async fn fetch<T: DeserializeOwned>(&self, url: reqwest::Url) -> Result<T, RestError> {
         // The URL is only needed for an error, and reqwest's error carries it.
-        let failed = |source: reqwest::Error| RestError::Http {
+        let failed = |error: reqwest::Error| RestError::Http {
             method: Method::GET,
-            url: source.url().map(ToString::to_string).unwrap_or_default(),
-            source,
+            url: error.url().map(ToString::to_string).unwrap_or_default(),
+            error,
         };
         let response = self.http.get(url).send().await.map_err(failed)?;
         let status = response.status();

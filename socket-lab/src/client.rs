@@ -17,20 +17,20 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The host name could not be turned into an address.
-    #[error("cannot resolve {addr}: {source}")]
+    #[error("cannot resolve {addr}: {error}")]
     Resolve {
         /// The address as given.
         addr: String,
         /// What the resolver said.
-        source: io::Error,
+        error: io::Error,
     },
     /// Nothing accepted the connection (nothing listening, a firewall).
-    #[error("cannot connect to {addr}: {source} (is socket-server running there?)")]
+    #[error("cannot connect to {addr}: {error} (is socket-server running there?)")]
     Connect {
         /// The address as given.
         addr: String,
         /// What the operating system said.
-        source: io::Error,
+        error: io::Error,
     },
     /// The step did not finish in time.
     #[error("{what} timed out after {after:?}")]
@@ -79,9 +79,9 @@ impl Client {
                 what: "name resolution",
                 after: timeout,
             })?
-            .map_err(|source| ClientError::Resolve {
+            .map_err(|error| ClientError::Resolve {
                 addr: addr.to_owned(),
-                source,
+                error,
             })?
             .collect();
         let connecting = tokio::time::timeout(timeout, TcpStream::connect(&addrs[..]));
@@ -91,9 +91,9 @@ impl Client {
                 what: "connecting",
                 after: timeout,
             })?
-            .map_err(|source| ClientError::Connect {
+            .map_err(|error| ClientError::Connect {
                 addr: addr.to_owned(),
-                source,
+                error,
             })?;
         stream.set_nodelay(true)?;
         Ok(Client {
