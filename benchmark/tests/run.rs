@@ -256,3 +256,35 @@ fn the_binary_writes_the_report_to_a_file() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(json["results"][1]["protocol"], "socket");
 }
+
+#[test]
+fn a_stop_request_reports_what_was_measured_so_far() {
+    let cli = cli(&[
+        "--spawn",
+        "always",
+        "--protocols",
+        "socket,rest",
+        "--duration",
+        "30s",
+        "--warmup",
+        "0",
+    ]);
+    let control = control_runtime().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // What Ctrl-C does in the binary: set the flag while the floor is being measured.
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let started = Instant::now();
+    let report = execute(&cli, &control, &stop).unwrap();
+    stopper.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20), "stopped early");
+    assert!(report.interrupted);
+    // The floor was cut short and is reported; the protocols after it never ran.
+    assert_eq!(report.results.len(), 1);
+    assert!(!report.results[0].complete);
+    assert!(report.results[0].requests > 0);
+    assert!(report.render(Format::Table).contains("INTERRUPTED"));
+}
