@@ -46,8 +46,13 @@ pub fn follow(label: &str, clients: usize, length: Length, shared: &Shared) {
                 match length {
                     Length::Iterations(_) => bar.set_position(completed),
                     Length::Duration(d) => {
-                        bar.set_position(elapsed.min(d).as_millis() as u64);
-                        bar.set_message(format!("{completed} requests"));
+                        let shown = elapsed.min(d);
+                        bar.set_position(shown.as_millis() as u64);
+                        bar.set_message(format!(
+                            "{:.1}/{:.1} s, {completed} requests",
+                            shown.as_secs_f64(),
+                            d.as_secs_f64()
+                        ));
                     }
                 }
             }
@@ -91,7 +96,7 @@ fn new_bar(label: &str, length: Length, total: Option<u64>) -> ProgressBar {
         ),
         (Length::Duration(d), _) => (
             d.as_millis() as u64,
-            "{prefix:>8} [{bar:40}] {elapsed}/{duration} {msg}",
+            "{prefix:>8} [{bar:40}] {msg}",
         ),
         _ => (0, "{prefix:>8} {pos}"),
     };
