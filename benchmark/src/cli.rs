@@ -185,7 +185,8 @@ pub fn execute(
     let mut notes = Vec::new();
     let mut results = Vec::new();
 
-    let echo = EchoServer::start().context("cannot start the floor's echo server")?;
+    let echo =
+        EchoServer::start(settings.concurrency).context("cannot start the floor's echo server")?;
     let floor_addr = echo.addr();
     let floor = measure("floor", &settings, length, stop, |_| async move {
         Ok::<_, String>(FloorProbe::new(

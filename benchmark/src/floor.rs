@@ -1,6 +1,6 @@
 //! The raw-TCP floor: what one request costs with no protocol stack at all.
 //!
-//! The same request bytes the socket lab gets are echoed back by a trivial thread over
+//! The same request bytes the socket lab gets are echoed back by trivial threads over
 //! blocking std sockets, and timed by the same loop as every protocol. A protocol's
 //! `x floor` (its p50 over the floor's p50) is then the cost of its stack above the
 //! bare network and scheduler.
@@ -16,42 +16,48 @@ use crate::probes::SOCKET_REQUEST;
 use crate::runner::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
 
-/// A thread that echoes every line it receives, one thread per connection.
+/// Threads that echo every line they receive. Each worker accepts a connection itself
+/// and serves it to the end, so a new connection costs an accept and nothing else (no
+/// thread started per connection, no hand-off between threads).
 #[derive(Debug)]
 pub struct EchoServer {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl EchoServer {
-    /// Starts the echo server on `127.0.0.1:0`.
+    /// Starts the echo server on `127.0.0.1:0` with `workers` threads: one per client
+    /// that keeps its connection open.
     ///
     /// # Errors
     ///
-    /// When no port can be bound.
-    pub fn start() -> io::Result<Self> {
+    /// When no port can be bound or a thread cannot be started.
+    pub fn start(workers: usize) -> io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stopping);
-        let thread = std::thread::Builder::new()
-            .name("floor-echo".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if flag.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let _ = std::thread::Builder::new()
-                        .name("floor-echo-conn".into())
-                        .spawn(move || echo(stream));
-                }
-            })?;
+        let mut threads = Vec::new();
+        for _ in 0..workers.max(1) {
+            let listener = listener.try_clone()?;
+            let flag = Arc::clone(&stopping);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("floor-echo".into())
+                    .spawn(move || {
+                        while let Ok((stream, _)) = listener.accept() {
+                            if flag.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            echo(stream);
+                        }
+                    })?,
+            );
+        }
         Ok(EchoServer {
             addr,
             stopping,
-            thread: Some(thread),
+            workers: threads,
         })
     }
 
@@ -64,10 +70,13 @@ impl EchoServer {
 impl Drop for EchoServer {
     fn drop(&mut self) {
         self.stopping.store(true, Ordering::Relaxed);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        // Wake every worker blocked in accept, so each sees the flag; a worker still
+        // serving a connection ends when its client goes away.
+        for _ in &self.workers {
+            let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
         }
     }
 }
@@ -174,7 +183,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_floor_echoes_the_socket_request() {
-        let server = EchoServer::start().unwrap();
+        let server = EchoServer::start(1).unwrap();
         for policy in [ConnectionPolicy::Reuse, ConnectionPolicy::New] {
             let mut probe = FloorProbe::new(server.addr(), Duration::from_secs(2), policy);
             for _ in 0..3 {

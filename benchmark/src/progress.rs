@@ -94,10 +94,7 @@ fn new_bar(label: &str, length: Length, total: Option<u64>) -> ProgressBar {
             total,
             "{prefix:>8} [{bar:40}] {pos}/{len} requests ({per_sec})",
         ),
-        (Length::Duration(d), _) => (
-            d.as_millis() as u64,
-            "{prefix:>8} [{bar:40}] {msg}",
-        ),
+        (Length::Duration(d), _) => (d.as_millis() as u64, "{prefix:>8} [{bar:40}] {msg}"),
         _ => (0, "{prefix:>8} {pos}"),
     };
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
