@@ -104,11 +104,7 @@ pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
             let summary = run_self_test(url, timeout, std::io::stdout()).await;
-            return Ok(if summary.all_passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
+            return Ok(summary.exit_code());
         }
         ClientCommand::Check => {
             GrpcClient::connect(url, timeout)

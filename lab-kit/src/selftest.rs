@@ -35,6 +35,15 @@ impl Summary {
     pub fn all_passed(&self) -> bool {
         self.total > 0 && self.passed == self.total
     }
+
+    /// The exit code a client reports the suite with: success only when all passed.
+    pub fn exit_code(&self) -> std::process::ExitCode {
+        if self.all_passed() {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 impl<W: Write> Suite<W> {
@@ -127,6 +136,7 @@ mod tests {
             }
         );
         assert!(!summary.all_passed());
+        assert_eq!(summary.exit_code(), std::process::ExitCode::FAILURE);
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("✗ d: broken"), "{text}");
         assert!(text.contains("Test Results: 2/3 Passed"), "{text}");

@@ -114,11 +114,7 @@ pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
             let summary = run_self_test(&client, std::io::stdout()).await;
-            Ok(if summary.all_passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(summary.exit_code())
         }
         ClientCommand::Check => {
             let reply = client.health().await?;

@@ -106,7 +106,7 @@ pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
             let summary = run_self_test(addr, timeout, std::io::stdout()).await;
-            Ok(exit_code(summary.all_passed()))
+            Ok(summary.exit_code())
         }
         ClientCommand::Send { text } => {
             let mut client = Client::connect(addr, timeout).await?;
@@ -146,14 +146,6 @@ async fn interactive(addr: &str, timeout: Duration) -> anyhow::Result<()> {
         println!("{}", describe(client.uppercase(&line).await)?);
     }
     Ok(())
-}
-
-fn exit_code(success: bool) -> ExitCode {
-    if success {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
 }
 
 /// UDP group chat: each line you type goes as one datagram to every peer you know;
