@@ -10,6 +10,7 @@ pub mod logging;
 pub mod prompt;
 pub mod selftest;
 pub mod shutdown;
+pub mod spawned;
 pub mod timeout;
 pub mod words;
 
@@ -17,6 +18,7 @@ pub use logging::init_tracing;
 pub use prompt::Prompt;
 pub use selftest::{Suite, Summary};
 pub use shutdown::shutdown_signal;
+pub use spawned::{SpawnedServer, StopSignal};
 pub use timeout::ReusableTimeout;
 pub use words::split_words;
 

@@ -5,18 +5,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use grpc_lab::server::ServerError;
 use grpc_lab::{ChatRoom, GrpcClient, UserService};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use lab_kit::SpawnedServer;
 use user_store::UserStore;
 
 /// A server running in this test process.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), grpc_lab::server::ServerError>>,
+    server: SpawnedServer<ServerError>,
 }
 
 impl TestServer {
@@ -28,11 +26,8 @@ impl TestServer {
     }
 
     /// Stops the server and waits until `run` returns.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap();
+    pub async fn shutdown(self) {
+        self.server.shutdown().await.unwrap().unwrap();
     }
 }
 
@@ -49,21 +44,15 @@ pub async fn start_with_room(store: UserStore, room_capacity: usize) -> TestServ
 /// Starts a server around `service`. The listener is bound before this returns, so
 /// clients can connect at once: no sleep, no retry.
 pub async fn start_with(service: UserService) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(grpc_lab::run(
-        listener,
-        service,
-        Duration::from_secs(5),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = SpawnedServer::start(|listener, stop| {
+        grpc_lab::run(listener, service, Duration::from_secs(5), stop)
+    })
+    .await
+    .unwrap();
+    let addr = server.addr();
     TestServer {
         addr,
         url: format!("http://{addr}"),
-        stop: Some(stop),
-        task,
+        server,
     }
 }

@@ -4,18 +4,15 @@
 
 use std::net::SocketAddr;
 
+use lab_kit::SpawnedServer;
 use rest_lab::{AppState, RestClient, ServerConfig};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use user_store::UserStore;
 
 /// A server running in this test process.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    server: SpawnedServer<std::io::Error>,
 }
 
 impl TestServer {
@@ -25,11 +22,8 @@ impl TestServer {
     }
 
     /// Stops the server and waits until `run` returns.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap();
+    pub async fn shutdown(self) {
+        self.server.shutdown().await.unwrap().unwrap();
     }
 }
 
@@ -40,21 +34,15 @@ pub async fn start_server() -> TestServer {
 
 /// Starts a server with the given state.
 pub async fn start_with(state: AppState) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(rest_lab::run(
-        listener,
-        state,
-        ServerConfig::default(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = SpawnedServer::start(|listener, stop| {
+        rest_lab::run(listener, state, ServerConfig::default(), stop)
+    })
+    .await
+    .unwrap();
+    let addr = server.addr();
     TestServer {
         addr,
         url: format!("http://{addr}"),
-        stop: Some(stop),
-        task,
+        server,
     }
 }

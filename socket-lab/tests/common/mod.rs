@@ -4,53 +4,42 @@
 
 use std::net::SocketAddr;
 
+use lab_kit::SpawnedServer;
 use socket_lab::ServerConfig;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::net::TcpStream;
 
 /// A server running in this test process.
 pub struct TestServer {
     pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    server: SpawnedServer<std::io::Error>,
 }
 
 impl TestServer {
     /// Asks the server to stop and waits until `run` returns.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap();
+    pub async fn shutdown(self) {
+        self.server.shutdown().await.unwrap().unwrap();
     }
 
     /// Asks the server to stop without waiting.
     pub fn trigger_shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.server.trigger_shutdown();
     }
 
     /// Waits for `run` to return after a shutdown was triggered.
     pub async fn finished(self) {
-        self.task.await.unwrap().unwrap();
+        self.server.finished().await.unwrap().unwrap();
     }
 }
 
 /// Starts a server on `127.0.0.1:0` with `config`.
 pub async fn start_server(config: ServerConfig) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(socket_lab::run(listener, config, async move {
-        let _ = stopped.await;
-    }));
+    let server = SpawnedServer::start(|listener, stop| socket_lab::run(listener, config, stop))
+        .await
+        .unwrap();
     TestServer {
-        addr,
-        stop: Some(stop),
-        task,
+        addr: server.addr(),
+        server,
     }
 }
 

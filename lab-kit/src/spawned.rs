@@ -1,0 +1,112 @@
+//! A lab server running as a task on `127.0.0.1:0`, with its stop switch: how the labs'
+//! tests start a server in-process, and stop it, all the same way.
+//!
+//! Every lab server has the signature `run(listener, .., shutdown)`; [`SpawnedServer`]
+//! binds the listener, hands the server a [`StopSignal`] as its shutdown future, and keeps
+//! the task so a test can wait until `run` has returned.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinError, JoinHandle};
+
+/// The shutdown future handed to a spawned server: completes when
+/// [`SpawnedServer::trigger_shutdown`] is called or the handle is dropped.
+#[derive(Debug)]
+pub struct StopSignal(oneshot::Receiver<()>);
+
+impl Future for StopSignal {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A dropped sender means the handle is gone: stop then too.
+        Pin::new(&mut self.0).poll(cx).map(|_| ())
+    }
+}
+
+/// A server task in the current tokio runtime.
+#[derive(Debug)]
+pub struct SpawnedServer<E> {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), E>>,
+}
+
+impl<E: Send + 'static> SpawnedServer<E> {
+    /// Binds `127.0.0.1:0` and spawns `serve(listener, stop)`. The listener is bound
+    /// before this returns, so clients can connect at once.
+    ///
+    /// # Errors
+    ///
+    /// When no port can be bound.
+    pub async fn start<F, Fut>(serve: F) -> io::Result<Self>
+    where
+        F: FnOnce(TcpListener, StopSignal) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(listener, StopSignal(stopped)));
+        Ok(SpawnedServer {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Asks the server to stop, without waiting for it.
+    pub fn trigger_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits until the server's `run` returns (after a shutdown was triggered).
+    ///
+    /// # Errors
+    ///
+    /// The [`JoinError`] when the task panicked; otherwise what `run` returned.
+    pub async fn finished(self) -> Result<Result<(), E>, JoinError> {
+        self.task.await
+    }
+
+    /// Asks the server to stop and waits until its `run` returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`finished`](Self::finished).
+    pub async fn shutdown(mut self) -> Result<Result<(), E>, JoinError> {
+        self.trigger_shutdown();
+        self.finished().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_server_sees_its_stop_signal_and_returns() {
+        let server = SpawnedServer::start(|listener, stop| async move {
+            tokio::select! {
+                () = stop => Ok::<_, io::Error>(()),
+                accepted = listener.accept() => accepted.map(|_| ()),
+            }
+        })
+        .await
+        .unwrap();
+        assert!(server.addr().ip().is_loopback());
+        server.shutdown().await.unwrap().unwrap();
+    }
+}
