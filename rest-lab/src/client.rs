@@ -119,7 +119,6 @@ impl ApiReply {
 #[derive(Debug, Clone)]
 pub struct RestClient {
     http: reqwest::Client,
-    base: String,
     /// The base URL parsed once: each request only sets its path, instead of parsing a
     /// whole URL string (host, IDNA and all) per request.
     base_url: reqwest::Url,
@@ -169,14 +168,13 @@ impl RestClient {
         let http = builder.build().map_err(|e| bad(&e.to_string()))?;
         Ok(RestClient {
             http,
-            base: base_url.trim_end_matches('/').to_owned(),
             base_url: parsed,
         })
     }
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        &self.base
+        self.base_url.as_str().trim_end_matches('/')
     }
 
     /// The full URL of `path` (which may carry a `?query`) under the base URL.
