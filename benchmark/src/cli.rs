@@ -223,8 +223,6 @@ pub fn execute(
                 &tag,
             ))
             .with_context(|| format!("setting up the {} benchmark", target.protocol.label()))?;
-        // Fail now, not in every client thread, if a probe cannot be built.
-        LabProbe::new(&endpoint, &operation, 0)?;
         let measurement = measure(target.protocol.label(), &settings, length, stop, |index| {
             let endpoint = &endpoint;
             let operation = &operation;

@@ -89,16 +89,6 @@ impl EmbeddedServer {
         })
     }
 
-    /// The protocol it serves.
-    pub fn protocol(&self) -> Protocol {
-        self.protocol
-    }
-
-    /// Where it listens.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// The address clients use: `host:port` for the socket lab, a URL for the others.
     pub fn target(&self) -> String {
         match self.protocol {
