@@ -63,11 +63,17 @@ impl GrpcClient {
                 url: url.to_owned(),
                 error,
             })?;
-        Ok(GrpcClient {
+        Ok(GrpcClient::from_channel(channel, url))
+    }
+
+    /// A client over a channel made elsewhere (say with a connector of its own, as the
+    /// benchmark's byte-counting one); `url` is only for messages.
+    pub fn from_channel(channel: Channel, url: &str) -> Self {
+        GrpcClient {
             greeter: GreetServiceClient::new(channel.clone()),
             inner: UserServiceClient::new(channel),
             url: url.to_owned(),
-        })
+        }
     }
 
     /// The URL this client talks to.

@@ -22,6 +22,23 @@ fn code<T: std::fmt::Debug>(result: Result<T, tonic::Status>) -> Code {
 }
 
 #[tokio::test]
+async fn every_reply_names_the_server_build() {
+    let server = start_server().await;
+    let mut client = server.client().await;
+    let reply = client.raw().get_all_users(pb::Empty {}).await.unwrap();
+    let id = reply
+        .metadata()
+        .get("server")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.starts_with("grpc-lab/"), "{id}");
+    assert_eq!(lab_kit::build::is_debug_build(&id), cfg!(debug_assertions));
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn get_all_users_lists_in_creation_order() {
     let server = start_with(UserService::new(UserStore::new())).await;
     let mut client = server.client().await;

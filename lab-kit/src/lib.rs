@@ -6,6 +6,7 @@
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
 
 pub mod args;
+pub mod build;
 pub mod logging;
 pub mod prompt;
 pub mod selftest;

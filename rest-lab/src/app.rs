@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use user_store::UserStore;
 
@@ -67,7 +69,17 @@ pub fn app(state: AppState) -> Router {
             request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::SERVER,
+            server_header(),
+        ))
         .with_state(state)
+}
+
+/// `rest-lab/0.1.0 (release)`: which build answered, for the benchmark's report.
+fn server_header() -> HeaderValue {
+    let id = lab_kit::build::server_id("rest-lab", env!("CARGO_PKG_VERSION"));
+    HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("rest-lab"))
 }
 
 /// Abandons a request that takes longer than the limit, so a client that stalls while

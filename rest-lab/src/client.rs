@@ -13,6 +13,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use user_store::User;
 
+/// Largest reply body the client reads; past it the reply is a [`RestError::BadBody`],
+/// so a server that never stops sending cannot take all of the client's memory. A list
+/// of 50,000 users fits.
+pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
+
 /// Default limit on each request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -236,7 +241,7 @@ impl RestClient {
         };
         let content_type = header_text(header::CONTENT_TYPE);
         let location = header_text(header::LOCATION);
-        let bytes = response.bytes().await.map_err(failed)?;
+        let bytes = read_body(response, failed).await?;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -377,7 +382,7 @@ impl RestClient {
         };
         let response = self.http.get(url).send().await.map_err(failed)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(failed)?;
+        let bytes = read_body(response, failed).await?;
         if !status.is_success() {
             let message = serde_json::from_slice::<Value>(&bytes)
                 .ok()
@@ -389,4 +394,21 @@ impl RestClient {
             .map(|envelope| envelope.data)
             .map_err(|e| RestError::BadBody(e.to_string()))
     }
+}
+
+/// Reads a reply body, up to [`MAX_REPLY_BYTES`].
+async fn read_body(
+    mut response: reqwest::Response,
+    failed: impl Fn(reqwest::Error) -> RestError,
+) -> Result<Vec<u8>, RestError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(&failed)? {
+        if bytes.len() + chunk.len() > MAX_REPLY_BYTES {
+            return Err(RestError::BadBody(format!(
+                "a reply body larger than {MAX_REPLY_BYTES} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }

@@ -337,6 +337,46 @@ async fn health_is_200() {
 }
 
 #[tokio::test]
+async fn every_reply_names_the_server_build() {
+    let server = start_server().await;
+    let url = format!("{}/health", server.client().base_url());
+    let response = reqwest::get(&url).await.unwrap();
+    let id = response.headers()["server"].to_str().unwrap().to_owned();
+    assert!(id.starts_with("rest-lab/"), "{id}");
+    assert_eq!(lab_kit::build::is_debug_build(&id), cfg!(debug_assertions));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_reply_body_past_the_limit_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A peer that promises and sends more than a reply may hold.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request).await;
+        let size = rest_lab::client::MAX_REPLY_BYTES + 1024 * 1024;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes()).await;
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..size / chunk.len() {
+            if stream.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let client = RestClient::new(&format!("http://{addr}")).unwrap();
+    let error = client.fetch_users().await.unwrap_err();
+    assert!(error.to_string().contains("larger than"), "{error}");
+    drop(client);
+    peer.abort();
+}
+
+#[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_in_json() {
     let server = start_server().await;
     let client = server.client();

@@ -5,13 +5,18 @@ use std::io;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use crate::protocol::{Reply, Request, Status};
 
 /// Default limit on connecting and on each request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest reply line the client reads. A reply to the longest request the server takes
+/// (64 KiB) fits many times over, even fully escaped; a peer that sends a line with no
+/// end gets a [`ClientError::BadReply`] instead of all of the client's memory.
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
 /// Why a request did not get a good reply.
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +59,11 @@ pub enum ClientError {
     Refused(String),
 }
 
-/// One open connection to a socket server.
+/// One open connection to a socket server: a TCP stream, or any byte stream (the
+/// benchmark wraps one to count its bytes).
 #[derive(Debug)]
-pub struct Client {
-    stream: BufReader<TcpStream>,
+pub struct Client<S = TcpStream> {
+    stream: BufReader<S>,
     /// One timer for every request: a request that ends in time costs a clock read.
     timeout: ReusableTimeout,
     line: String,
@@ -96,12 +102,19 @@ impl Client {
                 error,
             })?;
         stream.set_nodelay(true)?;
-        Ok(Client {
+        Ok(Client::from_stream(stream, timeout))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
+    /// A client over a stream that is already connected; `timeout` limits each request.
+    pub fn from_stream(stream: S, timeout: Duration) -> Self {
+        Client {
             stream: BufReader::new(stream),
             timeout: ReusableTimeout::new(timeout),
             line: String::new(),
             request: Vec::new(),
-        })
+        }
     }
 
     /// Sends `text` and returns it upper-cased by the server.
@@ -165,16 +178,23 @@ impl Client {
     }
 }
 
-async fn write_and_read(
-    stream: &mut BufReader<TcpStream>,
+async fn write_and_read<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut BufReader<S>,
     request: &[u8],
     line: &mut String,
 ) -> Result<Reply, ClientError> {
     stream.get_mut().write_all(request).await?;
     line.clear();
-    let n = stream.read_line(line).await?;
+    // One byte past the limit tells a line at the limit from a longer one.
+    let limit = MAX_REPLY_BYTES as u64 + 1;
+    let n = (&mut *stream).take(limit).read_line(line).await?;
     if n == 0 {
         return Err(ClientError::Closed);
+    }
+    if !line.ends_with('\n') && n >= MAX_REPLY_BYTES {
+        return Err(ClientError::BadReply(format!(
+            "a reply line longer than {MAX_REPLY_BYTES} bytes"
+        )));
     }
     serde_json::from_str(line)
         .map_err(|e| ClientError::BadReply(format!("{e}: {}", line.trim_end())))

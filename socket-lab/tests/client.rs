@@ -91,3 +91,39 @@ fn cli_rejects_a_bad_timeout() {
     assert!(ClientCli::try_parse_from(["socket-client", "--timeout", "-1"]).is_err());
     assert!(ClientCli::try_parse_from(["socket-client", "--timeout", "soon"]).is_err());
 }
+
+#[tokio::test]
+async fn a_reply_line_that_never_ends_is_refused_not_buffered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A peer that answers any request with more bytes than a reply may hold, and no
+    // newline.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let peer = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 256];
+        let _ = stream.read(&mut request).await;
+        let chunk = vec![b'a'; 64 * 1024];
+        for _ in 0..(socket_lab::client::MAX_REPLY_BYTES / chunk.len() + 4) {
+            if stream.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut client = Client::connect(&addr, TIMEOUT).await.unwrap();
+    match client.uppercase("hi").await {
+        Err(ClientError::BadReply(reason)) => assert!(reason.contains("longer than"), "{reason}"),
+        other => panic!("expected a refused reply, got {other:?}"),
+    }
+    drop(client);
+    peer.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_works_over_any_stream() {
+    let server = start_server(ServerConfig::default()).await;
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut client = Client::from_stream(stream, TIMEOUT);
+    assert_eq!(client.uppercase("any stream").await.unwrap(), "ANY STREAM");
+    server.shutdown().await;
+}
