@@ -1,27 +1,30 @@
-//! The commlab benchmark: the socket, REST and gRPC labs driven through one latency loop,
-//! with one connection policy for all, beside a raw-TCP floor measured in the same run.
+//! The commlab benchmark: every lab driven through one load generator, beside a raw-TCP
+//! floor measured the same way, with the figures that say where the time goes.
 //!
-//! `cargo run --release -p benchmark` prints the comparison table; servers that are not
-//! already listening are started in-process. The pieces, in the order a run uses them:
+//! `cargo run --release -p benchmark` prints the comparison; servers are started
+//! in-process unless an address is given. The pieces, in the order a run uses them:
 //!
-//! - [`settings`]: the validated configuration a run follows.
-//! - [`embedded`]: lab servers started in-process on their own runtime threads.
-//! - [`floor`]: the raw-TCP floor (blocking std sockets and a trivial echo thread).
-//! - [`probes`]: one request of each protocol, checked, plus the set-up it needs.
-//! - [`runner`]: the loop every protocol goes through, on one thread per client.
-//! - [`stats`]: pure statistics over the recorded latencies.
-//! - [`report`]: the results and their four renderings (table, markdown, JSON, CSV).
-//! - [`cli`]: the command line and [`run`](cli::run), which ties the rest together.
+//! - [`settings`]: the options, parsed once; [`placement`]: which CPUs load and servers use.
+//! - [`servers`]: the labs' servers, embedded or external, and their CPU time.
+//! - [`adapters`]: one file per protocol and client kind: set-up, probe, clean-up.
+//! - [`engine`]: N clients as tasks over M pinned threads, the loop they run.
+//! - [`cputime`], [`traffic`]: CPU time from /proc, bytes counted on the connection.
+//! - [`stats`], [`checks`]: pure statistics, self-checks and reasons.
+//! - [`report`]: the columns, once, and the four formats.
+//! - [`run`]: the command line and [`run()`](run::run), which ties the rest together.
 
-pub mod cli;
-pub mod embedded;
-pub mod floor;
+pub mod adapters;
+pub mod checks;
+pub mod cputime;
+pub mod engine;
 pub mod machine;
-pub mod probes;
+pub mod placement;
 pub mod progress;
 pub mod report;
-pub mod runner;
+pub mod run;
+pub mod servers;
 pub mod settings;
 pub mod stats;
+pub mod traffic;
 
-pub use cli::{Cli, run};
+pub use run::{Cli, run};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::runner::Shared;
+use crate::engine::Shared;
 use crate::settings::Length;
 
 /// A measurement shorter than this shows no bar.

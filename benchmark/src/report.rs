@@ -1,24 +1,56 @@
-//! The results of a run and their four renderings: table, markdown, JSON and CSV.
+//! The results of a run and their renderings: table, markdown, JSON and CSV.
 //!
-//! Collecting (the runner), computing (`stats`) and rendering (here) are kept apart: a
-//! [`Report`] holds finished numbers, and each format only lays them out.
+//! Collecting (the engine), computing (`stats`, `checks`) and rendering (here) are kept
+//! apart: a [`Report`] holds finished numbers, the columns are defined once in
+//! [`COLUMNS`], and each format is a small writer over them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::adapters::RowInfo;
+use crate::checks;
+use crate::engine::LoadResult;
 use crate::machine::Machine;
-use crate::runner::Measurement;
-use crate::settings::{Format, RankBy, Settings};
+use crate::placement::Placement;
+use crate::servers::{ServerCpu, Target};
+use crate::settings::{ConnectionPolicy, Format, Settings, Workload};
 use crate::stats::{Stats, rank};
 
-/// One row of results: a protocol, or the floor.
+/// What measuring one row gave, before it is summarised.
+#[derive(Debug)]
+pub struct Measured {
+    /// The row.
+    pub info: &'static RowInfo,
+    /// What each request did.
+    pub operation: String,
+    /// The server's own name for its build, where it tells.
+    pub server_id: Option<String>,
+    /// Latencies, errors, wall time, client CPU.
+    pub load: LoadResult,
+    /// CPUs the load threads could use at once.
+    pub load_cpus: usize,
+    /// Server CPU over the measured phase, where it can be read.
+    pub server_cpu: Option<Duration>,
+    /// Bytes `(sent, received)` over the measured phase, where they can be counted.
+    pub bytes: Option<(u64, u64)>,
+    /// Users that could not be removed, of those the run created.
+    pub users_left: (usize, usize),
+}
+
+/// One row of results.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultRow {
-    /// `floor`, `socket`, `rest` or `grpc`.
+    /// Unique key: `floor`, `socket`, `rest-reqwest`, `rest-hyper`, `grpc-channel`,
+    /// `grpc-hyper`.
+    pub key: &'static str,
+    /// The lab: `floor`, `socket`, `rest` or `grpc`.
     pub protocol: &'static str,
-    /// `Floor`, `Socket`, `REST` or `gRPC`.
+    /// The client library.
+    pub client: &'static str,
+    /// What people read: `REST (hyper)`.
     pub label: &'static str,
     /// What each request did.
     pub operation: String,
@@ -26,6 +58,8 @@ pub struct ResultRow {
     pub embedded: bool,
     /// Where the server was.
     pub target: String,
+    /// The server's own name for its build (`rest-lab/0.1.0 (release)`), where it tells.
+    pub server_build: Option<String>,
     /// Successful requests measured.
     pub requests: u64,
     /// Failed requests.
@@ -42,50 +76,71 @@ pub struct ResultRow {
     pub min_us: Option<f64>,
     /// Median, microseconds.
     pub p50_us: Option<f64>,
-    /// 90th percentile, microseconds.
+    /// 90th percentile (needs 10 samples), microseconds.
     pub p90_us: Option<f64>,
-    /// 99th percentile, microseconds.
+    /// 99th percentile (needs 100 samples), microseconds.
     pub p99_us: Option<f64>,
-    /// 99.9th percentile, microseconds.
+    /// 99.9th percentile (needs 1,000 samples), microseconds.
     pub p999_us: Option<f64>,
     /// Largest latency, microseconds.
     pub max_us: Option<f64>,
     /// Successful requests per second of wall time.
     pub throughput_rps: f64,
-    /// p50 over the floor's p50.
+    /// Load-generator CPU per request (successes and failures), microseconds.
+    pub client_cpu_us: Option<f64>,
+    /// Load-generator CPU over the measured phase as a share of the CPUs it had.
+    pub client_cpu_share: Option<f64>,
+    /// Server CPU per request, microseconds.
+    pub server_cpu_us: Option<f64>,
+    /// Why server CPU is blank, when it is.
+    pub server_cpu_note: Option<String>,
+    /// Bytes the client sent per request, measured on the connection.
+    pub bytes_sent: Option<f64>,
+    /// Bytes the client received per request, measured on the connection.
+    pub bytes_received: Option<f64>,
+    /// Why bytes are blank, when they are.
+    pub bytes_note: Option<&'static str>,
+    /// Share of latencies between 36 and 44 ms (Nagle and delayed ACK's signature).
+    pub near_40ms: f64,
+    /// With one client: p50 over the floor's p50; with more: the floor's throughput
+    /// over this row's. Above 1 is slower than the floor.
     pub x_floor: Option<f64>,
     /// Wall time of the measurement, seconds.
     pub wall_s: f64,
+    /// Users the run created that could not be removed.
+    pub users_left: usize,
     /// False when Ctrl-C cut this measurement short.
     pub complete: bool,
 }
 
 impl ResultRow {
-    /// Builds a row from a measurement.
-    pub fn new(
-        protocol: &'static str,
-        label: &'static str,
-        operation: String,
-        embedded: bool,
-        target: String,
-        measurement: &Measurement,
-    ) -> Self {
-        let stats = Stats::from_histogram(&measurement.histogram);
+    /// Summarises a measured row.
+    pub fn new(measured: Measured, target: &Target) -> Self {
+        let m = &measured.load.measurement;
+        let stats = Stats::from_histogram(&m.histogram);
         let us = |nanos: u64| nanos as f64 / 1000.0;
+        let pct = |q: f64| stats.and_then(|s| s.percentile(&m.histogram, q)).map(us);
+        let calls = m.histogram.len() + m.error_count();
+        let per_call = |d: Duration| (calls > 0).then(|| d.as_secs_f64() * 1e6 / calls as f64);
+        let wall = m.wall.as_secs_f64();
+        let server_cpu_note = match (&target.cpu, measured.server_cpu) {
+            (_, Some(_)) => None,
+            (ServerCpu::Unknown(reason), None) => Some(reason.clone()),
+            (_, None) => Some("this system does not tell thread CPU time".into()),
+        };
         ResultRow {
-            protocol,
-            label,
-            operation,
-            embedded,
-            target,
-            requests: measurement.histogram.len(),
-            errors: measurement.error_count(),
-            error_kinds: measurement
-                .errors
-                .iter()
-                .map(|(k, v)| (k.key(), *v))
-                .collect(),
-            first_errors: measurement
+            key: measured.info.key,
+            protocol: measured.info.lab.key,
+            client: measured.info.client,
+            label: measured.info.label,
+            operation: measured.operation,
+            embedded: target.embedded.is_some(),
+            target: target.address.clone(),
+            server_build: measured.server_id,
+            requests: m.histogram.len(),
+            errors: m.error_count(),
+            error_kinds: m.errors.iter().map(|(k, v)| (k.key(), *v)).collect(),
+            first_errors: m
                 .first_errors
                 .iter()
                 .map(|(k, v)| (k.key(), v.clone()))
@@ -93,23 +148,34 @@ impl ResultRow {
             mean_us: stats.map(|s| s.mean / 1000.0),
             stddev_us: stats.and_then(|s| s.stddev).map(|s| s / 1000.0),
             min_us: stats.map(|s| us(s.min)),
-            p50_us: stats.map(|s| us(s.p50)),
-            p90_us: stats.map(|s| us(s.p90)),
-            p99_us: stats.map(|s| us(s.p99)),
-            p999_us: stats.map(|s| us(s.p999)),
+            p50_us: pct(0.50),
+            p90_us: pct(0.90),
+            p99_us: pct(0.99),
+            p999_us: pct(0.999),
             max_us: stats.map(|s| us(s.max)),
-            throughput_rps: measurement.throughput(),
+            throughput_rps: m.throughput(),
+            client_cpu_us: measured.load.client_cpu.and_then(per_call),
+            client_cpu_share: measured
+                .load
+                .client_cpu
+                .filter(|_| wall > 0.0)
+                .map(|cpu| cpu.as_secs_f64() / (wall * measured.load_cpus.max(1) as f64)),
+            server_cpu_us: measured.server_cpu.and_then(per_call),
+            server_cpu_note,
+            bytes_sent: measured
+                .bytes
+                .filter(|_| calls > 0)
+                .map(|(sent, _)| sent as f64 / calls as f64),
+            bytes_received: measured
+                .bytes
+                .filter(|_| calls > 0)
+                .map(|(_, received)| received as f64 / calls as f64),
+            bytes_note: measured.info.bytes_unmeasured,
+            near_40ms: checks::share_near_40ms(&m.histogram),
             x_floor: None,
-            wall_s: measurement.wall.as_secs_f64(),
-            complete: measurement.complete,
-        }
-    }
-
-    fn rank_value(&self, by: RankBy) -> Option<f64> {
-        match by {
-            RankBy::Mean => self.mean_us,
-            RankBy::P50 => self.p50_us,
-            RankBy::P99 => self.p99_us,
+            wall_s: wall,
+            users_left: measured.users_left.0,
+            complete: m.complete,
         }
     }
 }
@@ -117,16 +183,16 @@ impl ResultRow {
 /// One place in the ranking.
 #[derive(Debug, Clone, Serialize)]
 pub struct RankEntry {
-    /// 1 for the fastest.
+    /// 1 for the best.
     pub position: usize,
-    /// `socket`, `rest` or `grpc`.
-    pub protocol: &'static str,
-    /// `Socket`, `REST` or `gRPC`.
+    /// The row's key.
+    pub key: &'static str,
+    /// The row's label.
     pub label: &'static str,
-    /// The ranked figure, microseconds.
-    pub value_us: f64,
-    /// How much slower than the fastest, percent.
-    pub percent_slower: f64,
+    /// The ranked figure: p50 in microseconds, or requests per second.
+    pub value: f64,
+    /// How much worse than the best, percent (slower, or less throughput).
+    pub percent_worse: f64,
 }
 
 /// Everything a run found.
@@ -134,70 +200,105 @@ pub struct RankEntry {
 pub struct Report {
     /// What the run did.
     pub settings: Settings,
-    /// Where it ran.
+    /// Where load and servers ran.
+    pub placement: Placement,
+    /// The machine.
     pub machine: Machine,
-    /// The floor first, then each protocol.
+    /// The floor first, then each row.
     pub results: Vec<ResultRow>,
-    /// Protocols from fastest to slowest by `settings.rank_by` (the floor is the
-    /// reference, not a contestant).
+    /// `p50` with one client, `throughput` with more: the figure of the ranking and of
+    /// x floor.
+    pub ranked_by: &'static str,
+    /// Rows from best to worst (the floor is the reference, not a contestant).
     pub ranking: Vec<RankEntry>,
-    /// Things a reader should know to read the numbers right.
+    /// What a reader should know to read the numbers right: self-checks and reasons.
     pub notes: Vec<String>,
     /// True when Ctrl-C ended the run early.
     pub interrupted: bool,
 }
 
 impl Report {
-    /// Assembles a report: fills in `x floor` and ranks the protocols.
+    /// Assembles a report: fills in x floor, ranks the rows and writes the notes.
     pub fn new(
         settings: Settings,
+        placement: Placement,
         machine: Machine,
         mut results: Vec<ResultRow>,
-        notes: Vec<String>,
         interrupted: bool,
     ) -> Self {
-        let floor_p50 = results
-            .iter()
-            .find(|r| r.protocol == "floor")
-            .and_then(|r| r.p50_us)
-            .filter(|p50| *p50 > 0.0);
+        let by_throughput = settings.clients() > 1;
+        let floor = results.iter().find(|r| r.key == "floor").cloned();
         for row in &mut results {
-            row.x_floor = match (row.p50_us, floor_p50) {
-                (Some(p50), Some(floor)) => Some(p50 / floor),
-                _ => None,
-            };
+            row.x_floor = floor.as_ref().and_then(|floor| {
+                if by_throughput {
+                    (row.throughput_rps > 0.0).then(|| floor.throughput_rps / row.throughput_rps)
+                } else {
+                    row.p50_us.zip(floor.p50_us).map(|(p50, f)| p50 / f)
+                }
+            });
         }
+        // Rank by the same figure as x floor; throughput is ranked by its inverse so
+        // that "fastest first" holds for both.
         let entries: Vec<(usize, f64)> = results
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.protocol != "floor")
-            .filter_map(|(i, r)| r.rank_value(settings.rank_by).map(|v| (i, v)))
+            .filter(|(_, r)| r.key != "floor")
+            .filter_map(|(i, r)| {
+                let value = if by_throughput {
+                    (r.throughput_rps > 0.0).then(|| 1.0 / r.throughput_rps)
+                } else {
+                    r.p50_us
+                };
+                value.map(|v| (i, v))
+            })
             .collect();
         let ranking = rank(&entries)
             .into_iter()
-            .map(|ranked| RankEntry {
-                position: ranked.position,
-                protocol: results[ranked.key].protocol,
-                label: results[ranked.key].label,
-                value_us: ranked.value,
-                percent_slower: ranked.percent_slower,
+            .map(|ranked| {
+                let row = &results[ranked.key];
+                RankEntry {
+                    position: ranked.position,
+                    key: row.key,
+                    label: row.label,
+                    value: if by_throughput {
+                        row.throughput_rps
+                    } else {
+                        ranked.value
+                    },
+                    percent_worse: ranked.percent_slower,
+                }
             })
             .collect();
+        let notes = checks::notes(&settings, &placement, &results);
         Report {
             settings,
+            placement,
             machine,
             results,
+            ranked_by: if by_throughput { "throughput" } else { "p50" },
             ranking,
             notes,
             interrupted,
         }
     }
 
-    /// The report in `format`.
-    pub fn render(&self, format: Format) -> String {
+    /// The exit status this report calls for: 130 after Ctrl-C, 1 when a row's every
+    /// request failed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if self.results.iter().any(|r| r.requests == 0 && r.errors > 0) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The report in `format`; `wide` adds every percentile to the table formats.
+    pub fn render(&self, format: Format, wide: bool) -> String {
         match format {
-            Format::Table => self.table(),
-            Format::Markdown => self.markdown(),
+            Format::Table => self.table(wide),
+            Format::Markdown => self.markdown(wide),
             Format::Json => {
                 let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
                 text.push('\n');
@@ -214,15 +315,15 @@ impl Report {
             None => format!("{} requests", s.iterations),
         };
         let workload = match s.workload {
-            crate::settings::Workload::Get => "get".to_owned(),
-            crate::settings::Workload::List => format!("list ({} users created)", s.list_size),
-            crate::settings::Workload::Create => "create".to_owned(),
+            Workload::Get => "get".to_owned(),
+            Workload::List => format!("list ({} users)", s.list_size),
+            Workload::Create => "create".to_owned(),
         };
         format!(
-            "workload {workload}, connection {}, {} client{} x {length} after {} warm-up",
+            "{workload}, connection {}, {} client{} x {length} after {} warm-up",
             match s.connection {
-                crate::settings::ConnectionPolicy::Reuse => "reuse",
-                crate::settings::ConnectionPolicy::New => "new per request",
+                ConnectionPolicy::Reuse => "reuse",
+                ConnectionPolicy::New => "new per request",
             },
             s.concurrency,
             if s.concurrency == 1 { "" } else { "s" },
@@ -230,125 +331,131 @@ impl Report {
         )
     }
 
-    fn machine_line(&self) -> String {
-        format!(
-            "{} CPU{}, {}, {}",
-            self.machine.cpus,
-            if self.machine.cpus == 1 { "" } else { "s" },
-            self.machine.cpu_model,
-            self.machine.os
-        )
+    fn context_lines(&self) -> Vec<String> {
+        let p = &self.placement;
+        let embedded = self.results.iter().any(|r| r.embedded && r.key != "floor");
+        let external: Vec<String> = self
+            .results
+            .iter()
+            .filter(|r| !r.embedded)
+            .map(|r| format!("{} at {}", r.label, r.target))
+            .collect();
+        let mut servers = format!(
+            "load: {} thread{} on CPU {}; embedded servers on CPU {}{}",
+            p.client_threads,
+            if p.client_threads == 1 { "" } else { "s" },
+            p.client_cpus,
+            p.server_cpus,
+            if p.shared() { " (shared with the load)" } else { "" },
+        );
+        if embedded || self.results.iter().all(|r| r.embedded) {
+            let _ = write!(servers, ", {} build", lab_kit::build::PROFILE);
+        }
+        let mut lines = vec![
+            format!("commlab benchmark: {}", self.headline()),
+            format!(
+                "machine: {} CPU{}, {}, {}",
+                self.machine.cpus,
+                if self.machine.cpus == 1 { "" } else { "s" },
+                self.machine.cpu_model,
+                self.machine.os
+            ),
+            servers,
+        ];
+        if !external.is_empty() {
+            lines.push(format!("external servers: {}", external.join(", ")));
+        }
+        let builds: Vec<String> = self
+            .results
+            .iter()
+            .filter_map(|r| r.server_build.as_ref().map(|b| (r.protocol, b)))
+            .fold(Vec::new(), |mut seen, (lab, build)| {
+                let text = format!("{lab} {build}");
+                if !seen.contains(&text) {
+                    seen.push(text);
+                }
+                seen
+            });
+        if !builds.is_empty() {
+            lines.push(format!("server builds: {}", builds.join(", ")));
+        }
+        if self.interrupted {
+            lines.push("INTERRUPTED: these are the figures measured before Ctrl-C.".into());
+        }
+        lines
     }
 
-    fn cells(row: &ResultRow) -> Vec<String> {
-        let time = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), format_time);
-        vec![
-            row.label.to_owned(),
-            row.operation.clone(),
-            if row.protocol == "floor" {
-                "in-process".to_owned()
-            } else if row.embedded {
-                "embedded".to_owned()
-            } else {
-                row.target.clone()
-            },
-            row.requests.to_string(),
-            row.errors.to_string(),
-            time(row.mean_us),
-            time(row.stddev_us),
-            time(row.min_us),
-            time(row.p50_us),
-            time(row.p90_us),
-            time(row.p99_us),
-            time(row.p999_us),
-            time(row.max_us),
-            format!("{:.0}/s", row.throughput_rps),
-            row.x_floor
-                .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}x")),
-        ]
+    fn columns(wide: bool) -> Vec<&'static Column> {
+        COLUMNS.iter().filter(|c| wide || !c.wide_only).collect()
     }
-
-    const HEADERS: [&'static str; 15] = [
-        "Protocol",
-        "Operation",
-        "Server",
-        "Requests",
-        "Errors",
-        "Mean",
-        "Stddev",
-        "Min",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "Max",
-        "Throughput",
-        "x floor",
-    ];
 
     fn ranking_lines(&self) -> Vec<String> {
-        let width = self
-            .ranking
-            .iter()
-            .map(|r| r.label.len())
-            .max()
-            .unwrap_or(0);
+        let width = self.ranking.iter().map(|r| r.label.len()).max().unwrap_or(0);
         self.ranking
             .iter()
             .map(|r| {
-                let verdict = if r.position == 1 {
-                    "(fastest)".to_owned()
+                let (value, worse) = if self.ranked_by == "throughput" {
+                    (format!("{:.0} req/s", r.value), "less throughput")
                 } else {
-                    format!("({:.0}% slower)", r.percent_slower)
+                    (format_time(r.value), "slower")
                 };
-                format!(
-                    "{}. {:<width$}  {} {verdict}",
-                    r.position,
-                    r.label,
-                    format_time(r.value_us)
-                )
+                let verdict = if r.position == 1 {
+                    "(best)".to_owned()
+                } else {
+                    format!("({:.0}% {worse})", r.percent_worse)
+                };
+                format!("{}. {:<width$}  {value} {verdict}", r.position, r.label)
             })
             .collect()
     }
 
-    fn table(&self) -> String {
-        let rows: Vec<Vec<String>> = self.results.iter().map(Report::cells).collect();
-        let mut widths: Vec<usize> = Report::HEADERS.iter().map(|h| h.len()).collect();
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
+    fn ranking_heading(&self) -> &'static str {
+        if self.ranked_by == "throughput" {
+            "Ranking by throughput (as x floor, with more than one client):"
+        } else {
+            "Ranking by p50 (as x floor, with one client):"
         }
-        let line = |cells: &[String]| {
-            let mut text = String::new();
-            for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
-                // Text columns align left, numbers right.
-                if i < 3 {
-                    let _ = write!(text, "{cell:<width$}  ");
+    }
+
+    fn table(&self, wide: bool) -> String {
+        let columns = Report::columns(wide);
+        let cells: Vec<Vec<String>> = self
+            .results
+            .iter()
+            .map(|row| columns.iter().map(|c| (c.show)(row)).collect())
+            .collect();
+        let widths: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let header = c.header.0.len().max(c.header.1.len());
+                cells.iter().map(|r| r[i].chars().count()).fold(header, usize::max)
+            })
+            .collect();
+        let line = |texts: Vec<&str>| {
+            let mut out = String::new();
+            for ((text, width), column) in texts.iter().zip(&widths).zip(&columns) {
+                if column.text {
+                    let _ = write!(out, "{text:<width$}  ");
                 } else {
-                    let _ = write!(text, "{cell:>width$}  ");
+                    let _ = write!(out, "{text:>width$}  ");
                 }
             }
-            text.trim_end().to_owned()
+            out.trim_end().to_owned()
         };
         let mut out = String::new();
-        let _ = writeln!(out, "commlab benchmark: {}", self.headline());
-        let _ = writeln!(out, "machine: {}", self.machine_line());
-        if self.interrupted {
-            let _ = writeln!(
-                out,
-                "INTERRUPTED: these are the figures measured before Ctrl-C."
-            );
+        for context in self.context_lines() {
+            let _ = writeln!(out, "{}", wrap(&context, "", "  ", 100));
         }
         let _ = writeln!(out);
-        let headers: Vec<String> = Report::HEADERS.iter().map(|h| (*h).to_owned()).collect();
-        let _ = writeln!(out, "{}", line(&headers));
-        for row in &rows {
-            let _ = writeln!(out, "{}", line(row));
+        let _ = writeln!(out, "{}", line(columns.iter().map(|c| c.header.0).collect()));
+        let _ = writeln!(out, "{}", line(columns.iter().map(|c| c.header.1).collect()));
+        for row in &cells {
+            let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
         }
         self.write_errors(&mut out);
         if !self.ranking.is_empty() {
-            let _ = writeln!(out, "\nRanking by {}:", self.settings.rank_by.describe());
+            let _ = writeln!(out, "\n{}", self.ranking_heading());
             for ranked in self.ranking_lines() {
                 let _ = writeln!(out, "  {ranked}");
             }
@@ -356,7 +463,7 @@ impl Report {
         if !self.notes.is_empty() {
             let _ = writeln!(out, "\nNotes:");
             for note in &self.notes {
-                let _ = writeln!(out, "  - {note}");
+                let _ = writeln!(out, "{}", wrap(note, "  - ", "    ", 100));
             }
         }
         out
@@ -366,36 +473,37 @@ impl Report {
         for row in self.results.iter().filter(|r| r.errors > 0) {
             for (kind, count) in &row.error_kinds {
                 let first = row.first_errors.get(kind).map(String::as_str).unwrap_or("");
-                let _ = writeln!(
-                    out,
-                    "  {} errors: {count} {kind} (first: {first})",
-                    row.label
-                );
+                let _ = writeln!(out, "  {} errors: {count} {kind} (first: {first})", row.label);
             }
         }
     }
 
-    fn markdown(&self) -> String {
+    fn markdown(&self, wide: bool) -> String {
+        let columns = Report::columns(wide);
         let mut out = String::new();
-        let _ = writeln!(out, "**commlab benchmark**: {}  ", self.headline());
-        let _ = writeln!(out, "machine: {}\n", self.machine_line());
-        if self.interrupted {
-            let _ = writeln!(out, "_Interrupted: figures measured before Ctrl-C._\n");
+        for context in self.context_lines() {
+            let _ = writeln!(out, "{context}  ");
         }
-        let _ = writeln!(out, "| {} |", Report::HEADERS.join(" | "));
-        let align: Vec<&str> = (0..Report::HEADERS.len())
-            .map(|i| if i < 3 { "---" } else { "---:" })
+        let _ = writeln!(out);
+        let headers: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{} {}", c.header.0, c.header.1).trim().to_owned())
+            .collect();
+        let _ = writeln!(out, "| {} |", headers.join(" | "));
+        let align: Vec<&str> = columns
+            .iter()
+            .map(|c| if c.text { "---" } else { "---:" })
             .collect();
         let _ = writeln!(out, "|{}|", align.join("|"));
         for row in &self.results {
-            let cells: Vec<String> = Report::cells(row)
-                .into_iter()
-                .map(|c| c.replace('|', "\\|"))
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| (c.show)(row).replace('|', "\\|"))
                 .collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
         if !self.ranking.is_empty() {
-            let _ = writeln!(out, "\nRanking by {}:\n", self.settings.rank_by.describe());
+            let _ = writeln!(out, "\n{}\n", self.ranking_heading());
             for ranked in self.ranking_lines() {
                 let _ = writeln!(out, "{ranked}  ");
             }
@@ -410,35 +518,77 @@ impl Report {
     }
 
     fn csv(&self) -> String {
-        let mut out = String::from(
-            "protocol,operation,embedded,target,requests,errors,mean_us,stddev_us,min_us,\
-             p50_us,p90_us,p99_us,p999_us,max_us,throughput_rps,x_floor,complete\n",
-        );
-        let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.3}"));
+        let keys: Vec<&str> = COLUMNS.iter().map(|c| c.csv).collect();
+        let mut out = format!("{}\n", keys.join(","));
         for row in &self.results {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{}",
-                row.protocol,
-                csv_field(&row.operation),
-                row.embedded,
-                csv_field(&row.target),
-                row.requests,
-                row.errors,
-                number(row.mean_us),
-                number(row.stddev_us),
-                number(row.min_us),
-                number(row.p50_us),
-                number(row.p90_us),
-                number(row.p99_us),
-                number(row.p999_us),
-                number(row.max_us),
-                row.throughput_rps,
-                number(row.x_floor),
-                row.complete,
-            );
+            let cells: Vec<String> = COLUMNS.iter().map(|c| csv_field(&(c.raw)(row))).collect();
+            let _ = writeln!(out, "{}", cells.join(","));
         }
         out
+    }
+}
+
+/// One column of the report: its two-line heading, CSV key, and how a row shows in it.
+#[derive(Debug)]
+pub struct Column {
+    /// Heading, in two lines (the table stays narrow).
+    pub header: (&'static str, &'static str),
+    /// CSV key (the JSON field of the same figure).
+    pub csv: &'static str,
+    /// Only with `--wide`.
+    pub wide_only: bool,
+    /// Aligned left (text) or right (numbers).
+    pub text: bool,
+    /// The cell for people.
+    pub show: fn(&ResultRow) -> String,
+    /// The cell for CSV.
+    pub raw: fn(&ResultRow) -> String,
+}
+
+fn time(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), format_micros)
+}
+
+fn raw(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.3}"))
+}
+
+fn bytes_pair(row: &ResultRow) -> String {
+    match (row.bytes_sent, row.bytes_received) {
+        (Some(sent), Some(received)) => format!("{sent:.0}/{received:.0}"),
+        _ => "—".to_owned(),
+    }
+}
+
+/// Every column, in order; `wide_only` ones appear with `--wide` (and always in CSV).
+pub static COLUMNS: [Column; 19] = [
+    Column { header: ("", "Row"), csv: "key", wide_only: false, text: true, show: |r| r.label.to_owned(), raw: |r| r.key.to_owned() },
+    Column { header: ("", "Operation"), csv: "operation", wide_only: true, text: true, show: |r| r.operation.clone(), raw: |r| r.operation.clone() },
+    Column { header: ("", "Server"), csv: "embedded", wide_only: false, text: true, show: |r| if r.embedded { "embedded".into() } else { "external".into() }, raw: |r| r.embedded.to_string() },
+    Column { header: ("", "Reqs"), csv: "requests", wide_only: false, text: false, show: |r| r.requests.to_string(), raw: |r| r.requests.to_string() },
+    Column { header: ("", "Err"), csv: "errors", wide_only: false, text: false, show: |r| r.errors.to_string(), raw: |r| r.errors.to_string() },
+    Column { header: ("p50", "us"), csv: "p50_us", wide_only: false, text: false, show: |r| time(r.p50_us), raw: |r| raw(r.p50_us) },
+    Column { header: ("p90", "us"), csv: "p90_us", wide_only: true, text: false, show: |r| time(r.p90_us), raw: |r| raw(r.p90_us) },
+    Column { header: ("p99", "us"), csv: "p99_us", wide_only: false, text: false, show: |r| time(r.p99_us), raw: |r| raw(r.p99_us) },
+    Column { header: ("p99.9", "us"), csv: "p999_us", wide_only: true, text: false, show: |r| time(r.p999_us), raw: |r| raw(r.p999_us) },
+    Column { header: ("mean", "us"), csv: "mean_us", wide_only: false, text: false, show: |r| time(r.mean_us), raw: |r| raw(r.mean_us) },
+    Column { header: ("stddev", "us"), csv: "stddev_us", wide_only: true, text: false, show: |r| time(r.stddev_us), raw: |r| raw(r.stddev_us) },
+    Column { header: ("min", "us"), csv: "min_us", wide_only: true, text: false, show: |r| time(r.min_us), raw: |r| raw(r.min_us) },
+    Column { header: ("max", "us"), csv: "max_us", wide_only: true, text: false, show: |r| time(r.max_us), raw: |r| raw(r.max_us) },
+    Column { header: ("", "req/s"), csv: "throughput_rps", wide_only: false, text: false, show: |r| format!("{:.0}", r.throughput_rps), raw: |r| format!("{:.1}", r.throughput_rps) },
+    Column { header: ("client", "CPU us"), csv: "client_cpu_us", wide_only: false, text: false, show: |r| time(r.client_cpu_us), raw: |r| raw(r.client_cpu_us) },
+    Column { header: ("server", "CPU us"), csv: "server_cpu_us", wide_only: false, text: false, show: |r| time(r.server_cpu_us), raw: |r| raw(r.server_cpu_us) },
+    Column { header: ("bytes", "out/in"), csv: "bytes_out_in", wide_only: false, text: false, show: bytes_pair, raw: |r| match (r.bytes_sent, r.bytes_received) { (Some(s), Some(i)) => format!("{s:.1}/{i:.1}"), _ => String::new() } },
+    Column { header: ("x", "floor"), csv: "x_floor", wide_only: false, text: false, show: |r| r.x_floor.map_or_else(|| "—".to_owned(), |x| format!("{x:.2}")), raw: |r| raw(r.x_floor) },
+    Column { header: ("", "Done"), csv: "complete", wide_only: true, text: true, show: |r| if r.complete { "yes".into() } else { "cut".into() }, raw: |r| r.complete.to_string() },
+];
+
+/// Microseconds for a narrow column: one decimal below a millisecond, none above.
+pub fn format_micros(micros: f64) -> String {
+    if micros < 1000.0 {
+        format!("{micros:.1}")
+    } else {
+        format!("{micros:.0}")
     }
 }
 
@@ -460,6 +610,30 @@ fn csv_field(text: &str) -> String {
     }
 }
 
+/// Wraps `text` at `width` columns, the first line after `first`, the rest after `rest`.
+fn wrap(text: &str, first: &str, rest: &str, width: usize) -> String {
+    let mut out = String::from(first);
+    let mut len = first.chars().count();
+    let mut line_empty = true;
+    for word in text.split_whitespace() {
+        let word_len = word.chars().count();
+        if !line_empty && len + 1 + word_len > width {
+            out.push('\n');
+            out.push_str(rest);
+            len = rest.chars().count();
+            line_empty = true;
+        }
+        if !line_empty {
+            out.push(' ');
+            len += 1;
+        }
+        out.push_str(word);
+        len += word_len;
+        line_empty = false;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,9 +641,9 @@ mod tests {
     #[test]
     fn times_pick_a_readable_unit() {
         assert_eq!(format_time(13.6), "13.6 us");
-        assert_eq!(format_time(999.94), "999.9 us");
         assert_eq!(format_time(1270.0), "1.27 ms");
-        assert_eq!(format_time(2_100_000.0), "2100.00 ms");
+        assert_eq!(format_micros(999.94), "999.9");
+        assert_eq!(format_micros(40_123.4), "40123");
     }
 
     #[test]
@@ -477,5 +651,14 @@ mod tests {
         assert_eq!(csv_field("GetUser"), "GetUser");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn notes_wrap_inside_the_width() {
+        let text = "word ".repeat(60);
+        let wrapped = wrap(&text, "  - ", "    ", 40);
+        assert!(wrapped.lines().all(|l| l.chars().count() <= 40), "{wrapped}");
+        assert!(wrapped.starts_with("  - word"));
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("    word")));
     }
 }

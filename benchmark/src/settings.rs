@@ -1,11 +1,13 @@
-//! What a run measures and how: the settings after the command line is checked.
+//! What a run measures and how: the options, parsed once into [`Settings`].
 
 use std::time::Duration;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use serde::{Serialize, Serializer};
 
-/// A protocol lab the benchmark can drive.
+use crate::placement::CpuList;
+
+/// A protocol lab the benchmark can drive (the floor always runs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
@@ -18,19 +20,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    /// Every protocol, in report order.
-    pub const ALL: [Protocol; 3] = [Protocol::Socket, Protocol::Rest, Protocol::Grpc];
-
-    /// The name a person reads in the report.
-    pub fn label(self) -> &'static str {
-        match self {
-            Protocol::Socket => "Socket",
-            Protocol::Rest => "REST",
-            Protocol::Grpc => "gRPC",
-        }
-    }
-
-    /// The name scripts read in JSON and CSV.
+    /// The key its lab and its rows carry.
     pub fn key(self) -> &'static str {
         match self {
             Protocol::Socket => "socket",
@@ -38,15 +28,18 @@ impl Protocol {
             Protocol::Grpc => "grpc",
         }
     }
+}
 
-    /// How to start this protocol's server by hand.
-    pub fn start_command(self) -> &'static str {
-        match self {
-            Protocol::Socket => "cargo run --release -p socket-lab --bin socket-server",
-            Protocol::Rest => "cargo run --release -p rest-lab --bin rest-server",
-            Protocol::Grpc => "cargo run --release -p grpc-lab --bin grpc-server",
-        }
-    }
+/// Which clients drive the labs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientChoice {
+    /// The labs' own client types (reqwest, a tonic Channel).
+    Standard,
+    /// The leanest correct client of each protocol (hyper, tonic over a bare h2 connection).
+    Lean,
+    /// Both, one row each, so the client library's share shows.
+    Both,
 }
 
 /// The operation each request performs.
@@ -69,41 +62,6 @@ pub enum ConnectionPolicy {
     Reuse,
     /// A fresh TCP connection (and HTTP/2 session, gRPC channel) for every request.
     New,
-}
-
-/// When to start a lab server in-process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SpawnPolicy {
-    /// Start one when nothing answers at the target address.
-    Auto,
-    /// Always start one, ignoring the target addresses.
-    Always,
-    /// Never: a target that does not answer is an error.
-    Never,
-}
-
-/// Which figure orders the ranking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RankBy {
-    /// Mean response time.
-    Mean,
-    /// Median response time.
-    P50,
-    /// 99th percentile response time.
-    P99,
-}
-
-impl RankBy {
-    /// How the ranking's heading names it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            RankBy::Mean => "mean response time",
-            RankBy::P50 => "median (p50) response time",
-            RankBy::P99 => "p99 response time",
-        }
-    }
 }
 
 /// How the report is written.
@@ -129,39 +87,108 @@ pub enum Length {
     Duration(Duration),
 }
 
-/// Everything a run follows, checked.
-#[derive(Debug, Clone, Serialize)]
+/// Measured requests per client by default, as the original lab.
+pub const DEFAULT_ITERATIONS: u64 = 50;
+/// Unmeasured requests per client by default: enough for connections, allocators and
+/// caches to settle, so 50 measured requests give the same answer run after run.
+pub const DEFAULT_WARMUP: u64 = 200;
+/// Default limit on each request.
+pub const DEFAULT_TIMEOUT: &str = "5s";
+/// Default users created before a `list` run.
+pub const DEFAULT_LIST_SIZE: usize = 100;
+
+/// An external server's process, for its CPU time: `rest=1234`, or `1234` for every
+/// external server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerPid {
+    /// The lab (`socket`, `rest`, `grpc`), or `None` for all.
+    pub lab: Option<String>,
+    /// The process id.
+    pub pid: u32,
+}
+
+/// Reads `--server-pid` values: `1234` or `rest=1234`.
+///
+/// # Errors
+///
+/// When the text is not a process id, with or without a lab in front.
+pub fn parse_server_pid(text: &str) -> Result<ServerPid, String> {
+    let (lab, pid) = match text.split_once('=') {
+        Some((lab, pid)) => {
+            if !["socket", "rest", "grpc"].contains(&lab) {
+                return Err(format!("unknown lab {lab:?}: use socket, rest or grpc"));
+            }
+            (Some(lab.to_owned()), pid)
+        }
+        None => (None, text),
+    };
+    let pid = pid
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a process id (like 1234 or rest=1234)"))?;
+    Ok(ServerPid { lab, pid })
+}
+
+/// Everything a run follows: the command line's options, parsed once, and what the
+/// report prints back.
+#[derive(Debug, Clone, Args, Serialize)]
 pub struct Settings {
-    /// The labs to measure, in report order (the floor always runs).
+    /// Protocols to measure, comma-separated (the raw-TCP floor always runs).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "socket,rest,grpc")]
     pub protocols: Vec<Protocol>,
-    /// The operation of each request.
-    pub workload: Workload,
-    /// Users created before a `list` run.
-    pub list_size: usize,
-    /// Connection policy, the same for every protocol and the floor.
-    pub connection: ConnectionPolicy,
-    /// Clients running the loop at once, each with its own connection.
-    pub concurrency: usize,
-    /// Measured requests per client (unless `duration` is set).
+    /// Which clients: the labs' own (standard), the leanest correct ones (lean), or both.
+    #[arg(long, value_enum, default_value_t = ClientChoice::Standard)]
+    pub client: ClientChoice,
+    /// Measured requests per client.
+    #[arg(long, default_value_t = DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u64).range(1..))]
     pub iterations: u64,
     /// Unmeasured requests per client before measuring.
+    #[arg(long, default_value_t = DEFAULT_WARMUP)]
     pub warmup: u64,
-    /// Measure for this long instead of a fixed count.
+    /// Measure for this long (like 10s or 500ms) instead of a fixed number of requests.
+    #[arg(long, value_parser = parse_duration, conflicts_with = "iterations")]
     #[serde(rename = "duration_s", serialize_with = "optional_secs")]
     pub duration: Option<Duration>,
-    /// Limit on each request.
+    /// What each request does: get one user, list all users, or create a user (the
+    /// socket lab and the floor always echo).
+    #[arg(long, value_enum, default_value_t = Workload::Get)]
+    pub workload: Workload,
+    /// Users to create before a `list` run.
+    #[arg(long, default_value_t = DEFAULT_LIST_SIZE)]
+    pub list_size: usize,
+    /// Keep one connection per client (reuse) or open a new one for every request (new).
+    #[arg(long, value_enum, default_value_t = ConnectionPolicy::Reuse)]
+    pub connection: ConnectionPolicy,
+    /// Clients running at once, each with its own connection (tasks, not threads).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub concurrency: u16,
+    /// Load-generator threads the clients are spread over [default: one per client CPU].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub client_threads: Option<u16>,
+    /// CPUs for the load generator, like 0 or 0-1 [default: the first half of the
+    /// CPUs this process may use; all of them when there is only one].
+    #[arg(long, value_name = "LIST", value_parser = CpuList::parse)]
+    pub client_cpus: Option<CpuList>,
+    /// CPUs for the embedded servers [default: the other half; shared on one CPU].
+    #[arg(long, value_name = "LIST", value_parser = CpuList::parse)]
+    pub server_cpus: Option<CpuList>,
+    /// Limit on each request (like 5s); set-up and clean-up get a few times this.
+    #[arg(long, default_value = DEFAULT_TIMEOUT, value_parser = parse_duration)]
     #[serde(rename = "timeout_s", serialize_with = "secs")]
     pub timeout: Duration,
-    /// When lab servers are started in-process.
-    pub spawn: SpawnPolicy,
-    /// The ranking's figure.
-    pub rank_by: RankBy,
-    /// Socket server address.
-    pub socket_addr: String,
-    /// REST server base URL.
-    pub rest_url: String,
-    /// gRPC server URL.
-    pub grpc_url: String,
+    /// A running socket lab server to measure instead of an embedded one.
+    #[arg(long, env = "SOCKET_ADDR", value_name = "HOST:PORT")]
+    pub socket_addr: Option<String>,
+    /// A running REST lab server to measure instead of an embedded one.
+    #[arg(long, env = "REST_URL", value_name = "URL")]
+    pub rest_url: Option<String>,
+    /// A running gRPC lab server to measure instead of an embedded one.
+    #[arg(long, env = "GRPC_URL", value_name = "URL")]
+    pub grpc_url: Option<String>,
+    /// An external server's process id, to read its CPU time from /proc: `1234` for
+    /// every external server, or `rest=1234` for one lab (repeat the option).
+    #[arg(long = "server-pid", value_name = "[LAB=]PID", value_parser = parse_server_pid)]
+    pub server_pids: Vec<ServerPid>,
 }
 
 impl Settings {
@@ -171,6 +198,33 @@ impl Settings {
             Some(duration) => Length::Duration(duration),
             None => Length::Iterations(self.iterations),
         }
+    }
+
+    /// Clients at once.
+    pub fn clients(&self) -> usize {
+        usize::from(self.concurrency)
+    }
+
+    /// Whether `protocol` was asked for.
+    pub fn wants(&self, key: &str) -> bool {
+        self.protocols.iter().any(|p| p.key() == key)
+    }
+
+    /// The address given for lab `key`, if one was.
+    pub fn address_of(&self, key: &str) -> Option<&str> {
+        match key {
+            "socket" => self.socket_addr.as_deref(),
+            "rest" => self.rest_url.as_deref(),
+            "grpc" => self.grpc_url.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The process id given for lab `key`'s external server, if one was.
+    pub fn server_pid(&self, key: &str) -> Option<u32> {
+        let own = self.server_pids.iter().find(|p| p.lab.as_deref() == Some(key));
+        own.or_else(|| self.server_pids.iter().find(|p| p.lab.is_none()))
+            .map(|p| p.pid)
     }
 }
 
@@ -232,5 +286,16 @@ mod tests {
         for bad in ["", "s", "10x", "0s", "-1s", "fast"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn server_pids_name_a_lab_or_all() {
+        assert_eq!(
+            parse_server_pid("rest=42"),
+            Ok(ServerPid { lab: Some("rest".into()), pid: 42 })
+        );
+        assert_eq!(parse_server_pid("7"), Ok(ServerPid { lab: None, pid: 7 }));
+        assert!(parse_server_pid("smtp=1").is_err());
+        assert!(parse_server_pid("rest=x").is_err());
     }
 }

@@ -9,7 +9,9 @@
 //! - **stddev**: the sample standard deviation (divides by n-1); none for fewer than two;
 //! - **percentile q**: nearest rank, the smallest recorded value with at least `q` of
 //!   the samples at or below it (rank `ceil(q * n)`, at least 1);
-//! - **x floor**: a protocol's p50 over the floor's p50;
+//! - **x floor**: with one client, a row's p50 over the floor's; with more, the
+//!   floor's throughput over the row's;
+//! - **too few samples**: percentile q needs `1 / (1 - q)` samples, or it is blank;
 //! - **ranking**: each result against the fastest, `(value / fastest - 1) * 100`% slower.
 
 use hdrhistogram::Histogram;
@@ -89,6 +91,24 @@ impl Stats {
             p999: histogram.value_at_quantile(0.999),
             max: histogram.max(),
         })
+    }
+}
+
+/// Samples a percentile needs before it means anything: `1 / (1 - q)`, so p90 needs
+/// 10, p99 100 and p99.9 1,000 (with fewer, it is just the maximum).
+pub fn samples_needed(q: f64) -> u64 {
+    if q <= 0.5 {
+        1
+    } else {
+        (1.0 / (1.0 - q)).round() as u64
+    }
+}
+
+impl Stats {
+    /// Percentile `q` of `histogram` (the one these stats came from), or `None` with
+    /// fewer samples than [`samples_needed`].
+    pub fn percentile(&self, histogram: &Histogram<u64>, q: f64) -> Option<u64> {
+        (self.count >= samples_needed(q)).then(|| histogram.value_at_quantile(q))
     }
 }
 
@@ -184,6 +204,24 @@ mod tests {
         let stats = Stats::from_histogram(&histogram_of(&[13_600, 1_270_000])).unwrap();
         assert!((stats.min as f64 - 13_600.0).abs() / 13_600.0 < 0.001);
         assert!((stats.max as f64 - 1_270_000.0).abs() / 1_270_000.0 < 0.001);
+    }
+
+    #[test]
+    fn a_percentile_needs_enough_samples() {
+        assert_eq!(
+            [0.5, 0.9, 0.99, 0.999].map(samples_needed),
+            [1, 10, 100, 1000]
+        );
+        let fifty: Vec<u64> = (1..=50).collect();
+        let histogram = histogram_of(&fifty);
+        let stats = Stats::from_histogram(&histogram).unwrap();
+        assert_eq!(stats.percentile(&histogram, 0.5), Some(25));
+        assert_eq!(stats.percentile(&histogram, 0.9), Some(45));
+        assert_eq!(stats.percentile(&histogram, 0.99), None);
+        let thousand: Vec<u64> = (1..=1000).collect();
+        let histogram = histogram_of(&thousand);
+        let stats = Stats::from_histogram(&histogram).unwrap();
+        assert_eq!(stats.percentile(&histogram, 0.999), Some(999));
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! The loop every protocol, and the floor, goes through.
+//! The load generator: N clients as tasks over M threads, the same for every protocol
+//! and the floor.
 //!
-//! Each client runs on its own OS thread with its own single-threaded tokio runtime, so
-//! a request's whole client side stays on one thread (no hand-off between threads that
-//! a shared runtime would add), and N clients are N threads for every protocol alike.
-//! A client warms up, waits for the others at a barrier, then measures: it times each
-//! request, records successes in a histogram and counts failures by kind.
+//! Each load-generator thread is pinned to one of the client CPUs and runs its own
+//! single-threaded tokio runtime; clients are tasks spread round-robin over those
+//! threads, so a client's whole request path (its connection's driver task included)
+//! stays on one thread, and 32 clients on one CPU cost 32 tasks, not 32 OS threads
+//! taking turns. A client warms up; when every client has, the coordinator takes its
+//! "before" readings (server CPU, bytes) while all are idle, then releases them
+//! together; each thread reads its own CPU time around the measured phase.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,7 +17,10 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
+use tokio::task::{JoinSet, LocalSet};
 
+use crate::cputime;
+use crate::placement::CpuList;
 use crate::settings::Length;
 use crate::stats::{new_histogram, record};
 
@@ -183,7 +189,8 @@ pub async fn warm_up<P: Probe>(probe: &mut P, count: u64, shared: &Shared) {
     }
 }
 
-/// The measured loop: times each request until the length is reached or the run stops.
+/// The measured loop of one client: times each request until the length is reached or
+/// the run stops.
 pub async fn measure<P: Probe>(probe: &mut P, length: Length, shared: &Shared) -> Measurement {
     let mut measurement = Measurement::default();
     let started = Instant::now();
@@ -220,170 +227,178 @@ pub async fn measure<P: Probe>(probe: &mut P, length: Length, shared: &Shared) -
     measurement
 }
 
-/// Runs `clients` clients at once, each on its own thread and runtime with a probe from
-/// `make_probe(index)`, and merges what they measured.
+/// How a measurement's load is generated.
+#[derive(Debug, Clone)]
+pub struct Load {
+    /// Clients, each with its own connection.
+    pub clients: usize,
+    /// Load-generator threads the clients are spread over.
+    pub threads: usize,
+    /// CPUs the threads are pinned to, round-robin (empty: not pinned).
+    pub cpus: CpuList,
+    /// Unmeasured requests per client first.
+    pub warmup: u64,
+    /// How long each client measures.
+    pub length: Length,
+}
+
+impl Load {
+    /// The threads actually used: never more than there are clients.
+    pub fn thread_count(&self) -> usize {
+        self.threads.clamp(1, self.clients.max(1))
+    }
+
+    /// How many CPUs the load threads can use at once.
+    pub fn cpu_count(&self) -> usize {
+        let threads = self.thread_count();
+        if self.cpus.is_empty() {
+            threads
+        } else {
+            threads.min(self.cpus.len())
+        }
+    }
+}
+
+/// What a run of the load measured.
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    /// Every client's results, merged; `wall` is from the common start to the last end.
+    pub measurement: Measurement,
+    /// CPU time of the load-generator threads over the measured phase (`None` where
+    /// the system does not tell).
+    pub client_cpu: Option<Duration>,
+}
+
+/// Runs `load` with a probe per client from `make_probe(index)`, built on the client's
+/// own thread. `at_start` runs once every client has warmed up and before any measures,
+/// while all are idle: the moment to take "before" readings.
 ///
 /// # Errors
 ///
-/// When a client's runtime or probe cannot be built, or a client thread dies.
-pub fn run_clients<F, Fut, P, E>(
-    clients: usize,
-    warmup: u64,
-    length: Length,
-    shared: &Shared,
+/// When a load thread's runtime cannot be built.
+pub fn run_load<P, F>(
+    load: &Load,
+    shared: &Arc<Shared>,
     make_probe: F,
-) -> std::io::Result<Measurement>
+    at_start: impl FnOnce(),
+) -> std::io::Result<LoadResult>
 where
-    F: Fn(usize) -> Fut + Sync,
-    Fut: Future<Output = Result<P, E>>,
-    P: Probe,
-    E: std::fmt::Display,
+    F: Fn(usize) -> P + Sync,
+    P: Probe + 'static,
 {
-    let clients = clients.max(1);
-    let barrier = Barrier::new(clients);
+    let clients = load.clients.max(1);
+    let threads = load.thread_count();
+    // The threads and the coordinator meet twice: all warmed up, then go.
+    let ready = Barrier::new(threads + 1);
+    let go = Barrier::new(threads + 1);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..clients)
-            .map(|index| {
-                let barrier = &barrier;
-                let make_probe = &make_probe;
-                scope.spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build();
-                    let result = match runtime {
-                        Ok(runtime) => runtime.block_on(async {
-                            let mut probe = match make_probe(index).await {
-                                Ok(probe) => probe,
-                                Err(e) => {
-                                    barrier.wait();
-                                    return Err(std::io::Error::other(e.to_string()));
-                                }
-                            };
-                            warm_up(&mut probe, warmup, shared).await;
-                            // Everyone measures together, after everyone warmed up.
-                            barrier.wait();
-                            shared.measuring.fetch_add(1, Ordering::Relaxed);
-                            Ok(measure(&mut probe, length, shared).await)
-                        }),
-                        Err(e) => {
-                            // Release the others, who would otherwise wait forever.
-                            barrier.wait();
-                            Err(e)
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let (ready, go, make_probe) = (&ready, &go, &make_probe);
+                let cpu = load.cpus.for_thread(thread);
+                let mine: Vec<usize> = (thread..clients).step_by(threads).collect();
+                std::thread::Builder::new()
+                    .name(format!("load-{thread}"))
+                    .spawn_scoped(scope, move || {
+                        if let Some(cpu) = cpu {
+                            crate::placement::pin_current_thread(cpu);
                         }
-                    };
-                    shared.finished.fetch_add(1, Ordering::Relaxed);
-                    result
-                })
+                        load_thread(&mine, load, shared, make_probe, ready, go)
+                    })
             })
             .collect();
+        ready.wait();
+        at_start();
+        let started = Instant::now();
+        go.wait();
         let mut total = Measurement::default();
+        let mut client_cpu = Some(Duration::ZERO);
+        let mut ended = started;
         for handle in handles {
-            let measurement = handle
+            let thread = handle?
                 .join()
-                .map_err(|_| std::io::Error::other("a benchmark client thread panicked"))??;
-            total.merge(measurement);
+                .map_err(|_| std::io::Error::other("a load-generator thread panicked"))??;
+            total.merge(thread.measurement);
+            client_cpu = client_cpu.zip(thread.cpu).map(|(a, b)| a + b);
+            ended = ended.max(thread.ended);
         }
-        Ok(total)
+        total.wall = ended - started;
+        Ok(LoadResult {
+            measurement: total,
+            client_cpu,
+        })
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What one load thread measured.
+struct ThreadResult {
+    measurement: Measurement,
+    cpu: Option<Duration>,
+    ended: Instant,
+}
 
-    /// Fails every third call; records how often it was called.
-    struct Flaky {
-        calls: u64,
-    }
-
-    impl Probe for Flaky {
-        async fn call(&mut self) -> Result<(), CallError> {
-            self.calls += 1;
-            if self.calls.is_multiple_of(3) {
-                Err(CallError::new(
-                    ErrorKind::WrongReply,
-                    format!("call {}", self.calls),
-                ))
-            } else {
-                Ok(())
-            }
+fn load_thread<P, F>(
+    clients: &[usize],
+    load: &Load,
+    shared: &Arc<Shared>,
+    make_probe: &F,
+    ready: &Barrier,
+    go: &Barrier,
+) -> std::io::Result<ThreadResult>
+where
+    F: Fn(usize) -> P + Sync,
+    P: Probe + 'static,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            // Meet the others anyway, or they would wait forever.
+            ready.wait();
+            go.wait();
+            shared.finished.fetch_add(clients.len(), Ordering::Relaxed);
+            return Err(e);
         }
-
-        fn take_created(&mut self) -> Vec<String> {
-            vec![format!("made-{}", self.calls)]
+    };
+    let local = LocalSet::new();
+    local.block_on(&runtime, async {
+        let mut warming = JoinSet::new();
+        for &index in clients {
+            let mut probe = make_probe(index);
+            let warmup = load.warmup;
+            let shared = Arc::clone(shared);
+            warming.spawn_local(async move {
+                warm_up(&mut probe, warmup, &shared).await;
+                probe
+            });
         }
-    }
-
-    #[test]
-    fn failures_are_counted_and_the_run_completes() {
-        let shared = Shared::default();
-        let measurement = run_clients(1, 0, Length::Iterations(30), &shared, |_| async {
-            Ok::<_, String>(Flaky { calls: 0 })
+        let probes = warming.join_all().await;
+        // Blocking here is fine: every client of this thread is idle.
+        ready.wait();
+        go.wait();
+        shared.measuring.fetch_add(clients.len(), Ordering::Relaxed);
+        let cpu_before = cputime::current_thread();
+        let mut measuring = JoinSet::new();
+        for mut probe in probes {
+            let length = load.length;
+            let shared = Arc::clone(shared);
+            measuring.spawn_local(async move { measure(&mut probe, length, &shared).await });
+        }
+        let mut measurement = Measurement::default();
+        for one in measuring.join_all().await {
+            measurement.merge(one);
+        }
+        let ended = Instant::now();
+        let cpu = cputime::current_thread()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
+        shared.finished.fetch_add(clients.len(), Ordering::Relaxed);
+        Ok(ThreadResult {
+            measurement,
+            cpu,
+            ended,
         })
-        .unwrap();
-        assert_eq!(measurement.histogram.len(), 20);
-        assert_eq!(measurement.errors.get(&ErrorKind::WrongReply), Some(&10));
-        assert_eq!(measurement.error_count(), 10);
-        assert_eq!(measurement.first_errors[&ErrorKind::WrongReply], "call 3");
-        assert!(measurement.complete);
-        assert_eq!(shared.completed.load(Ordering::Relaxed), 30);
-        assert_eq!(measurement.created, ["made-30"]);
-    }
-
-    #[test]
-    fn warm_up_is_not_measured() {
-        let shared = Shared::default();
-        let measurement = run_clients(1, 5, Length::Iterations(9), &shared, |_| async {
-            Ok::<_, String>(Flaky { calls: 0 })
-        })
-        .unwrap();
-        // Calls 1-5 warm up (one failure, not counted); calls 6-14 are measured:
-        // 6, 9 and 12 fail.
-        assert_eq!(measurement.histogram.len() + measurement.error_count(), 9);
-        assert_eq!(measurement.error_count(), 3);
-    }
-
-    #[test]
-    fn clients_run_at_once_and_merge() {
-        let shared = Shared::default();
-        let measurement = run_clients(4, 2, Length::Iterations(6), &shared, |_| async {
-            Ok::<_, String>(Flaky { calls: 0 })
-        })
-        .unwrap();
-        // Each client: calls 3-8 measured, 3 and 6 fail.
-        assert_eq!(measurement.histogram.len(), 16);
-        assert_eq!(measurement.error_count(), 8);
-        assert_eq!(measurement.created.len(), 4);
-        assert_eq!(shared.finished.load(Ordering::Relaxed), 4);
-    }
-
-    #[test]
-    fn a_duration_run_ends_on_time() {
-        let shared = Shared::default();
-        let started = Instant::now();
-        let measurement = run_clients(
-            2,
-            0,
-            Length::Duration(Duration::from_millis(100)),
-            &shared,
-            |_| async { Ok::<_, String>(Flaky { calls: 0 }) },
-        )
-        .unwrap();
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(measurement.wall >= Duration::from_millis(100));
-        assert!(!measurement.histogram.is_empty());
-        assert!(measurement.throughput() > 0.0);
-    }
-
-    #[test]
-    fn a_stop_request_ends_the_run_early_and_marks_it() {
-        let shared = Shared::default();
-        shared.stop.store(true, Ordering::Relaxed);
-        let measurement = run_clients(1, 0, Length::Iterations(1_000), &shared, |_| async {
-            Ok::<_, String>(Flaky { calls: 0 })
-        })
-        .unwrap();
-        assert!(!measurement.complete);
-        assert_eq!(measurement.histogram.len(), 0);
-    }
+    })
 }

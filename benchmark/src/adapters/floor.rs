@@ -1,0 +1,171 @@
+//! The floor: the fastest echo this machine can do under the same client model.
+//!
+//! The server side is the least a TCP echo can do on a tokio runtime like the labs'
+//! (read what came, write it back); the client side sends the socket lab's request bytes
+//! and reads until the newline. Every protocol does at least this much, on the same
+//! CPUs, so no row can beat it, at any concurrency.
+
+use std::sync::Arc;
+
+use lab_kit::ReusableTimeout;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::{CallError, ErrorKind, Probe};
+use crate::servers::{ServeFuture, Shutdown};
+use crate::settings::ConnectionPolicy;
+use crate::traffic::{Counted, Traffic};
+
+/// The socket lab request the floor echoes, as the socket client sends it.
+pub const REQUEST: &[u8] = b"{\"message\":\"Hello Socket Server\"}\n";
+
+/// The floor's echo server.
+pub static FLOOR: LabServer = LabServer {
+    key: "floor",
+    name: "Floor",
+    flag: "",
+    url: false,
+    start_command: "",
+    serve,
+};
+
+fn serve(listener: TcpListener, shutdown: Shutdown) -> ServeFuture {
+    Box::pin(async move {
+        tokio::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                accepted = listener.accept() => accepted,
+            };
+            let Ok((stream, _)) = accepted else {
+                // Out of descriptors and the like: let the moment pass.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            };
+            tokio::spawn(echo(stream));
+        }
+    })
+}
+
+/// Writes back whatever arrives, until the client leaves.
+async fn echo(mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if stream.write_all(&buffer[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The floor row.
+#[derive(Debug)]
+pub struct FloorEcho;
+
+static INFO: RowInfo = RowInfo {
+    key: "floor",
+    label: "Floor",
+    client: "tokio",
+    kind: ClientKind::Both,
+    lab: &FLOOR,
+    bytes_unmeasured: None,
+};
+
+impl Adapter for FloorEcho {
+    type Plan = ();
+    type Probe = FloorProbe;
+
+    fn info(&self) -> &'static RowInfo {
+        &INFO
+    }
+
+    async fn set_up(&self, _target: &str, _setup: &SetUp) -> anyhow::Result<Prepared<()>> {
+        Ok(Prepared {
+            plan: (),
+            operation: "raw TCP echo".into(),
+            created: Vec::new(),
+            server_id: None,
+        })
+    }
+
+    fn probe(&self, _plan: &(), context: &ProbeContext, _index: usize) -> FloorProbe {
+        FloorProbe {
+            addr: context.target.clone(),
+            policy: context.policy,
+            traffic: Arc::clone(&context.traffic),
+            timeout: ReusableTimeout::new(context.timeout),
+            connection: None,
+            reply: Vec::with_capacity(64),
+        }
+    }
+}
+
+/// One floor client.
+#[derive(Debug)]
+pub struct FloorProbe {
+    addr: String,
+    policy: ConnectionPolicy,
+    traffic: Arc<Traffic>,
+    timeout: ReusableTimeout,
+    connection: Option<Counted<TcpStream>>,
+    reply: Vec<u8>,
+}
+
+impl FloorProbe {
+    async fn exchange(
+        stream: &mut Counted<TcpStream>,
+        reply: &mut Vec<u8>,
+    ) -> Result<(), CallError> {
+        let failed = |e: std::io::Error| CallError::new(ErrorKind::Transport, e.to_string());
+        stream.write_all(REQUEST).await.map_err(failed)?;
+        reply.clear();
+        let mut chunk = [0u8; 256];
+        while !reply.ends_with(b"\n") {
+            let n = stream.read(&mut chunk).await.map_err(failed)?;
+            if n == 0 {
+                return Err(CallError::new(ErrorKind::Transport, "echo server closed"));
+            }
+            reply.extend_from_slice(&chunk[..n]);
+            if reply.len() > REQUEST.len() {
+                break;
+            }
+        }
+        if reply == REQUEST {
+            Ok(())
+        } else {
+            Err(CallError::new(ErrorKind::WrongReply, "echo differs"))
+        }
+    }
+}
+
+impl Probe for FloorProbe {
+    async fn call(&mut self) -> Result<(), CallError> {
+        let mut stream = match self.connection.take() {
+            Some(stream) => stream,
+            None => {
+                let connecting = self.timeout.run(TcpStream::connect(self.addr.as_str()));
+                let stream = connecting
+                    .await
+                    .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
+                    .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
+                let _ = stream.set_nodelay(true);
+                Counted::new(stream, Arc::clone(&self.traffic))
+            }
+        };
+        let exchange = FloorProbe::exchange(&mut stream, &mut self.reply);
+        let result = match self.timeout.run(exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(CallError::new(ErrorKind::Timeout, "no echo in time")),
+        };
+        if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
+            self.connection = Some(stream);
+        }
+        result
+    }
+}

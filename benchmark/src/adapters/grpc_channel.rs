@@ -1,0 +1,167 @@
+//! gRPC with the lab's own client: `GrpcClient` on a tonic `Channel`, configured as the
+//! lab configures it. A `Channel` puts a buffer task between the caller and the HTTP/2
+//! connection (so clones can share it); that hop is what this row adds over the
+//! `gRPC (hyper h2)` row, which sends the same generated calls straight to the
+//! connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use grpc_lab::GrpcClient;
+use grpc_lab::pb;
+use grpc_lab::pb::user_service_client::UserServiceClient;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tonic::client::GrpcService;
+
+use super::users::{self, Creator, UserOp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::{CallError, ErrorKind, Probe};
+use crate::settings::ConnectionPolicy;
+use crate::traffic::{Counted, Traffic};
+
+/// The gRPC row with a tonic Channel.
+#[derive(Debug)]
+pub struct GrpcChannel;
+
+static INFO: RowInfo = RowInfo {
+    key: "grpc-channel",
+    label: "gRPC (Channel)",
+    client: "tonic Channel",
+    kind: ClientKind::Standard,
+    lab: &users::GRPC,
+    bytes_unmeasured: None,
+};
+
+impl Adapter for GrpcChannel {
+    type Plan = UserOp;
+    type Probe = ChannelProbe;
+
+    fn info(&self) -> &'static RowInfo {
+        &INFO
+    }
+
+    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
+        users::set_up_grpc(target, setup).await
+    }
+
+    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> ChannelProbe {
+        ChannelProbe {
+            url: context.target.clone(),
+            timeout: context.timeout,
+            policy: context.policy,
+            traffic: Arc::clone(&context.traffic),
+            client: None,
+            plan: plan.clone(),
+            creator: Creator::new(&context.tag, index),
+        }
+    }
+
+    async fn clean_up(&self, target: &str, ids: Vec<String>, timeout: Duration) -> usize {
+        users::clean_up_grpc(target, ids, timeout).await
+    }
+}
+
+/// One client with its own Channel.
+#[derive(Debug)]
+pub struct ChannelProbe {
+    url: String,
+    timeout: Duration,
+    policy: ConnectionPolicy,
+    traffic: Arc<Traffic>,
+    client: Option<GrpcClient>,
+    plan: UserOp,
+    creator: Creator,
+}
+
+impl ChannelProbe {
+    /// A channel as the lab's client makes it, over a connection that counts its bytes.
+    async fn connect(&self) -> Result<GrpcClient, CallError> {
+        let endpoint = grpc_lab::client::endpoint(&self.url, self.timeout)
+            .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
+        let authority = super::rest_hyper::authority_of(&self.url);
+        let traffic = Arc::clone(&self.traffic);
+        let connector = tower::service_fn(move |_: http::Uri| {
+            let (authority, traffic) = (authority.clone(), Arc::clone(&traffic));
+            async move {
+                let stream = TcpStream::connect(authority.as_str()).await?;
+                stream.set_nodelay(true)?;
+                Ok::<_, std::io::Error>(TokioIo::new(Counted::new(stream, traffic)))
+            }
+        });
+        let channel = endpoint
+            .connect_with_connector(connector)
+            .await
+            .map_err(|e| CallError::new(ErrorKind::Connect, lab_kit::error_chain(&e)))?;
+        Ok(GrpcClient::from_channel(channel, &self.url))
+    }
+}
+
+impl Probe for ChannelProbe {
+    async fn call(&mut self) -> Result<(), CallError> {
+        let client = match &mut self.client {
+            Some(client) => client,
+            None => {
+                let client = self.connect().await?;
+                self.client.insert(client)
+            }
+        };
+        let result = perform(client.raw(), &self.plan, &mut self.creator).await;
+        // A new channel per request; and after a failure, a fresh one next time.
+        if self.policy == ConnectionPolicy::New || result.is_err() {
+            self.client = None;
+        }
+        result
+    }
+
+    fn take_created(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.creator.created)
+    }
+}
+
+/// One call of the plan through a generated client over any transport, checked.
+pub async fn perform<T>(
+    client: &mut UserServiceClient<T>,
+    plan: &UserOp,
+    creator: &mut Creator,
+) -> Result<(), CallError>
+where
+    T: GrpcService<tonic::body::Body>,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: tonic::codegen::Body<Data = bytes::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    match plan {
+        UserOp::Get { id } => {
+            let request = pb::UserRequest { id: id.clone() };
+            let reply = client.get_user(request).await.map_err(|s| users::grpc_error(&s))?;
+            let user = reply.into_inner().user.ok_or_else(|| {
+                CallError::new(ErrorKind::WrongReply, "a reply without a user")
+            })?;
+            users::check_user_id(&user.id, id)
+        }
+        UserOp::List { expected } => {
+            let reply = client
+                .get_all_users(pb::Empty {})
+                .await
+                .map_err(|s| users::grpc_error(&s))?;
+            users::check_count(reply.into_inner().users.len(), *expected)
+        }
+        UserOp::Create => {
+            let email = creator.next_email();
+            let request = pb::CreateUserRequest {
+                name: "Bench User".into(),
+                email: email.clone(),
+            };
+            let reply = client
+                .create_user(request)
+                .await
+                .map_err(|s| users::grpc_error(&s))?;
+            let user = reply.into_inner().user.ok_or_else(|| {
+                CallError::new(ErrorKind::WrongReply, "a reply without a user")
+            })?;
+            creator.created.push(user.id);
+            users::check_email(&user.email, &email)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! gRPC with the leanest correct client: the generated tonic client sending straight to
+//! a hyper HTTP/2 connection of its own (no `Channel`, no buffer task, no load
+//! balancer), one connection per client. Encoding, decoding and HTTP/2 framing are the
+//! same as the `gRPC (Channel)` row's; only the hop through the Channel is gone.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use grpc_lab::pb::user_service_client::UserServiceClient;
+use hyper::client::conn::http2::{self, SendRequest};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use lab_kit::ReusableTimeout;
+use tokio::net::TcpStream;
+
+use super::grpc_channel::perform;
+use super::users::{self, Creator, UserOp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::{CallError, ErrorKind, Probe};
+use crate::settings::ConnectionPolicy;
+use crate::traffic::{Counted, Traffic};
+
+/// The gRPC row over a direct HTTP/2 connection.
+#[derive(Debug)]
+pub struct GrpcHyper;
+
+static INFO: RowInfo = RowInfo {
+    key: "grpc-hyper",
+    label: "gRPC (hyper h2)",
+    client: "tonic over hyper h2",
+    kind: ClientKind::Lean,
+    lab: &users::GRPC,
+    bytes_unmeasured: None,
+};
+
+impl Adapter for GrpcHyper {
+    type Plan = UserOp;
+    type Probe = H2Probe;
+
+    fn info(&self) -> &'static RowInfo {
+        &INFO
+    }
+
+    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
+        users::set_up_grpc(target, setup).await
+    }
+
+    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> H2Probe {
+        H2Probe {
+            url: context.target.clone(),
+            policy: context.policy,
+            traffic: Arc::clone(&context.traffic),
+            timeout: ReusableTimeout::new(context.timeout),
+            client: None,
+            plan: plan.clone(),
+            creator: Creator::new(&context.tag, index),
+        }
+    }
+
+    async fn clean_up(&self, target: &str, ids: Vec<String>, timeout: Duration) -> usize {
+        users::clean_up_grpc(target, ids, timeout).await
+    }
+}
+
+/// An HTTP/2 connection as a tower service, which is all a generated client needs.
+#[derive(Debug)]
+pub struct H2Connection {
+    sender: SendRequest<tonic::body::Body>,
+}
+
+type Reply = http::Response<hyper::body::Incoming>;
+
+impl tower::Service<http::Request<tonic::body::Body>> for H2Connection {
+    type Response = Reply;
+    type Error = hyper::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Reply, hyper::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), hyper::Error>> {
+        self.sender.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(self.sender.send_request(request))
+    }
+}
+
+/// One client with its own HTTP/2 connection.
+#[derive(Debug)]
+pub struct H2Probe {
+    url: String,
+    policy: ConnectionPolicy,
+    traffic: Arc<Traffic>,
+    timeout: ReusableTimeout,
+    client: Option<UserServiceClient<H2Connection>>,
+    plan: UserOp,
+    creator: Creator,
+}
+
+impl H2Probe {
+    async fn connect(&mut self) -> Result<UserServiceClient<H2Connection>, CallError> {
+        let origin: http::Uri = self
+            .url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| CallError::new(ErrorKind::Connect, e.to_string()))?;
+        let authority = super::rest_hyper::authority_of(&self.url);
+        let traffic = Arc::clone(&self.traffic);
+        let connecting = async move {
+            let stream = TcpStream::connect(authority.as_str())
+                .await
+                .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
+            let _ = stream.set_nodelay(true);
+            let io = TokioIo::new(Counted::new(stream, traffic));
+            http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))
+        };
+        let (sender, connection) = self
+            .timeout
+            .run(connecting)
+            .await
+            .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))??;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(UserServiceClient::with_origin(H2Connection { sender }, origin))
+    }
+}
+
+impl Probe for H2Probe {
+    async fn call(&mut self) -> Result<(), CallError> {
+        let mut client = match self.client.take() {
+            Some(client) => client,
+            None => self.connect().await?,
+        };
+        let calling = perform(&mut client, &self.plan, &mut self.creator);
+        let result = match self.timeout.run(calling).await {
+            Ok(result) => result,
+            Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
+        };
+        if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
+            self.client = Some(client);
+        }
+        result
+    }
+
+    fn take_created(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.creator.created)
+    }
+}

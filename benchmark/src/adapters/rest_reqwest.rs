@@ -1,0 +1,105 @@
+//! REST with the lab's own client: `RestClient` on reqwest, HTTP/1.1 with keep-alive
+//! (or a new connection per request). reqwest's pool, its `Url` handling and its
+//! response machinery are what this row adds over the hyper row.
+
+use super::users::{self, Creator, UserOp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::{CallError, ErrorKind, Probe};
+use crate::settings::ConnectionPolicy;
+use rest_lab::client::{ClientOptions, RestClient, RestError};
+use std::time::Duration;
+
+/// The REST row with reqwest.
+#[derive(Debug)]
+pub struct RestReqwest;
+
+static INFO: RowInfo = RowInfo {
+    key: "rest-reqwest",
+    label: "REST (reqwest)",
+    client: "reqwest",
+    kind: ClientKind::Standard,
+    lab: &users::REST,
+    bytes_unmeasured: Some("reqwest keeps its connections to itself; the hyper row counts them"),
+};
+
+impl Adapter for RestReqwest {
+    type Plan = UserOp;
+    type Probe = RestProbe;
+
+    fn info(&self) -> &'static RowInfo {
+        &INFO
+    }
+
+    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
+        users::set_up_rest(target, setup).await
+    }
+
+    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> RestProbe {
+        let options = ClientOptions {
+            timeout: context.timeout,
+            http2: false,
+            reuse_connections: context.policy == ConnectionPolicy::Reuse,
+        };
+        RestProbe {
+            client: RestClient::with_options(&context.target, &options).map_err(|e| e.to_string()),
+            plan: plan.clone(),
+            creator: Creator::new(&context.tag, index),
+        }
+    }
+
+    async fn clean_up(&self, target: &str, ids: Vec<String>, _timeout: Duration) -> usize {
+        users::clean_up_rest(target, ids).await
+    }
+}
+
+/// One reqwest client.
+#[derive(Debug)]
+pub struct RestProbe {
+    /// The client, or why it could not be built (every call then fails with it).
+    client: Result<RestClient, String>,
+    plan: UserOp,
+    creator: Creator,
+}
+
+impl Probe for RestProbe {
+    async fn call(&mut self) -> Result<(), CallError> {
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| CallError::new(ErrorKind::Connect, e.clone()))?;
+        match &self.plan {
+            UserOp::Get { id } => {
+                let user = client.fetch_user(id).await.map_err(rest_error)?;
+                users::check_user_id(&user.id.to_string(), id)
+            }
+            UserOp::List { expected } => {
+                let list = client.fetch_users().await.map_err(rest_error)?;
+                users::check_count(list.len(), *expected)
+            }
+            UserOp::Create => {
+                let email = self.creator.next_email();
+                let user = client
+                    .create("Bench User", &email)
+                    .await
+                    .map_err(rest_error)?;
+                self.creator.created.push(user.id.to_string());
+                users::check_email(&user.email, &email)
+            }
+        }
+    }
+
+    fn take_created(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.creator.created)
+    }
+}
+
+fn rest_error(error: RestError) -> CallError {
+    let kind = match &error {
+        RestError::Http { error, .. } if error.is_timeout() => ErrorKind::Timeout,
+        RestError::Http { error, .. } if error.is_connect() => ErrorKind::Connect,
+        RestError::Http { .. } => ErrorKind::Transport,
+        RestError::Api { .. } => ErrorKind::Status,
+        RestError::BadBody(_) | RestError::BadUrl { .. } => ErrorKind::WrongReply,
+    };
+    CallError::new(kind, error.to_string())
+}

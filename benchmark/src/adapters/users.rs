@@ -1,0 +1,339 @@
+//! What the REST and gRPC rows share: their labs' servers, the user operation each
+//! request performs, and set-up and clean-up over the labs' own clients (several
+//! requests at a time, so a list of thousands takes seconds, not minutes).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use grpc_lab::{GrpcClient, pb};
+use rest_lab::client::RestClient;
+use tokio::task::JoinSet;
+use user_store::UserStore;
+
+use super::{LabServer, Prepared, SetUp};
+use crate::engine::{CallError, ErrorKind};
+use crate::servers::{ServeFuture, Shutdown};
+use crate::settings::Workload;
+
+/// Set-up and clean-up requests in flight at once.
+const IN_FLIGHT: usize = 16;
+
+/// The REST lab's server.
+pub static REST: LabServer = LabServer {
+    key: "rest",
+    name: "REST",
+    flag: "--rest-url",
+    url: true,
+    start_command: "cargo run --release -p rest-lab --bin rest-server",
+    serve: serve_rest,
+};
+
+/// The gRPC lab's server.
+pub static GRPC: LabServer = LabServer {
+    key: "grpc",
+    name: "gRPC",
+    flag: "--grpc-url",
+    url: true,
+    start_command: "cargo run --release -p grpc-lab --bin grpc-server",
+    serve: serve_grpc,
+};
+
+fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
+    Box::pin(async move {
+        let config = rest_lab::ServerConfig {
+            drain_timeout: Duration::from_secs(1),
+        };
+        let state = rest_lab::AppState::new(UserStore::new());
+        rest_lab::run(listener, state, config, shutdown)
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn serve_grpc(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
+    Box::pin(async move {
+        let service = grpc_lab::UserService::new(UserStore::new());
+        grpc_lab::run(listener, service, Duration::from_secs(1), shutdown)
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// What each request of a user row does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserOp {
+    /// Read this user.
+    Get {
+        /// The user's id.
+        id: String,
+    },
+    /// List every user; there should be this many.
+    List {
+        /// The number of users at set-up.
+        expected: usize,
+    },
+    /// Create a new user each time.
+    Create,
+}
+
+/// Makes unique emails for the `create` workload and remembers the users made.
+#[derive(Debug)]
+pub struct Creator {
+    prefix: String,
+    next: u64,
+    /// Ids of the users created so far.
+    pub created: Vec<String>,
+}
+
+impl Creator {
+    /// For client `index` of the run tagged `tag`.
+    pub fn new(tag: &str, index: usize) -> Self {
+        Creator {
+            prefix: format!("bench-{tag}-{index}-"),
+            next: 0,
+            created: Vec::new(),
+        }
+    }
+
+    /// The next unique email.
+    pub fn next_email(&mut self) -> String {
+        self.next += 1;
+        format!("{}{}@example.com", self.prefix, self.next)
+    }
+}
+
+/// The set-up users' emails.
+fn setup_email(tag: &str, n: usize) -> String {
+    format!("bench-{tag}-setup-{n}@example.com")
+}
+
+fn users_needed(workload: Workload, list_size: usize) -> usize {
+    match workload {
+        Workload::Get => 1,
+        Workload::List => list_size,
+        Workload::Create => 0,
+    }
+}
+
+/// Prepares the REST lab: creates the users the workload needs, and reads the
+/// server's build from its `server` header.
+///
+/// # Errors
+///
+/// When the server cannot be reached or refuses a user.
+pub async fn set_up_rest(
+    target: &str,
+    setup: &SetUp,
+) -> anyhow::Result<Prepared<UserOp>> {
+    let client = RestClient::new(target)?;
+    let health = format!("{}/health", client.base_url());
+    let server_id = reqwest::Client::builder()
+        .timeout(setup.timeout)
+        .no_proxy()
+        .build()?
+        .get(&health)
+        .send()
+        .await
+        .with_context(|| format!("no REST server answers at {target}"))?
+        .headers()
+        .get(reqwest::header::SERVER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut created = Vec::new();
+    let mut pending = JoinSet::new();
+    for n in 0..users_needed(setup.workload, setup.list_size) {
+        if pending.len() >= IN_FLIGHT {
+            created.push(next_rest_id(&mut pending).await?);
+        }
+        let (client, email) = (client.clone(), setup_email(&setup.tag, n));
+        pending.spawn(async move { client.create("Benchmark User", &email).await });
+    }
+    while !pending.is_empty() {
+        created.push(next_rest_id(&mut pending).await?);
+    }
+    let plan = match setup.workload {
+        Workload::Get => UserOp::Get {
+            id: created.first().cloned().unwrap_or_default(),
+        },
+        Workload::List => UserOp::List {
+            expected: client.fetch_users().await?.len(),
+        },
+        Workload::Create => UserOp::Create,
+    };
+    Ok(Prepared {
+        operation: describe_rest(&plan),
+        plan,
+        created,
+        server_id,
+    })
+}
+
+async fn next_rest_id(
+    pending: &mut JoinSet<Result<user_store::User, rest_lab::client::RestError>>,
+) -> anyhow::Result<String> {
+    let user = pending
+        .join_next()
+        .await
+        .context("no set-up request left")?
+        .context("a set-up task failed")?
+        .context("creating the benchmark's users over REST")?;
+    Ok(user.id.to_string())
+}
+
+fn describe_rest(plan: &UserOp) -> String {
+    match plan {
+        UserOp::Get { .. } => "GET /api/users/{id}".into(),
+        UserOp::List { expected } => format!("GET /api/users ({expected} users)"),
+        UserOp::Create => "POST /api/users".into(),
+    }
+}
+
+/// Deletes `ids` over REST, several at a time; returns how many failed.
+pub async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
+    let Ok(client) = RestClient::new(target) else {
+        return ids.len();
+    };
+    let mut failed = 0;
+    let mut pending = JoinSet::new();
+    for id in ids {
+        if pending.len() >= IN_FLIGHT {
+            failed += usize::from(!matches!(pending.join_next().await, Some(Ok(true))));
+        }
+        let client = client.clone();
+        pending.spawn(async move {
+            matches!(client.delete_user(&id).await, Ok(r) if r.status.is_success())
+        });
+    }
+    while let Some(done) = pending.join_next().await {
+        failed += usize::from(!matches!(done, Ok(true)));
+    }
+    failed
+}
+
+/// Prepares the gRPC lab: creates the users in one `CreateUsers` stream, and reads the
+/// server's build from its `server` metadata.
+///
+/// # Errors
+///
+/// When the server cannot be reached or refuses a user.
+pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
+    let mut client = GrpcClient::connect(target, setup.timeout).await?;
+    let requests = (0..users_needed(setup.workload, setup.list_size))
+        .map(|n| pb::CreateUserRequest {
+            name: "Benchmark User".into(),
+            email: setup_email(&setup.tag, n),
+        })
+        .collect::<Vec<_>>();
+    let mut created = Vec::new();
+    if !requests.is_empty() {
+        let summary = client
+            .create_users(requests)
+            .await
+            .context("creating the benchmark's users over gRPC")?;
+        created = summary.users.into_iter().map(|u| u.id).collect();
+        anyhow::ensure!(
+            summary.errors.is_empty(),
+            "the gRPC server refused set-up users: {:?}",
+            summary.errors
+        );
+    }
+    let listing = client
+        .raw()
+        .get_all_users(pb::Empty {})
+        .await
+        .context("listing users over gRPC")?;
+    let server_id = listing
+        .metadata()
+        .get("server")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let plan = match setup.workload {
+        Workload::Get => UserOp::Get {
+            id: created.first().cloned().unwrap_or_default(),
+        },
+        Workload::List => UserOp::List {
+            expected: listing.into_inner().users.len(),
+        },
+        Workload::Create => UserOp::Create,
+    };
+    Ok(Prepared {
+        operation: describe_grpc(&plan),
+        plan,
+        created,
+        server_id,
+    })
+}
+
+fn describe_grpc(plan: &UserOp) -> String {
+    match plan {
+        UserOp::Get { .. } => "GetUser".into(),
+        UserOp::List { expected } => format!("GetAllUsers ({expected} users)"),
+        UserOp::Create => "CreateUser".into(),
+    }
+}
+
+/// Deletes `ids` over gRPC, several at a time on one channel; returns how many failed.
+pub async fn clean_up_grpc(target: &str, ids: Vec<String>, timeout: Duration) -> usize {
+    let Ok(client) = GrpcClient::connect(target, timeout).await else {
+        return ids.len();
+    };
+    let mut failed = 0;
+    let mut pending = JoinSet::new();
+    for id in ids {
+        if pending.len() >= IN_FLIGHT {
+            failed += usize::from(!matches!(pending.join_next().await, Some(Ok(true))));
+        }
+        let mut client = client.clone();
+        pending.spawn(async move { client.delete_user(&id).await.is_ok() });
+    }
+    while let Some(done) = pending.join_next().await {
+        failed += usize::from(!matches!(done, Ok(true)));
+    }
+    failed
+}
+
+/// The error for a reply that is not the user asked for.
+pub fn check_user_id(got: &str, expected: &str) -> Result<(), CallError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(CallError::new(
+            ErrorKind::WrongReply,
+            format!("got user {got}, asked for {expected}"),
+        ))
+    }
+}
+
+/// The error for a list of the wrong length.
+pub fn check_count(got: usize, expected: usize) -> Result<(), CallError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(CallError::new(
+            ErrorKind::WrongReply,
+            format!("listed {got} users, expected {expected}"),
+        ))
+    }
+}
+
+/// The error for a created user that is not the one sent.
+pub fn check_email(got: &str, expected: &str) -> Result<(), CallError> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(CallError::new(
+            ErrorKind::WrongReply,
+            format!("created {got}, sent {expected}"),
+        ))
+    }
+}
+
+/// A gRPC status as a counted failure.
+pub fn grpc_error(status: &tonic::Status) -> CallError {
+    let kind = match status.code() {
+        tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => ErrorKind::Timeout,
+        tonic::Code::Unavailable | tonic::Code::Unknown => ErrorKind::Transport,
+        _ => ErrorKind::Status,
+    };
+    CallError::new(kind, format!("{:?}: {}", status.code(), status.message()))
+}

@@ -1,0 +1,102 @@
+//! CPU time, read from Linux's per-thread scheduler statistics.
+//!
+//! `/proc/.../schedstat` gives the nanoseconds a thread has run on a CPU. The load
+//! generator reads its own threads' figures around the measured phase; the embedded
+//! servers' runtime threads record their ids when they start, so the benchmark can read
+//! theirs; an external server is read by `--server-pid`, all its threads summed. Where
+//! `/proc` is missing (not Linux) the figures are `None` and the report says so.
+
+use std::time::Duration;
+
+/// On-CPU time of the calling thread so far.
+pub fn current_thread() -> Option<Duration> {
+    read_schedstat("/proc/thread-self/schedstat")
+}
+
+/// The calling thread's id, as `/proc/self/task/` names it.
+pub fn current_thread_id() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// On-CPU time of these threads of this process, summed (threads that have ended
+/// count nothing).
+pub fn threads_of_this_process(ids: &[u32]) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut any = false;
+    for id in ids {
+        if let Some(time) = read_schedstat(&format!("/proc/self/task/{id}/schedstat")) {
+            total += time;
+            any = true;
+        }
+    }
+    any.then_some(total)
+}
+
+/// On-CPU time of every live thread of process `pid`, summed.
+pub fn process(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        if let Some(time) = read_schedstat(&task.path().join("schedstat").to_string_lossy()) {
+            total += time;
+        }
+    }
+    Some(total)
+}
+
+fn read_schedstat(path: &str) -> Option<Duration> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn burn(for_at_least: Duration) {
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < for_at_least {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+    }
+
+    #[test]
+    fn a_thread_that_burns_cpu_shows_it_and_a_sleeping_one_does_not() {
+        let Some(before) = current_thread() else {
+            eprintln!("no /proc/thread-self/schedstat here: nothing to check");
+            return;
+        };
+        burn(Duration::from_millis(60));
+        let burnt = current_thread().unwrap() - before;
+        assert!(burnt >= Duration::from_millis(30), "{burnt:?}");
+        let before = current_thread().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        let slept = current_thread().unwrap() - before;
+        assert!(slept < Duration::from_millis(20), "{slept:?}");
+    }
+
+    #[test]
+    fn other_threads_are_read_by_id_and_the_process_as_a_whole() {
+        if current_thread().is_none() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            burn(Duration::from_millis(50));
+            tx.send(current_thread_id().unwrap()).unwrap();
+            let _ = done_rx.recv();
+        });
+        let id = rx.recv().unwrap();
+        let theirs = threads_of_this_process(&[id]).unwrap();
+        assert!(theirs >= Duration::from_millis(25), "{theirs:?}");
+        let whole = process(std::process::id()).unwrap();
+        assert!(whole >= theirs);
+        done_tx.send(()).unwrap();
+        worker.join().unwrap();
+        assert_eq!(threads_of_this_process(&[u32::MAX]), None);
+    }
+}

@@ -1,0 +1,448 @@
+//! The command line and a whole run: place the load and the servers, find or start
+//! every server, measure the floor and each row with the same engine, clean up, report.
+
+use std::future::Future;
+use std::net::ToSocketAddrs;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use crate::adapters::{self, Adapter, ClientKind, LabServer, ProbeContext, RowInfo, SetUp};
+use crate::engine::{Load, Shared, run_load};
+use crate::machine::Machine;
+use crate::placement::{Placement, available_cpus};
+use crate::report::{Measured, Report, ResultRow};
+use crate::servers::{EmbeddedServer, ServerCpu, Target};
+use crate::settings::{ClientChoice, Format, Settings};
+use crate::traffic::Traffic;
+
+/// Set-up and clean-up may take this many request timeouts in all.
+const SETUP_TIMEOUTS: u32 = 4;
+
+/// Measures the socket, REST and gRPC labs with one load generator, beside a raw-TCP
+/// floor, and tells where the time goes: latency, throughput, client and server CPU and
+/// bytes per request. Servers are started in-process (release builds when this is one)
+/// unless an address is given.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "benchmark", version)]
+pub struct Cli {
+    /// What to measure and how.
+    #[command(flatten)]
+    pub settings: Settings,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Every percentile in the table, and the operation of each row.
+    #[arg(long)]
+    pub wide: bool,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The binary's work: run with Ctrl-C wired to stop, write the report, and give the
+/// exit status: 0, 1 when a row's every request failed, 130 after Ctrl-C.
+///
+/// # Errors
+///
+/// When a server cannot be reached or set up, or the report cannot be written.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let control = control_runtime()?;
+    let flag = Arc::clone(&stop);
+    control.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupted: finishing the requests in hand, then reporting what was measured.");
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    let report = execute(&cli.settings, &control, &stop)?;
+    let text = report.render(cli.format, cli.wide);
+    match &cli.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!("Report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// A small runtime for set-up, clean-up and the Ctrl-C listener, apart from the load
+/// generator's and the servers' threads.
+///
+/// # Errors
+///
+/// When the runtime cannot be built.
+pub fn control_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("benchmark-control")
+        .enable_all()
+        .build()
+}
+
+/// Set-up or clean-up was cut short by Ctrl-C.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+struct Interrupted;
+
+/// What every row of a run shares.
+#[derive(Debug)]
+pub struct Job<'a> {
+    /// The options.
+    pub settings: &'a Settings,
+    /// Where load and servers run.
+    pub placement: &'a Placement,
+    /// Runs set-up and clean-up.
+    pub control: &'a tokio::runtime::Runtime,
+    /// Set by Ctrl-C.
+    pub stop: &'a Arc<AtomicBool>,
+    /// Unique to this run, in every email it makes.
+    pub tag: String,
+}
+
+impl Job<'_> {
+    /// Runs `work` on the control runtime within `SETUP_TIMEOUTS` request timeouts,
+    /// giving up at once on Ctrl-C.
+    fn bounded<T>(
+        &self,
+        what: &str,
+        work: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let limit = self.settings.timeout * SETUP_TIMEOUTS;
+        let stop = Arc::clone(self.stop);
+        self.control.block_on(async move {
+            let stopped = async {
+                while !stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            tokio::select! {
+                done = tokio::time::timeout(limit, work) => match done {
+                    Ok(result) => result,
+                    Err(_) => bail!("{what} took longer than {limit:?} (--timeout x {SETUP_TIMEOUTS})"),
+                },
+                () = stopped => Err(Interrupted.into()),
+            }
+        })
+    }
+
+    fn load(&self) -> Load {
+        Load {
+            clients: self.settings.clients(),
+            threads: self.placement.client_threads,
+            cpus: self.placement.client_cpus.clone(),
+            warmup: self.settings.warmup,
+            length: self.settings.length(),
+        }
+    }
+}
+
+/// A row as the run sees it: any adapter, whatever its plan and probe types.
+pub trait Row: Sync {
+    /// The row's fixed facts.
+    fn info(&self) -> &'static RowInfo;
+
+    /// Set-up, the measured load, clean-up: everything the report needs of the row.
+    ///
+    /// # Errors
+    ///
+    /// When set-up fails or the load generator cannot start.
+    fn measure(&self, job: &Job<'_>, target: &Target) -> anyhow::Result<Measured>;
+}
+
+impl<A: Adapter> Row for A {
+    fn info(&self) -> &'static RowInfo {
+        Adapter::info(self)
+    }
+
+    fn measure(&self, job: &Job<'_>, target: &Target) -> anyhow::Result<Measured> {
+        let info = Adapter::info(self);
+        let settings = job.settings;
+        let setup = SetUp {
+            workload: settings.workload,
+            list_size: settings.list_size,
+            tag: job.tag.clone(),
+            timeout: settings.timeout,
+        };
+        let prepared = job
+            .bounded("set-up", self.set_up(&target.address, &setup))
+            .with_context(|| format!("setting up {}", info.label))?;
+        let traffic = Arc::new(Traffic::default());
+        let context = ProbeContext {
+            target: target.address.clone(),
+            timeout: settings.timeout,
+            policy: settings.connection,
+            traffic: Arc::clone(&traffic),
+            tag: job.tag.clone(),
+        };
+        let shared = Arc::new(Shared::new(Arc::clone(job.stop)));
+        let load = job.load();
+        let mut before = (None, (0, 0));
+        let result = std::thread::scope(|scope| {
+            let (shared, length, clients) = (&shared, load.length, load.clients);
+            scope.spawn(move || crate::progress::follow(info.label, clients, length, shared));
+            run_load(
+                &load,
+                shared,
+                |index| self.probe(&prepared.plan, &context, index),
+                || before = (target.cpu_time(), traffic.snapshot()),
+            )
+        })
+        .with_context(|| format!("measuring {}", info.label))?;
+        let server_cpu = target
+            .cpu_time()
+            .zip(before.0)
+            .map(|(after, before)| after.saturating_sub(before));
+        let (sent, received) = traffic.snapshot();
+        let bytes = (sent - before.1.0, received - before.1.1);
+
+        let mut to_remove = prepared.created;
+        to_remove.extend(result.measurement.created.iter().cloned());
+        let total = to_remove.len();
+        let left = if total == 0 {
+            0
+        } else {
+            let cleaning = async {
+                Ok(self
+                    .clean_up(&target.address, to_remove, settings.timeout)
+                    .await)
+            };
+            job.bounded("clean-up", cleaning).unwrap_or(total)
+        };
+        Ok(Measured {
+            info,
+            operation: prepared.operation,
+            server_id: prepared.server_id,
+            load: result,
+            load_cpus: load.cpu_count(),
+            server_cpu,
+            bytes: info.bytes_unmeasured.is_none().then_some(bytes),
+            users_left: (left, total),
+        })
+    }
+}
+
+/// Whether a row runs under the settings.
+fn selected(info: &RowInfo, settings: &Settings) -> bool {
+    let lab_wanted = info.lab.key == "floor" || settings.wants(info.lab.key);
+    let kind_wanted = match (settings.client, info.kind) {
+        (_, ClientKind::Both) | (ClientChoice::Both, _) => true,
+        (ClientChoice::Standard, kind) => kind == ClientKind::Standard,
+        (ClientChoice::Lean, kind) => kind == ClientKind::Lean,
+    };
+    lab_wanted && kind_wanted
+}
+
+/// Runs the benchmark `settings` describe and returns the report. Setting `stop` ends
+/// it early, with what was measured so far.
+///
+/// # Errors
+///
+/// When the placement is impossible, a given server does not answer, or set-up fails.
+pub fn execute(
+    settings: &Settings,
+    control: &tokio::runtime::Runtime,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<Report> {
+    let available = available_cpus();
+    let placement = Placement::decide(
+        &available,
+        settings.client_cpus.as_ref(),
+        settings.server_cpus.as_ref(),
+        settings.client_threads.map(usize::from),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let rows: Vec<&dyn Row> = adapters::all()
+        .into_iter()
+        .filter(|row| selected(row.info(), settings))
+        .collect();
+
+    // Find or start every server before measuring anything, so a missing one fails
+    // the run at once.
+    let mut targets: Vec<Target> = Vec::new();
+    for row in &rows {
+        let lab = row.info().lab;
+        if !targets.iter().any(|t| t.lab.key == lab.key) {
+            targets.push(resolve(lab, settings, &placement)?);
+        }
+    }
+
+    let job = Job {
+        settings,
+        placement: &placement,
+        control,
+        stop,
+        tag: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+    };
+    let mut measured = Vec::new();
+    for row in &rows {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let Some(target) = targets.iter().find(|t| t.lab.key == row.info().lab.key) else {
+            continue;
+        };
+        match row.measure(&job, target) {
+            Ok(row) => measured.push(ResultRow::new(row, target)),
+            Err(e) if e.downcast_ref::<Interrupted>().is_some() => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let machine = Machine::detect();
+    let interrupted = stop.load(Ordering::Relaxed);
+    drop(targets);
+    Ok(Report::new(
+        settings.clone(),
+        placement,
+        machine,
+        measured,
+        interrupted,
+    ))
+}
+
+/// Where lab's server is: the address given, which must answer, or an embedded one.
+fn resolve(
+    lab: &'static LabServer,
+    settings: &Settings,
+    placement: &Placement,
+) -> anyhow::Result<Target> {
+    let Some(address) = settings.address_of(lab.key) else {
+        let server = EmbeddedServer::start(lab, &placement.server_cpus)
+            .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
+        return Ok(Target {
+            lab,
+            address: lab.address_of(server.addr()),
+            embedded: Some(server),
+            cpu: ServerCpu::Embedded,
+        });
+    };
+    let authority = authority(lab, address)?;
+    if let Err(reason) = reachable(&authority, settings.timeout.min(Duration::from_secs(2))) {
+        bail!(
+            "no {} server answers at {authority} ({reason}). Start one with `{}`, or leave \
+             out {} (and its environment variable) to measure an embedded one",
+            lab.name,
+            lab.start_command,
+            lab.flag
+        );
+    }
+    let cpu = match settings.server_pid(lab.key) {
+        Some(pid) if crate::cputime::process(pid).is_some() => ServerCpu::Process(pid),
+        Some(pid) => ServerCpu::Unknown(format!("no process {pid} to read")),
+        None => ServerCpu::Unknown("external server: --server-pid PID reads its CPU".into()),
+    };
+    Ok(Target {
+        lab,
+        address: address.to_owned(),
+        embedded: None,
+        cpu,
+    })
+}
+
+/// `host:port` of a target: the socket address itself, or a URL's authority.
+fn authority(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
+    if !lab.url {
+        return Ok(configured.to_owned());
+    }
+    let Some(rest) = configured.strip_prefix("http://") else {
+        bail!(
+            "the {} URL {configured:?} must start with http:// (the labs serve cleartext)",
+            lab.name
+        );
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        bail!("the {} URL {configured:?} has no host", lab.name);
+    }
+    Ok(if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    })
+}
+
+/// Whether something accepts TCP connections at `authority`.
+fn reachable(authority: &str, timeout: Duration) -> Result<(), String> {
+    let addrs: Vec<_> = authority
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve it: {e}"))?
+        .collect();
+    let mut last = String::from("it resolves to no address");
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut all = vec!["benchmark"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all).settings
+    }
+
+    #[test]
+    fn authorities_come_from_urls() {
+        use crate::adapters::{socket::SOCKET, users::REST};
+        assert_eq!(authority(&REST, "http://127.0.0.1:5000").unwrap(), "127.0.0.1:5000");
+        assert_eq!(authority(&REST, "http://grpc-server:50051/").unwrap(), "grpc-server:50051");
+        assert_eq!(authority(&REST, "http://example.com/api").unwrap(), "example.com:80");
+        assert_eq!(authority(&SOCKET, "127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
+        assert!(authority(&REST, "https://x:1").is_err());
+        assert!(authority(&REST, "http:///").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_original_lab() {
+        let s = settings(&[]);
+        assert_eq!(s.iterations, 50);
+        assert_eq!(s.length(), crate::settings::Length::Iterations(50));
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(s.client, ClientChoice::Standard);
+        assert!(["socket", "rest", "grpc"].iter().all(|k| s.wants(k)));
+    }
+
+    #[test]
+    fn the_client_choice_picks_the_rows() {
+        let keys = |args: &[&str]| -> Vec<&str> {
+            let s = settings(args);
+            adapters::all()
+                .into_iter()
+                .filter(|r| selected(r.info(), &s))
+                .map(|r| r.info().key)
+                .collect()
+        };
+        assert_eq!(keys(&[]), ["floor", "socket", "rest-reqwest", "grpc-channel"]);
+        assert_eq!(keys(&["--client", "lean"]), ["floor", "socket", "rest-hyper", "grpc-hyper"]);
+        assert_eq!(keys(&["--client", "both", "--protocols", "rest"]), ["floor", "rest-reqwest", "rest-hyper"]);
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for args in [
+            &["--duration", "1s", "--iterations", "5"][..],
+            &["--concurrency", "0"],
+            &["--protocols", "smtp"],
+            &["--client-cpus", "x"],
+            &["--server-pid", "nope"],
+        ] {
+            let mut all = vec!["benchmark"];
+            all.extend_from_slice(args);
+            assert!(Cli::try_parse_from(all).is_err(), "{args:?}");
+        }
+    }
+}
