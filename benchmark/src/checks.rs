@@ -74,7 +74,12 @@ pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> 
         .map(|r| r.label)
         .collect();
     if !few.is_empty() {
-        let least = rows.iter().map(|r| r.requests).filter(|n| *n > 0).min().unwrap_or(0);
+        let least = rows
+            .iter()
+            .map(|r| r.requests)
+            .filter(|n| *n > 0)
+            .min()
+            .unwrap_or(0);
         notes.push(format!(
             "p99 and p99.9 shown as — for {} ({least} samples or so; p99 needs 100, p99.9 \
              1,000): raise --iterations or use --duration for the tail",
@@ -104,18 +109,19 @@ pub fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
             share * 100.0
         ));
     }
-    if clients > 1 {
-        if let Some(mean) = row.mean_us.filter(|_| row.throughput_rps > 0.0) {
-            let in_flight = row.throughput_rps * mean / 1e6;
-            let off = in_flight / clients as f64 - 1.0;
-            if off.abs() > LITTLE_TOLERANCE {
-                notes.push(format!(
-                    "{label}: Little's law is off by {:.0}%: {clients} clients, but throughput \
-                     x mean latency says {in_flight:.1} requests were in flight; the clients \
-                     spent time outside requests (the load generator, or failures)",
-                    off * 100.0
-                ));
-            }
+    if let Some(mean) = row
+        .mean_us
+        .filter(|_| clients > 1 && row.throughput_rps > 0.0)
+    {
+        let in_flight = row.throughput_rps * mean / 1e6;
+        let off = in_flight / clients as f64 - 1.0;
+        if off.abs() > LITTLE_TOLERANCE {
+            notes.push(format!(
+                "{label}: Little's law is off by {:.0}%: {clients} clients, but throughput \
+                 x mean latency says {in_flight:.1} requests were in flight; the clients \
+                 spent time outside requests (the load generator, or failures)",
+                off * 100.0
+            ));
         }
     }
     if row.near_40ms >= NEAR_40MS_SHARE {
@@ -142,10 +148,8 @@ pub fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
             row.protocol
         ));
     }
-    if let Some(reason) = &row.server_cpu_note {
-        if row.key != "floor" {
-            notes.push(format!("{label}: server CPU not measured: {reason}"));
-        }
+    if let Some(reason) = row.server_cpu_note.as_ref().filter(|_| row.key != "floor") {
+        notes.push(format!("{label}: server CPU not measured: {reason}"));
     }
     if let Some(reason) = row.bytes_note {
         notes.push(format!("{label}: bytes not measured: {reason}"));
@@ -166,7 +170,11 @@ pub fn reasons(rows: &[ResultRow], clients: usize) -> Vec<String> {
     let Some(best) = contestants
         .iter()
         .filter(|r| figure(r).is_some())
-        .min_by(|a, b| figure(a).unwrap_or(f64::MAX).total_cmp(&figure(b).unwrap_or(f64::MAX)))
+        .min_by(|a, b| {
+            figure(a)
+                .unwrap_or(f64::MAX)
+                .total_cmp(&figure(b).unwrap_or(f64::MAX))
+        })
     else {
         return Vec::new();
     };
@@ -216,9 +224,161 @@ pub fn reasons(rows: &[ResultRow], clients: usize) -> Vec<String> {
 }
 
 fn signed_us(value: f64) -> String {
-    format!("{}{:.1} us", if value >= 0.0 { "+" } else { "-" }, value.abs())
+    format!(
+        "{}{:.1} us",
+        if value >= 0.0 { "+" } else { "-" },
+        value.abs()
+    )
 }
 
 fn signed(value: f64) -> String {
     format!("{}{:.0}", if value >= 0.0 { "+" } else { "-" }, value.abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::stats::{new_histogram, record};
+
+    fn row() -> ResultRow {
+        ResultRow {
+            key: "rest-hyper",
+            protocol: "rest",
+            client: "hyper",
+            label: "REST (hyper)",
+            operation: "GET /api/users/{id}".into(),
+            embedded: true,
+            target: "http://127.0.0.1:1".into(),
+            server_build: Some("rest-lab/0.1.0 (release)".into()),
+            requests: 1000,
+            errors: 0,
+            error_kinds: BTreeMap::new(),
+            first_errors: BTreeMap::new(),
+            mean_us: Some(100.0),
+            stddev_us: Some(5.0),
+            min_us: Some(90.0),
+            p50_us: Some(98.0),
+            p90_us: Some(110.0),
+            p99_us: Some(130.0),
+            p999_us: Some(150.0),
+            max_us: Some(200.0),
+            throughput_rps: 40_000.0,
+            client_cpu_us: Some(10.0),
+            client_cpu_share: Some(0.4),
+            server_cpu_us: Some(20.0),
+            server_cpu_note: None,
+            bytes_sent: Some(90.0),
+            bytes_received: Some(300.0),
+            bytes_note: None,
+            near_40ms: 0.0,
+            x_floor: Some(2.0),
+            wall_s: 0.025,
+            users_left: 0,
+            complete: true,
+        }
+    }
+
+    #[test]
+    fn a_healthy_row_has_no_checks_to_report() {
+        // 4 clients x 100 us mean = 40,000 req/s: Little's law holds exactly.
+        assert_eq!(row_checks(&row(), 4), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_check_fires_on_its_own_cause() {
+        let fires = |change: fn(&mut ResultRow), clients: usize, words: &str| {
+            let mut r = row();
+            change(&mut r);
+            let notes = row_checks(&r, clients);
+            assert!(
+                notes.iter().any(|n| n.contains(words)),
+                "{words}: {notes:?}"
+            );
+        };
+        fires(|r| r.client_cpu_share = Some(0.95), 4, "saturated");
+        fires(
+            |r| r.throughput_rps = 20_000.0,
+            4,
+            "Little's law is off by -50%",
+        );
+        fires(|r| r.near_40ms = 0.2, 1, "Nagle");
+        fires(
+            |r| {
+                r.embedded = false;
+                r.server_build = Some("rest-lab/0.1.0 (debug)".into())
+            },
+            1,
+            "debug build",
+        );
+        fires(
+            |r| {
+                r.requests = 0;
+                r.errors = 5
+            },
+            1,
+            "every request failed",
+        );
+        fires(
+            |r| r.server_cpu_note = Some("external".into()),
+            1,
+            "server CPU not measured",
+        );
+        fires(|r| r.users_left = 3, 1, "3 users");
+        // Little's law is not asked of one client, nor saturation below 90%.
+        let mut r = row();
+        r.throughput_rps = 1_000.0;
+        r.client_cpu_share = Some(0.89);
+        assert!(row_checks(&r, 1).is_empty());
+    }
+
+    #[test]
+    fn too_few_samples_and_reasons_are_run_notes() {
+        let settings = <crate::run::Cli as clap::Parser>::parse_from(["benchmark"]).settings;
+        let placement = Placement::decide(&[0, 1], None, None, None).unwrap();
+        let mut floor = row();
+        floor.key = "floor";
+        floor.label = "Floor";
+        floor.x_floor = Some(1.0);
+        let mut best = row();
+        best.key = "socket";
+        best.label = "Socket";
+        best.p50_us = Some(50.0);
+        best.x_floor = Some(1.2);
+        best.client_cpu_us = Some(4.0);
+        best.bytes_sent = Some(34.0);
+        best.bytes_received = Some(48.0);
+        let mut short = row();
+        short.p99_us = None;
+        short.p999_us = None;
+        short.requests = 50;
+        let notes = notes(&settings, &placement, &[floor, best, short]);
+        let text = notes.join("\n");
+        assert!(
+            text.contains("shown as — for REST (hyper) (50 samples"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "REST (hyper) against Socket: +48.0 us at p50; +6.0 us client CPU per request"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("+56 bytes sent and +252 received"), "{text}");
+        assert!(!text.contains("share CPU"), "{text}");
+    }
+
+    #[test]
+    fn latencies_near_40ms_are_spotted() {
+        let mut histogram = new_histogram();
+        for _ in 0..90 {
+            record(&mut histogram, 100_000);
+        }
+        assert_eq!(share_near_40ms(&histogram), 0.0);
+        for _ in 0..10 {
+            record(&mut histogram, 40_100_000);
+        }
+        assert!((share_near_40ms(&histogram) - 0.1).abs() < 1e-9);
+    }
 }

@@ -402,3 +402,172 @@ where
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Fails every third call; records which threads ran it.
+    struct Flaky {
+        calls: u64,
+        threads: Arc<Mutex<HashSet<String>>>,
+        burn: Duration,
+    }
+
+    impl Flaky {
+        fn new() -> Self {
+            Flaky {
+                calls: 0,
+                threads: Arc::default(),
+                burn: Duration::ZERO,
+            }
+        }
+    }
+
+    impl Probe for Flaky {
+        async fn call(&mut self) -> Result<(), CallError> {
+            self.calls += 1;
+            if let Ok(mut threads) = self.threads.lock() {
+                let name = std::thread::current().name().unwrap_or("?").to_owned();
+                threads.insert(name);
+            }
+            // Burn this much of the thread's own CPU time, whatever else runs.
+            if let Some(start) = cputime::current_thread().filter(|_| !self.burn.is_zero()) {
+                while cputime::current_thread().unwrap_or(start) - start < self.burn {
+                    std::hint::black_box(self.calls.wrapping_mul(31));
+                }
+            }
+            tokio::task::yield_now().await;
+            if self.calls.is_multiple_of(3) {
+                Err(CallError::new(
+                    ErrorKind::WrongReply,
+                    format!("call {}", self.calls),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+
+        fn take_created(&mut self) -> Vec<String> {
+            vec![format!("made-{}", self.calls)]
+        }
+    }
+
+    fn load(clients: usize, threads: usize, warmup: u64, length: Length) -> Load {
+        Load {
+            clients,
+            threads,
+            cpus: CpuList(Vec::new()),
+            warmup,
+            length,
+        }
+    }
+
+    #[test]
+    fn failures_are_counted_and_warm_up_is_not_measured() {
+        let shared = Arc::new(Shared::default());
+        let result = run_load(
+            &load(1, 1, 5, Length::Iterations(9)),
+            &shared,
+            |_| Flaky::new(),
+            || {},
+        )
+        .unwrap();
+        let m = result.measurement;
+        // Calls 1-5 warm up; 6-14 are measured, and 6, 9 and 12 fail.
+        assert_eq!(m.histogram.len(), 6);
+        assert_eq!(m.errors.get(&ErrorKind::WrongReply), Some(&3));
+        assert_eq!(m.first_errors[&ErrorKind::WrongReply], "call 6");
+        assert!(m.complete);
+        assert_eq!(m.created, ["made-14"]);
+        assert_eq!(shared.completed.load(Ordering::Relaxed), 9);
+    }
+
+    #[test]
+    fn n_clients_run_as_tasks_over_m_threads() {
+        let threads = Arc::new(Mutex::new(HashSet::new()));
+        let made = AtomicUsize::new(0);
+        let shared = Arc::new(Shared::default());
+        let mut started = false;
+        let result = run_load(
+            &load(8, 3, 2, Length::Iterations(6)),
+            &shared,
+            |_| {
+                made.fetch_add(1, Ordering::Relaxed);
+                Flaky {
+                    threads: Arc::clone(&threads),
+                    ..Flaky::new()
+                }
+            },
+            || started = true,
+        )
+        .unwrap();
+        assert!(started);
+        assert_eq!(made.load(Ordering::Relaxed), 8);
+        // Eight clients, six measured calls each; calls 3-8 of each, 3 and 6 fail.
+        assert_eq!(result.measurement.histogram.len(), 8 * 4);
+        assert_eq!(result.measurement.error_count(), 8 * 2);
+        assert_eq!(result.measurement.created.len(), 8);
+        let names = threads.lock().unwrap().clone();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.iter().all(|n| n.starts_with("load-")), "{names:?}");
+        assert_eq!(shared.finished.load(Ordering::Relaxed), 8);
+        // Never more threads than clients.
+        assert_eq!(load(2, 5, 0, Length::Iterations(1)).thread_count(), 2);
+    }
+
+    #[test]
+    fn client_cpu_is_what_the_load_threads_burnt() {
+        if cputime::current_thread().is_none() {
+            return;
+        }
+        let burn = Duration::from_micros(300);
+        let shared = Arc::new(Shared::default());
+        let result = run_load(
+            &load(2, 2, 3, Length::Iterations(40)),
+            &shared,
+            |_| Flaky {
+                burn,
+                ..Flaky::new()
+            },
+            || {},
+        )
+        .unwrap();
+        let cpu = result.client_cpu.unwrap();
+        let burnt = burn * 80;
+        assert!(cpu >= burnt, "{cpu:?} < {burnt:?}");
+        // The rest of the loop costs little: warm-up is not counted.
+        assert!(cpu < burnt + Duration::from_millis(60), "{cpu:?}");
+    }
+
+    #[test]
+    fn a_duration_run_ends_on_time_and_a_stop_ends_it_early() {
+        let shared = Arc::new(Shared::default());
+        let started = Instant::now();
+        let result = run_load(
+            &load(3, 2, 0, Length::Duration(Duration::from_millis(100))),
+            &shared,
+            |_| Flaky::new(),
+            || {},
+        )
+        .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(result.measurement.wall >= Duration::from_millis(100));
+        assert!(result.measurement.throughput() > 0.0);
+
+        let shared = Arc::new(Shared::default());
+        shared.stop.store(true, Ordering::Relaxed);
+        let result = run_load(
+            &load(2, 1, 0, Length::Iterations(1_000)),
+            &shared,
+            |_| Flaky::new(),
+            || {},
+        )
+        .unwrap();
+        assert!(!result.measurement.complete);
+        assert!(result.measurement.histogram.is_empty());
+    }
+}

@@ -93,13 +93,12 @@ impl Placement {
             available.to_vec()
         };
         for (flag, list) in [("--client-cpus", client), ("--server-cpus", server)] {
-            if let Some(list) = list {
-                if let Some(cpu) = list.0.iter().find(|cpu| !available.contains(cpu)) {
-                    return Err(format!(
-                        "{flag}: CPU {cpu} is not one this process may use (available: {})",
-                        CpuList(available.clone())
-                    ));
-                }
+            let missing = list.and_then(|l| l.0.iter().find(|cpu| !available.contains(cpu)));
+            if let Some(cpu) = missing {
+                return Err(format!(
+                    "{flag}: CPU {cpu} is not one this process may use (available: {})",
+                    CpuList(available.clone())
+                ));
             }
         }
         let half = (available.len() / 2).max(1);
@@ -158,7 +157,10 @@ mod tests {
     #[test]
     fn two_or_more_cpus_keep_load_and_servers_apart() {
         let two = Placement::decide(&[0, 1], None, None, None).unwrap();
-        assert_eq!((two.client_cpus.0.as_slice(), two.server_cpus.0.as_slice()), (&[0][..], &[1][..]));
+        assert_eq!(
+            (two.client_cpus.0.as_slice(), two.server_cpus.0.as_slice()),
+            (&[0][..], &[1][..])
+        );
         assert!(!two.shared());
         assert_eq!(two.client_threads, 1);
         let four = Placement::decide(&[0, 1, 2, 3], None, None, None).unwrap();

@@ -346,7 +346,11 @@ impl Report {
             if p.client_threads == 1 { "" } else { "s" },
             p.client_cpus,
             p.server_cpus,
-            if p.shared() { " (shared with the load)" } else { "" },
+            if p.shared() {
+                " (shared with the load)"
+            } else {
+                ""
+            },
         );
         if embedded || self.results.iter().all(|r| r.embedded) {
             let _ = write!(servers, ", {} build", lab_kit::build::PROFILE);
@@ -390,7 +394,12 @@ impl Report {
     }
 
     fn ranking_lines(&self) -> Vec<String> {
-        let width = self.ranking.iter().map(|r| r.label.len()).max().unwrap_or(0);
+        let width = self
+            .ranking
+            .iter()
+            .map(|r| r.label.len())
+            .max()
+            .unwrap_or(0);
         self.ranking
             .iter()
             .map(|r| {
@@ -429,7 +438,10 @@ impl Report {
             .enumerate()
             .map(|(i, c)| {
                 let header = c.header.0.len().max(c.header.1.len());
-                cells.iter().map(|r| r[i].chars().count()).fold(header, usize::max)
+                cells
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .fold(header, usize::max)
             })
             .collect();
         let line = |texts: Vec<&str>| {
@@ -448,8 +460,16 @@ impl Report {
             let _ = writeln!(out, "{}", wrap(&context, "", "  ", 100));
         }
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}", line(columns.iter().map(|c| c.header.0).collect()));
-        let _ = writeln!(out, "{}", line(columns.iter().map(|c| c.header.1).collect()));
+        let _ = writeln!(
+            out,
+            "{}",
+            line(columns.iter().map(|c| c.header.0).collect())
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            line(columns.iter().map(|c| c.header.1).collect())
+        );
         for row in &cells {
             let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
         }
@@ -473,7 +493,11 @@ impl Report {
         for row in self.results.iter().filter(|r| r.errors > 0) {
             for (kind, count) in &row.error_kinds {
                 let first = row.first_errors.get(kind).map(String::as_str).unwrap_or("");
-                let _ = writeln!(out, "  {} errors: {count} {kind} (first: {first})", row.label);
+                let _ = writeln!(
+                    out,
+                    "  {} errors: {count} {kind} (first: {first})",
+                    row.label
+                );
             }
         }
     }
@@ -562,25 +586,176 @@ fn bytes_pair(row: &ResultRow) -> String {
 
 /// Every column, in order; `wide_only` ones appear with `--wide` (and always in CSV).
 pub static COLUMNS: [Column; 19] = [
-    Column { header: ("", "Row"), csv: "key", wide_only: false, text: true, show: |r| r.label.to_owned(), raw: |r| r.key.to_owned() },
-    Column { header: ("", "Operation"), csv: "operation", wide_only: true, text: true, show: |r| r.operation.clone(), raw: |r| r.operation.clone() },
-    Column { header: ("", "Server"), csv: "embedded", wide_only: false, text: true, show: |r| if r.embedded { "embedded".into() } else { "external".into() }, raw: |r| r.embedded.to_string() },
-    Column { header: ("", "Reqs"), csv: "requests", wide_only: false, text: false, show: |r| r.requests.to_string(), raw: |r| r.requests.to_string() },
-    Column { header: ("", "Err"), csv: "errors", wide_only: false, text: false, show: |r| r.errors.to_string(), raw: |r| r.errors.to_string() },
-    Column { header: ("p50", "us"), csv: "p50_us", wide_only: false, text: false, show: |r| time(r.p50_us), raw: |r| raw(r.p50_us) },
-    Column { header: ("p90", "us"), csv: "p90_us", wide_only: true, text: false, show: |r| time(r.p90_us), raw: |r| raw(r.p90_us) },
-    Column { header: ("p99", "us"), csv: "p99_us", wide_only: false, text: false, show: |r| time(r.p99_us), raw: |r| raw(r.p99_us) },
-    Column { header: ("p99.9", "us"), csv: "p999_us", wide_only: true, text: false, show: |r| time(r.p999_us), raw: |r| raw(r.p999_us) },
-    Column { header: ("mean", "us"), csv: "mean_us", wide_only: false, text: false, show: |r| time(r.mean_us), raw: |r| raw(r.mean_us) },
-    Column { header: ("stddev", "us"), csv: "stddev_us", wide_only: true, text: false, show: |r| time(r.stddev_us), raw: |r| raw(r.stddev_us) },
-    Column { header: ("min", "us"), csv: "min_us", wide_only: true, text: false, show: |r| time(r.min_us), raw: |r| raw(r.min_us) },
-    Column { header: ("max", "us"), csv: "max_us", wide_only: true, text: false, show: |r| time(r.max_us), raw: |r| raw(r.max_us) },
-    Column { header: ("", "req/s"), csv: "throughput_rps", wide_only: false, text: false, show: |r| format!("{:.0}", r.throughput_rps), raw: |r| format!("{:.1}", r.throughput_rps) },
-    Column { header: ("client", "CPU us"), csv: "client_cpu_us", wide_only: false, text: false, show: |r| time(r.client_cpu_us), raw: |r| raw(r.client_cpu_us) },
-    Column { header: ("server", "CPU us"), csv: "server_cpu_us", wide_only: false, text: false, show: |r| time(r.server_cpu_us), raw: |r| raw(r.server_cpu_us) },
-    Column { header: ("bytes", "out/in"), csv: "bytes_out_in", wide_only: false, text: false, show: bytes_pair, raw: |r| match (r.bytes_sent, r.bytes_received) { (Some(s), Some(i)) => format!("{s:.1}/{i:.1}"), _ => String::new() } },
-    Column { header: ("x", "floor"), csv: "x_floor", wide_only: false, text: false, show: |r| r.x_floor.map_or_else(|| "—".to_owned(), |x| format!("{x:.2}")), raw: |r| raw(r.x_floor) },
-    Column { header: ("", "Done"), csv: "complete", wide_only: true, text: true, show: |r| if r.complete { "yes".into() } else { "cut".into() }, raw: |r| r.complete.to_string() },
+    Column {
+        header: ("", "Row"),
+        csv: "key",
+        wide_only: false,
+        text: true,
+        show: |r| r.label.to_owned(),
+        raw: |r| r.key.to_owned(),
+    },
+    Column {
+        header: ("", "Operation"),
+        csv: "operation",
+        wide_only: true,
+        text: true,
+        show: |r| r.operation.clone(),
+        raw: |r| r.operation.clone(),
+    },
+    Column {
+        header: ("", "Server"),
+        csv: "embedded",
+        wide_only: false,
+        text: true,
+        show: |r| {
+            if r.embedded {
+                "embedded".into()
+            } else {
+                "external".into()
+            }
+        },
+        raw: |r| r.embedded.to_string(),
+    },
+    Column {
+        header: ("", "Reqs"),
+        csv: "requests",
+        wide_only: false,
+        text: false,
+        show: |r| r.requests.to_string(),
+        raw: |r| r.requests.to_string(),
+    },
+    Column {
+        header: ("", "Err"),
+        csv: "errors",
+        wide_only: false,
+        text: false,
+        show: |r| r.errors.to_string(),
+        raw: |r| r.errors.to_string(),
+    },
+    Column {
+        header: ("p50", "us"),
+        csv: "p50_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.p50_us),
+        raw: |r| raw(r.p50_us),
+    },
+    Column {
+        header: ("p90", "us"),
+        csv: "p90_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.p90_us),
+        raw: |r| raw(r.p90_us),
+    },
+    Column {
+        header: ("p99", "us"),
+        csv: "p99_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.p99_us),
+        raw: |r| raw(r.p99_us),
+    },
+    Column {
+        header: ("p99.9", "us"),
+        csv: "p999_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.p999_us),
+        raw: |r| raw(r.p999_us),
+    },
+    Column {
+        header: ("mean", "us"),
+        csv: "mean_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.mean_us),
+        raw: |r| raw(r.mean_us),
+    },
+    Column {
+        header: ("stddev", "us"),
+        csv: "stddev_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.stddev_us),
+        raw: |r| raw(r.stddev_us),
+    },
+    Column {
+        header: ("min", "us"),
+        csv: "min_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.min_us),
+        raw: |r| raw(r.min_us),
+    },
+    Column {
+        header: ("max", "us"),
+        csv: "max_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.max_us),
+        raw: |r| raw(r.max_us),
+    },
+    Column {
+        header: ("", "req/s"),
+        csv: "throughput_rps",
+        wide_only: false,
+        text: false,
+        show: |r| format!("{:.0}", r.throughput_rps),
+        raw: |r| format!("{:.1}", r.throughput_rps),
+    },
+    Column {
+        header: ("client", "CPU us"),
+        csv: "client_cpu_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.client_cpu_us),
+        raw: |r| raw(r.client_cpu_us),
+    },
+    Column {
+        header: ("server", "CPU us"),
+        csv: "server_cpu_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.server_cpu_us),
+        raw: |r| raw(r.server_cpu_us),
+    },
+    Column {
+        header: ("bytes", "out/in"),
+        csv: "bytes_out_in",
+        wide_only: false,
+        text: false,
+        show: bytes_pair,
+        raw: |r| match (r.bytes_sent, r.bytes_received) {
+            (Some(s), Some(i)) => format!("{s:.1}/{i:.1}"),
+            _ => String::new(),
+        },
+    },
+    Column {
+        header: ("x", "floor"),
+        csv: "x_floor",
+        wide_only: false,
+        text: false,
+        show: |r| {
+            r.x_floor
+                .map_or_else(|| "—".to_owned(), |x| format!("{x:.2}"))
+        },
+        raw: |r| raw(r.x_floor),
+    },
+    Column {
+        header: ("", "Done"),
+        csv: "complete",
+        wide_only: true,
+        text: true,
+        show: |r| {
+            if r.complete {
+                "yes".into()
+            } else {
+                "cut".into()
+            }
+        },
+        raw: |r| r.complete.to_string(),
+    },
 ];
 
 /// Microseconds for a narrow column: one decimal below a millisecond, none above.
@@ -657,7 +832,10 @@ mod tests {
     fn notes_wrap_inside_the_width() {
         let text = "word ".repeat(60);
         let wrapped = wrap(&text, "  - ", "    ", 40);
-        assert!(wrapped.lines().all(|l| l.chars().count() <= 40), "{wrapped}");
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 40),
+            "{wrapped}"
+        );
         assert!(wrapped.starts_with("  - word"));
         assert!(wrapped.lines().skip(1).all(|l| l.starts_with("    word")));
     }

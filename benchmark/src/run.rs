@@ -57,7 +57,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let flag = Arc::clone(&stop);
     control.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nInterrupted: finishing the requests in hand, then reporting what was measured.");
+            eprintln!(
+                "\nInterrupted: finishing the requests in hand, then reporting what was measured."
+            );
             flag.store(true, Ordering::Relaxed);
         }
     });
@@ -398,10 +400,22 @@ mod tests {
     #[test]
     fn authorities_come_from_urls() {
         use crate::adapters::{socket::SOCKET, users::REST};
-        assert_eq!(authority(&REST, "http://127.0.0.1:5000").unwrap(), "127.0.0.1:5000");
-        assert_eq!(authority(&REST, "http://grpc-server:50051/").unwrap(), "grpc-server:50051");
-        assert_eq!(authority(&REST, "http://example.com/api").unwrap(), "example.com:80");
-        assert_eq!(authority(&SOCKET, "127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
+        assert_eq!(
+            authority(&REST, "http://127.0.0.1:5000").unwrap(),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            authority(&REST, "http://grpc-server:50051/").unwrap(),
+            "grpc-server:50051"
+        );
+        assert_eq!(
+            authority(&REST, "http://example.com/api").unwrap(),
+            "example.com:80"
+        );
+        assert_eq!(
+            authority(&SOCKET, "127.0.0.1:8080").unwrap(),
+            "127.0.0.1:8080"
+        );
         assert!(authority(&REST, "https://x:1").is_err());
         assert!(authority(&REST, "http:///").is_err());
     }
@@ -426,9 +440,18 @@ mod tests {
                 .map(|r| r.info().key)
                 .collect()
         };
-        assert_eq!(keys(&[]), ["floor", "socket", "rest-reqwest", "grpc-channel"]);
-        assert_eq!(keys(&["--client", "lean"]), ["floor", "socket", "rest-hyper", "grpc-hyper"]);
-        assert_eq!(keys(&["--client", "both", "--protocols", "rest"]), ["floor", "rest-reqwest", "rest-hyper"]);
+        assert_eq!(
+            keys(&[]),
+            ["floor", "socket", "rest-reqwest", "grpc-channel"]
+        );
+        assert_eq!(
+            keys(&["--client", "lean"]),
+            ["floor", "socket", "rest-hyper", "grpc-hyper"]
+        );
+        assert_eq!(
+            keys(&["--client", "both", "--protocols", "rest"]),
+            ["floor", "rest-reqwest", "rest-hyper"]
+        );
     }
 
     #[test]

@@ -134,7 +134,12 @@ pub fn parse_server_pid(text: &str) -> Result<ServerPid, String> {
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct Settings {
     /// Protocols to measure, comma-separated (the raw-TCP floor always runs).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "socket,rest,grpc")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "socket,rest,grpc"
+    )]
     pub protocols: Vec<Protocol>,
     /// Which clients: the labs' own (standard), the leanest correct ones (lean), or both.
     #[arg(long, value_enum, default_value_t = ClientChoice::Standard)]
@@ -222,7 +227,10 @@ impl Settings {
 
     /// The process id given for lab `key`'s external server, if one was.
     pub fn server_pid(&self, key: &str) -> Option<u32> {
-        let own = self.server_pids.iter().find(|p| p.lab.as_deref() == Some(key));
+        let own = self
+            .server_pids
+            .iter()
+            .find(|p| p.lab.as_deref() == Some(key));
         own.or_else(|| self.server_pids.iter().find(|p| p.lab.is_none()))
             .map(|p| p.pid)
     }
@@ -292,7 +300,10 @@ mod tests {
     fn server_pids_name_a_lab_or_all() {
         assert_eq!(
             parse_server_pid("rest=42"),
-            Ok(ServerPid { lab: Some("rest".into()), pid: 42 })
+            Ok(ServerPid {
+                lab: Some("rest".into()),
+                pid: 42
+            })
         );
         assert_eq!(parse_server_pid("7"), Ok(ServerPid { lab: None, pid: 7 }));
         assert!(parse_server_pid("smtp=1").is_err());

@@ -134,10 +134,14 @@ where
     match plan {
         UserOp::Get { id } => {
             let request = pb::UserRequest { id: id.clone() };
-            let reply = client.get_user(request).await.map_err(|s| users::grpc_error(&s))?;
-            let user = reply.into_inner().user.ok_or_else(|| {
-                CallError::new(ErrorKind::WrongReply, "a reply without a user")
-            })?;
+            let reply = client
+                .get_user(request)
+                .await
+                .map_err(|s| users::grpc_error(&s))?;
+            let user = reply
+                .into_inner()
+                .user
+                .ok_or_else(|| CallError::new(ErrorKind::WrongReply, "a reply without a user"))?;
             users::check_user_id(&user.id, id)
         }
         UserOp::List { expected } => {
@@ -157,9 +161,10 @@ where
                 .create_user(request)
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
-            let user = reply.into_inner().user.ok_or_else(|| {
-                CallError::new(ErrorKind::WrongReply, "a reply without a user")
-            })?;
+            let user = reply
+                .into_inner()
+                .user
+                .ok_or_else(|| CallError::new(ErrorKind::WrongReply, "a reply without a user"))?;
             creator.created.push(user.id);
             users::check_email(&user.email, &email)
         }

@@ -100,10 +100,9 @@ pub struct H2Probe {
 
 impl H2Probe {
     async fn connect(&mut self) -> Result<UserServiceClient<H2Connection>, CallError> {
-        let origin: http::Uri = self
-            .url
-            .parse()
-            .map_err(|e: http::uri::InvalidUri| CallError::new(ErrorKind::Connect, e.to_string()))?;
+        let origin: http::Uri = self.url.parse().map_err(|e: http::uri::InvalidUri| {
+            CallError::new(ErrorKind::Connect, e.to_string())
+        })?;
         let authority = super::rest_hyper::authority_of(&self.url);
         let traffic = Arc::clone(&self.traffic);
         let connecting = async move {
@@ -124,7 +123,10 @@ impl H2Probe {
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        Ok(UserServiceClient::with_origin(H2Connection { sender }, origin))
+        Ok(UserServiceClient::with_origin(
+            H2Connection { sender },
+            origin,
+        ))
     }
 }
 

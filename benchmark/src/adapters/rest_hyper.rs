@@ -56,7 +56,8 @@ impl Adapter for RestHyper {
             UserOp::List { .. } | UserOp::Create => "/api/users".to_owned(),
         };
         HyperProbe {
-            host: HeaderValue::from_str(&authority).unwrap_or(HeaderValue::from_static("localhost")),
+            host: HeaderValue::from_str(&authority)
+                .unwrap_or(HeaderValue::from_static("localhost")),
             authority,
             path,
             plan: plan.clone(),
@@ -106,7 +107,9 @@ struct UserFields {
 
 impl HyperProbe {
     async fn connect(&mut self) -> Result<SendRequest<Full<Bytes>>, CallError> {
-        let connecting = self.timeout.run(TcpStream::connect(self.authority.as_str()));
+        let connecting = self
+            .timeout
+            .run(TcpStream::connect(self.authority.as_str()));
         let stream = connecting
             .await
             .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
@@ -146,8 +149,17 @@ impl HyperProbe {
         (request, email)
     }
 
-    fn check(&mut self, status: StatusCode, body: &[u8], email: Option<String>) -> Result<(), CallError> {
-        let expected = if email.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+    fn check(
+        &mut self,
+        status: StatusCode,
+        body: &[u8],
+        email: Option<String>,
+    ) -> Result<(), CallError> {
+        let expected = if email.is_some() {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
         if status != expected {
             return Err(CallError::new(
                 ErrorKind::Status,

@@ -121,10 +121,7 @@ fn users_needed(workload: Workload, list_size: usize) -> usize {
 /// # Errors
 ///
 /// When the server cannot be reached or refuses a user.
-pub async fn set_up_rest(
-    target: &str,
-    setup: &SetUp,
-) -> anyhow::Result<Prepared<UserOp>> {
+pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
     let client = RestClient::new(target)?;
     let health = format!("{}/health", client.base_url());
     let server_id = reqwest::Client::builder()
