@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Cross-check: this benchmark's lean and standard clients beside oha, wrk and h2load,
+# against the same release servers, in one run.
+#
+#   scripts/crosscheck.sh            # 20,000 requests at c=1, 5 s at c=32
+#   REQUESTS=5000 SECONDS_AT_32=3 scripts/crosscheck.sh
+#
+# The lab servers run on SERVER_CPU (default 1), every load generator on LOAD_CPU
+# (default 0), one after the other. Installs oha (cargo), wrk and h2load (Debian's
+# nghttp2-client) when they are missing. Prints one Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REQUESTS=${REQUESTS:-20000}
+SECONDS_AT_32=${SECONDS_AT_32:-5}
+LOAD_CPU=${LOAD_CPU:-0}
+SERVER_CPU=${SERVER_CPU:-1}
+REST_PORT=${REST_PORT:-15000}
+GRPC_PORT=${GRPC_PORT:-15051}
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need oha; then
+  echo "installing oha (cargo install oha --locked)..." >&2
+  cargo install oha --locked >&2
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! need wrk || ! need h2load; then
+  echo "installing wrk and h2load (apt-get install wrk nghttp2-client)..." >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nghttp2-client >&2
+fi
+need python3 || { echo "python3 is needed to read JSON reports" >&2; exit 1; }
+
+echo "building release binaries..." >&2
+cargo build --release --locked -q -p rest-lab -p grpc-lab -p benchmark >&2
+bin=target/release
+
+rest_url="http://127.0.0.1:$REST_PORT"
+grpc_url="http://127.0.0.1:$GRPC_PORT"
+taskset -c "$SERVER_CPU" "$bin/rest-server" --addr "127.0.0.1:$REST_PORT" 2>/dev/null &
+rest_pid=$!
+taskset -c "$SERVER_CPU" "$bin/grpc-server" --addr "127.0.0.1:$GRPC_PORT" 2>/dev/null &
+grpc_pid=$!
+trap 'kill $rest_pid $grpc_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  "$bin/rest-client" --url "$rest_url" check >/dev/null 2>&1 \
+    && "$bin/grpc-client" --url "$grpc_url" check >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+# A user each server holds: the first demo user.
+rest_id=$(curl -s "$rest_url/api/users" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+grpc_id=$(echo all | "$bin/grpc-client" --url "$grpc_url" interactive 2>/dev/null \
+  | grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' | head -n 1)
+# GetUser's request as gRPC frames it: no compression, length, then field 1 (id).
+body=$(mktemp)
+python3 - "$grpc_id" "$body" <<'PY'
+import struct, sys
+uid = sys.argv[1].encode()
+message = b"\x0a" + bytes([len(uid)]) + uid
+open(sys.argv[2], "wb").write(b"\x00" + struct.pack(">I", len(message)) + message)
+PY
+
+load() { taskset -c "$LOAD_CPU" "$@"; }
+bench() {
+  load "$bin/benchmark" --client both --format json --client-cpus "$LOAD_CPU" \
+    --rest-url "$rest_url" --grpc-url "$grpc_url" \
+    --server-pid "rest=$rest_pid" --server-pid "grpc=$grpc_pid" "$@" 2>/dev/null
+}
+field() { python3 -c "import json,sys; r={x['key']: x for x in json.load(sys.stdin)['results']}; print(r['$1']['$2'])"; }
+us() { python3 -c "print(f'{float(\"$1\"):.1f} us')"; }
+rps() { python3 -c "print(f'{float(\"$1\"):,.0f} req/s')"; }
+
+echo "measuring at c=1..." >&2
+b1=$(bench --protocols rest,grpc --iterations "$REQUESTS" --warmup 1000)
+oha1=$(load oha -c 1 -n "$REQUESTS" --no-tui --output-format json "$rest_url/api/users/$rest_id" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["latencyPercentiles"]["p50"]*1e6)')
+wrk1=$(load wrk -t1 -c1 -d"${SECONDS_AT_32}s" --latency "$rest_url/api/users/$rest_id" \
+  | awk '$1=="50%" { v=$2; if (v ~ /us$/) { sub(/us/,"",v); print v } else if (v ~ /ms$/) { sub(/ms/,"",v); print v*1000 } }')
+h2_1=$(load h2load -n "$REQUESTS" -c 1 -m 1 -d "$body" -H 'content-type: application/grpc' \
+  -H 'te: trailers' "$grpc_url/users.v1.UserService/GetUser" \
+  | awk '/time for request:/ { v=$6; if (v ~ /us$/) { sub(/us/,"",v); print v } else { sub(/ms/,"",v); print v*1000 } }')
+
+echo "measuring at c=32..." >&2
+b32=$(bench --protocols rest,grpc --concurrency 32 --duration "${SECONDS_AT_32}s" --warmup 100)
+oha32=$(load oha -c 32 -z "${SECONDS_AT_32}s" --no-tui --output-format json "$rest_url/api/users/$rest_id" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["requestsPerSec"])')
+wrk32=$(load wrk -t1 -c32 -d"${SECONDS_AT_32}s" "$rest_url/api/users/$rest_id" | awk '/Requests\/sec/ {print $2}')
+h2_32=$(load h2load -c 32 -m 1 -D "$SECONDS_AT_32" -d "$body" -H 'content-type: application/grpc' \
+  -H 'te: trailers' "$grpc_url/users.v1.UserService/GetUser" | awk '/^finished in/ {print $4}')
+h2_1x32=$(load h2load -c 1 -m 32 -D "$SECONDS_AT_32" -d "$body" -H 'content-type: application/grpc' \
+  -H 'te: trailers' "$grpc_url/users.v1.UserService/GetUser" | awk '/^finished in/ {print $4}')
+rm -f "$body"
+
+cat <<TABLE
+| same servers (server CPU $SERVER_CPU, load CPU $LOAD_CPU) | benchmark lean | benchmark standard | oha | wrk | h2load |
+|---|---|---|---|---|---|
+| REST GET /api/users/{id}, c=1, p50 | $(us "$(field rest-hyper p50_us <<<"$b1")") | $(us "$(field rest-reqwest p50_us <<<"$b1")") | $(us "$oha1") | $(us "$wrk1") | |
+| gRPC GetUser, c=1, p50 (h2load: mean) | $(us "$(field grpc-hyper p50_us <<<"$b1")") | $(us "$(field grpc-channel p50_us <<<"$b1")") | | | $(us "$h2_1") |
+| REST, 32 connections, throughput | $(rps "$(field rest-hyper throughput_rps <<<"$b32")") | $(rps "$(field rest-reqwest throughput_rps <<<"$b32")") | $(rps "$oha32") | $(rps "$wrk32") | |
+| gRPC, 32 connections, throughput | $(rps "$(field grpc-hyper throughput_rps <<<"$b32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b32")") | | | $(rps "$h2_32") |
+| gRPC, 1 connection x 32 streams (h2load only) | | | | | $(rps "$h2_1x32") |
+TABLE
