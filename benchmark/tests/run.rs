@@ -501,3 +501,51 @@ fn the_binary_writes_the_report_to_a_file() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(json["results"][1]["key"], "socket");
 }
+
+#[test]
+fn a_server_that_dies_mid_run_gives_counted_errors_not_a_hang() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (kill, killed) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(socket_lab::run(
+        listener,
+        socket_lab::ServerConfig::default(),
+        async move {
+            let _ = killed.await;
+        },
+    ));
+    // The floor is measured first, for the same 1.5 s; stop the server 0.6 s into the
+    // socket lab's turn.
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(2100));
+        let _ = kill.send(());
+    });
+    let started = Instant::now();
+    let report = run(&[
+        "--protocols",
+        "socket",
+        "--socket-addr",
+        &addr,
+        "--duration",
+        "1500ms",
+        "--warmup",
+        "0",
+        "--timeout",
+        "1s",
+    ])
+    .unwrap();
+    killer.join().unwrap();
+    runtime.block_on(server).unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15), "no hang");
+    let socket = &report.results[1];
+    assert!(socket.requests > 0, "served before it died");
+    assert!(socket.errors > 0, "failures after it died are counted");
+    assert!(
+        socket.error_kinds.contains_key("connect") || socket.error_kinds.contains_key("transport"),
+        "{:?}",
+        socket.error_kinds
+    );
+}
