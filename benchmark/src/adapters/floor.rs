@@ -148,15 +148,7 @@ impl Probe for FloorProbe {
     async fn call(&mut self) -> Result<(), CallError> {
         let mut stream = match self.connection.take() {
             Some(stream) => stream,
-            None => {
-                let connecting = self.timeout.run(TcpStream::connect(self.addr.as_str()));
-                let stream = connecting
-                    .await
-                    .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
-                    .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-                let _ = stream.set_nodelay(true);
-                Counted::new(stream, Arc::clone(&self.traffic))
-            }
+            None => super::connect(&self.addr, self.timeout.limit(), &self.traffic).await?,
         };
         let exchange = FloorProbe::exchange(&mut stream, &mut self.reply);
         let result = match self.timeout.run(exchange).await {

@@ -11,14 +11,13 @@ use grpc_lab::GrpcClient;
 use grpc_lab::pb;
 use grpc_lab::pb::user_service_client::UserServiceClient;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tonic::client::GrpcService;
 
 use super::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::{Counted, Traffic};
+use crate::traffic::Traffic;
 
 /// The gRPC row with a tonic Channel.
 #[derive(Debug)]
@@ -79,14 +78,15 @@ impl ChannelProbe {
     async fn connect(&self) -> Result<GrpcClient, CallError> {
         let endpoint = grpc_lab::client::endpoint(&self.url, self.timeout)
             .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-        let authority = super::rest_hyper::authority_of(&self.url);
-        let traffic = Arc::clone(&self.traffic);
+        let authority = super::authority_of(&self.url);
+        let (timeout, traffic) = (self.timeout, Arc::clone(&self.traffic));
         let connector = tower::service_fn(move |_: http::Uri| {
             let (authority, traffic) = (authority.clone(), Arc::clone(&traffic));
             async move {
-                let stream = TcpStream::connect(authority.as_str()).await?;
-                stream.set_nodelay(true)?;
-                Ok::<_, std::io::Error>(TokioIo::new(Counted::new(stream, traffic)))
+                match super::connect(&authority, timeout, &traffic).await {
+                    Ok(stream) => Ok(TokioIo::new(stream)),
+                    Err(e) => Err(std::io::Error::other(e.message)),
+                }
             }
         });
         let channel = endpoint
@@ -138,10 +138,7 @@ where
                 .get_user(request)
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
-            let user = reply
-                .into_inner()
-                .user
-                .ok_or_else(|| CallError::new(ErrorKind::WrongReply, "a reply without a user"))?;
+            let user = user_of(reply)?;
             users::check_user_id(&user.id, id)
         }
         UserOp::List { expected } => {
@@ -161,12 +158,15 @@ where
                 .create_user(request)
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
-            let user = reply
-                .into_inner()
-                .user
-                .ok_or_else(|| CallError::new(ErrorKind::WrongReply, "a reply without a user"))?;
+            let user = user_of(reply)?;
             creator.created.push(user.id);
             users::check_email(&user.email, &email)
         }
     }
+}
+
+/// The user a `UserResponse` carries; a reply without one is a wrong reply.
+fn user_of(reply: tonic::Response<pb::UserResponse>) -> Result<pb::User, CallError> {
+    let user = reply.into_inner().user;
+    user.ok_or_else(|| CallError::new(ErrorKind::WrongReply, "a reply without a user"))
 }

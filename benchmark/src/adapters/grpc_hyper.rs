@@ -13,14 +13,13 @@ use grpc_lab::pb::user_service_client::UserServiceClient;
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use lab_kit::ReusableTimeout;
-use tokio::net::TcpStream;
 
 use super::grpc_channel::perform;
 use super::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::{Counted, Traffic};
+use crate::traffic::Traffic;
 
 /// The gRPC row over a direct HTTP/2 connection.
 #[derive(Debug)]
@@ -103,14 +102,10 @@ impl H2Probe {
         let origin: http::Uri = self.url.parse().map_err(|e: http::uri::InvalidUri| {
             CallError::new(ErrorKind::Connect, e.to_string())
         })?;
-        let authority = super::rest_hyper::authority_of(&self.url);
-        let traffic = Arc::clone(&self.traffic);
+        let authority = super::authority_of(&self.url);
+        let (limit, traffic) = (self.timeout.limit(), Arc::clone(&self.traffic));
         let connecting = async move {
-            let stream = TcpStream::connect(authority.as_str())
-                .await
-                .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-            let _ = stream.set_nodelay(true);
-            let io = TokioIo::new(Counted::new(stream, traffic));
+            let io = TokioIo::new(super::connect(&authority, limit, &traffic).await?);
             http2::handshake(TokioExecutor::new(), io)
                 .await
                 .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))

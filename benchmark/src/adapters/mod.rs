@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::engine::Probe;
+use tokio::net::TcpStream;
+
+use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Workload};
-use crate::traffic::Traffic;
+use crate::traffic::{Counted, Traffic};
 
 pub mod floor;
 pub mod grpc_channel;
@@ -22,6 +24,32 @@ pub mod socket;
 pub mod users;
 
 pub use crate::servers::LabServer;
+
+/// Opens a TCP connection to `addr` (`host:port`) within `timeout`, with TCP_NODELAY,
+/// counting its bytes into `traffic`: how every probe connects, so connecting costs the
+/// same in every row.
+///
+/// # Errors
+///
+/// A timeout or connect [`CallError`].
+pub async fn connect(
+    addr: &str,
+    timeout: Duration,
+    traffic: &Arc<Traffic>,
+) -> Result<Counted<TcpStream>, CallError> {
+    let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
+        .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
+    let _ = stream.set_nodelay(true);
+    Ok(Counted::new(stream, Arc::clone(traffic)))
+}
+
+/// `host:port` of an `http://host:port[/...]` URL.
+pub fn authority_of(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    rest.split('/').next().unwrap_or_default().to_owned()
+}
 
 /// Which of `--client standard|lean|both` a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

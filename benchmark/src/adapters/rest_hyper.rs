@@ -13,13 +13,12 @@ use hyper_util::rt::TokioIo;
 use lab_kit::ReusableTimeout;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use tokio::net::TcpStream;
 
 use super::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::{Counted, Traffic};
+use crate::traffic::Traffic;
 
 /// Largest reply body read (as the lab's own client).
 const MAX_BODY: usize = rest_lab::client::MAX_REPLY_BYTES;
@@ -50,11 +49,15 @@ impl Adapter for RestHyper {
     }
 
     fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> HyperProbe {
-        let authority = authority_of(&context.target);
-        let path = match plan {
+        let authority = super::authority_of(&context.target);
+        // Parsed once here, cloned per request. Ids come from the server; one that does
+        // not make a path leaves "/", whose 404 counts as an error.
+        let path: http::Uri = match plan {
             UserOp::Get { id } => format!("/api/users/{id}"),
             UserOp::List { .. } | UserOp::Create => "/api/users".to_owned(),
-        };
+        }
+        .parse()
+        .unwrap_or_default();
         HyperProbe {
             host: HeaderValue::from_str(&authority)
                 .unwrap_or(HeaderValue::from_static("localhost")),
@@ -74,18 +77,13 @@ impl Adapter for RestHyper {
     }
 }
 
-/// `host:port` of an `http://host:port[/...]` URL.
-pub fn authority_of(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    rest.split('/').next().unwrap_or_default().to_owned()
-}
-
 /// One hyper client with its own connection.
 #[derive(Debug)]
 pub struct HyperProbe {
     authority: String,
     host: HeaderValue,
-    path: String,
+    /// The request's path, parsed once.
+    path: http::Uri,
     plan: UserOp,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
@@ -107,15 +105,9 @@ struct UserFields {
 
 impl HyperProbe {
     async fn connect(&mut self) -> Result<SendRequest<Full<Bytes>>, CallError> {
-        let connecting = self
-            .timeout
-            .run(TcpStream::connect(self.authority.as_str()));
-        let stream = connecting
-            .await
-            .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
-            .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-        let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Counted::new(stream, Arc::clone(&self.traffic)));
+        let limit = self.timeout.limit();
+        let stream = super::connect(&self.authority, limit, &self.traffic).await?;
+        let io = TokioIo::new(stream);
         let (sender, connection) = http1::handshake(io)
             .await
             .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
@@ -137,7 +129,7 @@ impl HyperProbe {
         };
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method;
-        *request.uri_mut() = self.path.parse().unwrap_or_default();
+        *request.uri_mut() = self.path.clone();
         let headers = request.headers_mut();
         headers.insert(header::HOST, self.host.clone());
         if email.is_some() {

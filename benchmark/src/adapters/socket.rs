@@ -90,13 +90,8 @@ pub struct SocketProbe {
 
 impl SocketProbe {
     async fn connect(&self) -> Result<Client<Counted<TcpStream>>, CallError> {
-        let stream = tokio::time::timeout(self.timeout, TcpStream::connect(self.addr.as_str()))
-            .await
-            .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
-            .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-        let _ = stream.set_nodelay(true);
-        let counted = Counted::new(stream, Arc::clone(&self.traffic));
-        Ok(Client::from_stream(counted, self.timeout))
+        let stream = super::connect(&self.addr, self.timeout, &self.traffic).await?;
+        Ok(Client::from_stream(stream, self.timeout))
     }
 }
 

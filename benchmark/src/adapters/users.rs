@@ -136,17 +136,17 @@ pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
         .get(reqwest::header::SERVER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut created = Vec::new();
-    let mut pending = JoinSet::new();
-    for n in 0..users_needed(setup.workload, setup.list_size) {
-        if pending.len() >= IN_FLIGHT {
-            created.push(next_rest_id(&mut pending).await?);
-        }
+    let made = several_at_a_time(0..users_needed(setup.workload, setup.list_size), |n| {
         let (client, email) = (client.clone(), setup_email(&setup.tag, n));
-        pending.spawn(async move { client.create("Benchmark User", &email).await });
-    }
-    while !pending.is_empty() {
-        created.push(next_rest_id(&mut pending).await?);
+        async move { client.create("Benchmark User", &email).await }
+    })
+    .await;
+    let mut created = Vec::with_capacity(made.len());
+    for user in made {
+        let user = user
+            .context("a set-up task failed")?
+            .context("creating the benchmark's users over REST")?;
+        created.push(user.id.to_string());
     }
     let plan = match setup.workload {
         Workload::Get => UserOp::Get {
@@ -165,18 +165,6 @@ pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
     })
 }
 
-async fn next_rest_id(
-    pending: &mut JoinSet<Result<user_store::User, rest_lab::client::RestError>>,
-) -> anyhow::Result<String> {
-    let user = pending
-        .join_next()
-        .await
-        .context("no set-up request left")?
-        .context("a set-up task failed")?
-        .context("creating the benchmark's users over REST")?;
-    Ok(user.id.to_string())
-}
-
 fn describe_rest(plan: &UserOp) -> String {
     match plan {
         UserOp::Get { .. } => "GET /api/users/{id}".into(),
@@ -190,21 +178,15 @@ pub async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
     let Ok(client) = RestClient::new(target) else {
         return ids.len();
     };
-    let mut failed = 0;
-    let mut pending = JoinSet::new();
-    for id in ids {
-        if pending.len() >= IN_FLIGHT {
-            failed += usize::from(!matches!(pending.join_next().await, Some(Ok(true))));
-        }
+    let removed = several_at_a_time(ids, |id| {
         let client = client.clone();
-        pending.spawn(async move {
-            matches!(client.delete_user(&id).await, Ok(r) if r.status.is_success())
-        });
-    }
-    while let Some(done) = pending.join_next().await {
-        failed += usize::from(!matches!(done, Ok(true)));
-    }
-    failed
+        async move { matches!(client.delete_user(&id).await, Ok(r) if r.status.is_success()) }
+    });
+    removed
+        .await
+        .into_iter()
+        .filter(|ok| *ok != Some(true))
+        .count()
 }
 
 /// Prepares the gRPC lab: creates the users in one `CreateUsers` stream, and reads the
@@ -274,19 +256,41 @@ pub async fn clean_up_grpc(target: &str, ids: Vec<String>, timeout: Duration) ->
     let Ok(client) = GrpcClient::connect(target, timeout).await else {
         return ids.len();
     };
-    let mut failed = 0;
-    let mut pending = JoinSet::new();
-    for id in ids {
-        if pending.len() >= IN_FLIGHT {
-            failed += usize::from(!matches!(pending.join_next().await, Some(Ok(true))));
-        }
+    let removed = several_at_a_time(ids, |id| {
         let mut client = client.clone();
-        pending.spawn(async move { client.delete_user(&id).await.is_ok() });
+        async move { client.delete_user(&id).await.is_ok() }
+    });
+    removed
+        .await
+        .into_iter()
+        .filter(|ok| *ok != Some(true))
+        .count()
+}
+
+/// Runs `work` on every item with at most [`IN_FLIGHT`] at once, and returns each
+/// output in the order they finished (`None` for a task that panicked).
+async fn several_at_a_time<I, T, Fut>(
+    items: impl IntoIterator<Item = I>,
+    work: impl Fn(I) -> Fut,
+) -> Vec<Option<T>>
+where
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut pending = JoinSet::new();
+    let mut done = Vec::new();
+    for item in items {
+        if pending.len() >= IN_FLIGHT
+            && let Some(finished) = pending.join_next().await
+        {
+            done.push(finished.ok());
+        }
+        pending.spawn(work(item));
     }
-    while let Some(done) = pending.join_next().await {
-        failed += usize::from(!matches!(done, Ok(true)));
+    while let Some(finished) = pending.join_next().await {
+        done.push(finished.ok());
     }
-    failed
+    done
 }
 
 /// The error for a reply that is not the user asked for.
