@@ -37,15 +37,17 @@ pub fn share_near_40ms(histogram: &Histogram<u64>) -> f64 {
 pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> Vec<String> {
     let mut notes = Vec::new();
     let clients = settings.clients();
-    notes.push(if clients > 1 {
-        "x floor: the floor's throughput over the row's (above 1 is slower); the floor is the \
-         fastest echo this machine does under the same load generator"
-            .to_owned()
+    let ratio = if clients > 1 {
+        "the floor's throughput over the row's (above 1 is slower)"
     } else {
-        "x floor: the row's p50 over the floor's p50; the floor is the fastest echo this \
-         machine does under the same load generator"
-            .to_owned()
-    });
+        "the row's p50 over the floor's p50"
+    };
+    notes.push(format!(
+        "x floor: {ratio}, taken round by round (rows take turns, {} rounds) and the median \
+         kept; the floor is the fastest echo this machine does under the same load \
+         generator, a server that never sleeps between requests",
+        settings.rounds
+    ));
     notes.push(
         "client and server CPU and bytes are per request (successes and failures); bytes \
          are counted on the client's connection, TCP/IP headers not included"
@@ -148,7 +150,7 @@ pub fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
             row.protocol
         ));
     }
-    if let Some(reason) = row.server_cpu_note.as_ref().filter(|_| row.key != "floor") {
+    if let Some(reason) = &row.server_cpu_note {
         notes.push(format!("{label}: server CPU not measured: {reason}"));
     }
     if let Some(reason) = row.bytes_note {
@@ -236,13 +238,14 @@ fn signed(value: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::stats::{new_histogram, record};
 
-    fn row() -> ResultRow {
+    /// A healthy row, for tests to change.
+    pub(crate) fn row() -> ResultRow {
         ResultRow {
             key: "rest-hyper",
             protocol: "rest",
@@ -274,6 +277,7 @@ mod tests {
             bytes_note: None,
             near_40ms: 0.0,
             x_floor: Some(2.0),
+            rounds: Vec::new(),
             wall_s: 0.025,
             users_left: 0,
             complete: true,

@@ -9,8 +9,10 @@
 //! "before" readings (server CPU, bytes) while all are idle, then releases them
 //! together; each thread reads its own CPU time around the measured phase.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -22,7 +24,7 @@ use tokio::task::{JoinSet, LocalSet};
 use crate::cputime;
 use crate::placement::CpuList;
 use crate::settings::Length;
-use crate::stats::{new_histogram, record};
+use crate::stats::{new_histogram, new_round_histogram, record};
 
 /// What kind of failure a request met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -189,10 +191,16 @@ pub async fn warm_up<P: Probe>(probe: &mut P, count: u64, shared: &Shared) {
     }
 }
 
-/// The measured loop of one client: times each request until the length is reached or
-/// the run stops.
-pub async fn measure<P: Probe>(probe: &mut P, length: Length, shared: &Shared) -> Measurement {
-    let mut measurement = Measurement::default();
+/// The measured loop of one client for one round: times each request until the length
+/// is reached or the run stops, into the client's own `measurement` and the thread's
+/// `round` histogram (one allocation each for the whole run, not one per round).
+pub async fn measure<P: Probe>(
+    probe: &mut P,
+    length: Length,
+    shared: &Shared,
+    measurement: &mut Measurement,
+    round: &RefCell<Histogram<u64>>,
+) {
     let started = Instant::now();
     let deadline = match length {
         Length::Duration(duration) => Some(started + duration),
@@ -216,16 +224,20 @@ pub async fn measure<P: Probe>(probe: &mut P, length: Length, shared: &Shared) -
         let result = probe.call().await;
         let nanos = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
         match result {
-            Ok(()) => record(&mut measurement.histogram, nanos),
+            Ok(()) => {
+                record(&mut measurement.histogram, nanos);
+                record(&mut round.borrow_mut(), nanos);
+            }
             Err(error) => measurement.count_error(error),
         }
         done += 1;
         shared.completed.fetch_add(1, Ordering::Relaxed);
     }
-    measurement.wall = started.elapsed();
-    measurement.created = probe.take_created();
-    measurement
 }
+
+/// Unmeasured requests each client sends at the start of every round after the first,
+/// so a connection and CPUs left idle while other rows took their turns are awake again.
+pub const REWARM: u64 = 5;
 
 /// How a measurement's load is generated.
 #[derive(Debug, Clone)]
@@ -238,8 +250,10 @@ pub struct Load {
     pub cpus: CpuList,
     /// Unmeasured requests per client first.
     pub warmup: u64,
-    /// How long each client measures.
+    /// How long each client measures, all rounds together.
     pub length: Length,
+    /// The measured phase is cut into this many rounds, each opened by the gate.
+    pub rounds: u32,
 }
 
 impl Load {
@@ -257,21 +271,90 @@ impl Load {
             threads.min(self.cpus.len())
         }
     }
+
+    /// The rounds actually run: never more than each client's requests.
+    pub fn round_count(&self) -> u32 {
+        let rounds = self.rounds.max(1);
+        match self.length {
+            Length::Iterations(n) => rounds.min(u32::try_from(n).unwrap_or(u32::MAX)).max(1),
+            Length::Duration(_) => rounds,
+        }
+    }
+
+    /// Each client's share of the length in round `round` (the shares add up to it).
+    pub fn slice(&self, round: u32) -> Length {
+        let rounds = u128::from(self.round_count());
+        let round = u128::from(round);
+        let share = |total: u128| total * (round + 1) / rounds - total * round / rounds;
+        match self.length {
+            Length::Iterations(n) => {
+                Length::Iterations(u64::try_from(share(u128::from(n))).unwrap_or(n))
+            }
+            Length::Duration(d) => {
+                let nanos = share(d.as_nanos());
+                Length::Duration(Duration::from_nanos(
+                    u64::try_from(nanos).unwrap_or(u64::MAX),
+                ))
+            }
+        }
+    }
+}
+
+/// Opens and closes each round of a measurement: where a row waits for its turn among
+/// other rows, and where readings are taken while every client is idle.
+pub trait Gate {
+    /// Blocks until round `round` may start; false ends the measurement here.
+    fn open(&mut self, round: u32) -> bool;
+
+    /// Every client has re-warmed and is idle: the round's measuring starts now.
+    fn start(&mut self, round: u32);
+
+    /// Every client has finished round `round`.
+    fn close(&mut self, round: u32);
+}
+
+/// A gate that is always open: the rounds run back to back.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Open;
+
+impl Gate for Open {
+    fn open(&mut self, _round: u32) -> bool {
+        true
+    }
+
+    fn start(&mut self, _round: u32) {}
+
+    fn close(&mut self, _round: u32) {}
 }
 
 /// What a run of the load measured.
 #[derive(Debug, Clone)]
 pub struct LoadResult {
-    /// Every client's results, merged; `wall` is from the common start to the last end.
+    /// Every client's results, merged; `wall` adds up each round's span, from the
+    /// first client's start to the last client's end.
     pub measurement: Measurement,
-    /// CPU time of the load-generator threads over the measured phase (`None` where
+    /// CPU time of the load-generator threads over the measured rounds (`None` where
     /// the system does not tell).
     pub client_cpu: Option<Duration>,
+    /// Rounds that ran; fewer than asked when the gate or a stop ended the run.
+    pub rounds: u32,
+    /// Each round that ran, in order: what to pair with another row's same round.
+    pub per_round: Vec<Round>,
+}
+
+/// What one round of a measurement gave.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Round {
+    /// Successful requests per second over the round's span.
+    pub throughput_rps: f64,
+    /// The round's median latency in microseconds: known when one load thread ran
+    /// every client (as with one client), since medians of threads do not merge.
+    pub p50_us: Option<f64>,
 }
 
 /// Runs `load` with a probe per client from `make_probe(index)`, built on the client's
-/// own thread. `at_start` runs once every client has warmed up and before any measures,
-/// while all are idle: the moment to take "before" readings.
+/// own thread. Once every client has warmed up, each round waits for `gate` to open,
+/// runs every client's share of the length, and tells the gate it is over.
 ///
 /// # Errors
 ///
@@ -280,7 +363,7 @@ pub fn run_load<P, F>(
     load: &Load,
     shared: &Arc<Shared>,
     make_probe: F,
-    at_start: impl FnOnce(),
+    gate: &mut dyn Gate,
 ) -> std::io::Result<LoadResult>
 where
     F: Fn(usize) -> P + Sync,
@@ -288,13 +371,22 @@ where
 {
     let clients = load.clients.max(1);
     let threads = load.thread_count();
-    // The threads and the coordinator meet twice: all warmed up, then go.
-    let ready = Barrier::new(threads + 1);
-    let go = Barrier::new(threads + 1);
+    let rounds = load.round_count();
+    // The threads and the coordinator meet once when all have warmed up, then four
+    // times a round: go (re-warm), re-warmed, measure, done. `ended` set before a go
+    // means: no more.
+    let meet = Meeting {
+        ready: Barrier::new(threads + 1),
+        go: Barrier::new(threads + 1),
+        warmed: Barrier::new(threads + 1),
+        measure: Barrier::new(threads + 1),
+        done: Barrier::new(threads + 1),
+        ended: AtomicBool::new(false),
+    };
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|thread| {
-                let (ready, go, make_probe) = (&ready, &go, &make_probe);
+                let (meet, make_probe) = (&meet, &make_probe);
                 let cpu = load.cpus.for_thread(thread);
                 let mine: Vec<usize> = (thread..clients).step_by(threads).collect();
                 std::thread::Builder::new()
@@ -303,38 +395,124 @@ where
                         if let Some(cpu) = cpu {
                             crate::placement::pin_current_thread(cpu);
                         }
-                        load_thread(&mine, load, shared, make_probe, ready, go)
+                        load_thread(&mine, load, shared, make_probe, meet)
                     })
             })
             .collect();
-        ready.wait();
-        at_start();
-        let started = Instant::now();
-        go.wait();
+        meet.ready.wait();
+        let mut ran = 0;
+        while ran < rounds {
+            if shared.stopped() || !gate.open(ran) {
+                break;
+            }
+            meet.go.wait();
+            meet.warmed.wait();
+            gate.start(ran);
+            meet.measure.wait();
+            meet.done.wait();
+            gate.close(ran);
+            ran += 1;
+        }
+        if ran < rounds {
+            meet.ended.store(true, Ordering::Release);
+            meet.go.wait();
+        }
         let mut total = Measurement::default();
         let mut client_cpu = Some(Duration::ZERO);
-        let mut ended = started;
+        let mut spans: Vec<(Instant, Instant)> = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut medians = Vec::new();
         for handle in handles {
             let thread = handle?
                 .join()
                 .map_err(|_| std::io::Error::other("a load-generator thread panicked"))??;
             total.merge(thread.measurement);
             client_cpu = client_cpu.zip(thread.cpu).map(|(a, b)| a + b);
-            ended = ended.max(thread.ended);
+            for (round, (start, end)) in thread.spans.into_iter().enumerate() {
+                match spans.get_mut(round) {
+                    Some(span) => *span = (span.0.min(start), span.1.max(end)),
+                    None => spans.push((start, end)),
+                }
+            }
+            for (round, count) in thread.counts.into_iter().enumerate() {
+                match counts.get_mut(round) {
+                    Some(total) => *total += count,
+                    None => counts.push(count),
+                }
+            }
+            medians = thread.medians;
         }
-        total.wall = ended - started;
+        if threads > 1 {
+            medians.clear();
+        }
+        let per_round = spans
+            .iter()
+            .zip(&counts)
+            .enumerate()
+            .map(|(round, ((start, end), &count))| {
+                let secs = (*end - *start).as_secs_f64();
+                Round {
+                    throughput_rps: if secs > 0.0 { count as f64 / secs } else { 0.0 },
+                    p50_us: medians
+                        .get(round)
+                        .copied()
+                        .flatten()
+                        .map(|ns| ns as f64 / 1e3),
+                }
+            })
+            .collect();
+        total.wall = spans.iter().map(|(start, end)| *end - *start).sum();
+        total.complete &= ran == rounds;
         Ok(LoadResult {
             measurement: total,
             client_cpu,
+            rounds: ran,
+            per_round,
         })
     })
+}
+
+/// Where the load threads and the coordinator meet.
+struct Meeting {
+    ready: Barrier,
+    go: Barrier,
+    warmed: Barrier,
+    measure: Barrier,
+    done: Barrier,
+    ended: AtomicBool,
+}
+
+impl Meeting {
+    /// Waits for the start of the next round; false when there is none.
+    fn next_round(&self) -> bool {
+        self.go.wait();
+        !self.ended.load(Ordering::Acquire)
+    }
+
+    /// Keeps every meeting without running clients, so the others are not left waiting.
+    fn stand_by(&self, rounds: u32) {
+        self.ready.wait();
+        for _ in 0..rounds {
+            if !self.next_round() {
+                return;
+            }
+            self.warmed.wait();
+            self.measure.wait();
+            self.done.wait();
+        }
+    }
 }
 
 /// What one load thread measured.
 struct ThreadResult {
     measurement: Measurement,
     cpu: Option<Duration>,
-    ended: Instant,
+    /// When each round started and ended on this thread.
+    spans: Vec<(Instant, Instant)>,
+    /// Each round's median latency on this thread, in nanoseconds.
+    medians: Vec<Option<u64>>,
+    /// Each round's successful requests on this thread.
+    counts: Vec<u64>,
 }
 
 fn load_thread<P, F>(
@@ -342,22 +520,20 @@ fn load_thread<P, F>(
     load: &Load,
     shared: &Arc<Shared>,
     make_probe: &F,
-    ready: &Barrier,
-    go: &Barrier,
+    meet: &Meeting,
 ) -> std::io::Result<ThreadResult>
 where
     F: Fn(usize) -> P + Sync,
     P: Probe + 'static,
 {
+    let rounds = load.round_count();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            // Meet the others anyway, or they would wait forever.
-            ready.wait();
-            go.wait();
+            meet.stand_by(rounds);
             shared.finished.fetch_add(clients.len(), Ordering::Relaxed);
             return Err(e);
         }
@@ -374,31 +550,83 @@ where
                 probe
             });
         }
-        let probes = warming.join_all().await;
-        // Blocking here is fine: every client of this thread is idle.
-        ready.wait();
-        go.wait();
-        shared.measuring.fetch_add(clients.len(), Ordering::Relaxed);
-        let cpu_before = cputime::current_thread();
-        let mut measuring = JoinSet::new();
-        for mut probe in probes {
-            let length = load.length;
-            let shared = Arc::clone(shared);
-            measuring.spawn_local(async move { measure(&mut probe, length, &shared).await });
+        let mut probes: Vec<(P, Measurement)> = warming
+            .join_all()
+            .await
+            .into_iter()
+            .map(|probe| (probe, Measurement::default()))
+            .collect();
+        // Blocking at a meeting is fine: every client of this thread is idle.
+        meet.ready.wait();
+        let round_histogram = Rc::new(RefCell::new(new_round_histogram()));
+        let mut cpu = Some(Duration::ZERO);
+        let mut spans = Vec::new();
+        let mut medians = Vec::new();
+        let mut counts = Vec::new();
+        for round in 0..rounds {
+            if !meet.next_round() {
+                break;
+            }
+            if round == 0 {
+                shared.measuring.fetch_add(clients.len(), Ordering::Relaxed);
+            }
+            if round > 0 && load.warmup > 0 {
+                let mut warming = JoinSet::new();
+                for (mut probe, measurement) in probes.drain(..) {
+                    let (shared, count) = (Arc::clone(shared), REWARM.min(load.warmup));
+                    warming.spawn_local(async move {
+                        warm_up(&mut probe, count, &shared).await;
+                        (probe, measurement)
+                    });
+                }
+                probes = warming.join_all().await;
+            }
+            round_histogram.borrow_mut().reset();
+            meet.warmed.wait();
+            meet.measure.wait();
+            let cpu_before = cputime::current_thread();
+            let start = Instant::now();
+            let slice = load.slice(round);
+            let mut measuring = JoinSet::new();
+            for (mut probe, mut measurement) in probes.drain(..) {
+                let shared = Arc::clone(shared);
+                let round_histogram = Rc::clone(&round_histogram);
+                measuring.spawn_local(async move {
+                    measure(
+                        &mut probe,
+                        slice,
+                        &shared,
+                        &mut measurement,
+                        &round_histogram,
+                    )
+                    .await;
+                    (probe, measurement)
+                });
+            }
+            probes = measuring.join_all().await;
+            spans.push((start, Instant::now()));
+            let used = cputime::current_thread()
+                .zip(cpu_before)
+                .map(|(after, before)| after.saturating_sub(before));
+            cpu = cpu.zip(used).map(|(a, b)| a + b);
+            let histogram = round_histogram.borrow();
+            medians.push((!histogram.is_empty()).then(|| histogram.value_at_quantile(0.5)));
+            counts.push(histogram.len());
+            drop(histogram);
+            meet.done.wait();
         }
         let mut measurement = Measurement::default();
-        for one in measuring.join_all().await {
+        for (mut probe, mut one) in probes {
+            one.created = probe.take_created();
             measurement.merge(one);
         }
-        let ended = Instant::now();
-        let cpu = cputime::current_thread()
-            .zip(cpu_before)
-            .map(|(after, before)| after.saturating_sub(before));
         shared.finished.fetch_add(clients.len(), Ordering::Relaxed);
         Ok(ThreadResult {
             measurement,
             cpu,
-            ended,
+            spans,
+            medians,
+            counts,
         })
     })
 }
@@ -463,6 +691,35 @@ mod tests {
             cpus: CpuList(Vec::new()),
             warmup,
             length,
+            rounds: 1,
+        }
+    }
+
+    /// Records the order of its calls; refuses to open round `refuse`.
+    #[derive(Default)]
+    struct Recording {
+        calls: Vec<String>,
+        refuse: Option<u32>,
+        completed_at_open: Vec<u64>,
+        shared: Option<Arc<Shared>>,
+    }
+
+    impl Gate for Recording {
+        fn open(&mut self, round: u32) -> bool {
+            self.calls.push(format!("open {round}"));
+            if let Some(shared) = &self.shared {
+                self.completed_at_open
+                    .push(shared.completed.load(Ordering::Relaxed));
+            }
+            self.refuse != Some(round)
+        }
+
+        fn start(&mut self, round: u32) {
+            self.calls.push(format!("start {round}"));
+        }
+
+        fn close(&mut self, round: u32) {
+            self.calls.push(format!("close {round}"));
         }
     }
 
@@ -473,7 +730,7 @@ mod tests {
             &load(1, 1, 5, Length::Iterations(9)),
             &shared,
             |_| Flaky::new(),
-            || {},
+            &mut Open,
         )
         .unwrap();
         let m = result.measurement;
@@ -491,7 +748,7 @@ mod tests {
         let threads = Arc::new(Mutex::new(HashSet::new()));
         let made = AtomicUsize::new(0);
         let shared = Arc::new(Shared::default());
-        let mut started = false;
+        let mut gate = Recording::default();
         let result = run_load(
             &load(8, 3, 2, Length::Iterations(6)),
             &shared,
@@ -502,10 +759,10 @@ mod tests {
                     ..Flaky::new()
                 }
             },
-            || started = true,
+            &mut gate,
         )
         .unwrap();
-        assert!(started);
+        assert_eq!(gate.calls, ["open 0", "start 0", "close 0"]);
         assert_eq!(made.load(Ordering::Relaxed), 8);
         // Eight clients, six measured calls each; calls 3-8 of each, 3 and 6 fail.
         assert_eq!(result.measurement.histogram.len(), 8 * 4);
@@ -533,7 +790,7 @@ mod tests {
                 burn,
                 ..Flaky::new()
             },
-            || {},
+            &mut Open,
         )
         .unwrap();
         let cpu = result.client_cpu.unwrap();
@@ -551,7 +808,7 @@ mod tests {
             &load(3, 2, 0, Length::Duration(Duration::from_millis(100))),
             &shared,
             |_| Flaky::new(),
-            || {},
+            &mut Open,
         )
         .unwrap();
         assert!(started.elapsed() < Duration::from_secs(5));
@@ -564,10 +821,85 @@ mod tests {
             &load(2, 1, 0, Length::Iterations(1_000)),
             &shared,
             |_| Flaky::new(),
-            || {},
+            &mut Open,
         )
         .unwrap();
         assert!(!result.measurement.complete);
         assert!(result.measurement.histogram.is_empty());
+    }
+
+    #[test]
+    fn rounds_share_the_length_and_open_only_through_the_gate() {
+        let mut load = load(2, 2, 1, Length::Iterations(10));
+        load.rounds = 4;
+        let shares: Vec<Length> = (0..4).map(|r| load.slice(r)).collect();
+        assert_eq!(
+            shares,
+            [2, 3, 2, 3].map(Length::Iterations),
+            "the shares add up to the length"
+        );
+        let shared = Arc::new(Shared::default());
+        let mut gate = Recording {
+            shared: Some(Arc::clone(&shared)),
+            ..Recording::default()
+        };
+        let result = run_load(&load, &shared, |_| Flaky::new(), &mut gate).unwrap();
+        assert_eq!(result.rounds, 4);
+        assert!(result.measurement.complete);
+        let calls = [
+            "open 0", "start 0", "close 0", "open 1", "start 1", "close 1",
+        ];
+        assert_eq!(gate.calls[..6], calls);
+        assert_eq!(gate.calls.len(), 12);
+        // Nothing is measured while the gate is shut: both clients' shares so far.
+        assert_eq!(gate.completed_at_open, [0, 4, 10, 14]);
+        // Per client: call 1 warms up; round 0 measures 2-3; each later round first
+        // re-warms with one call (4, 8, 11), then measures 5-7, 9-10, 12-14. Of the ten
+        // measured, 3, 6, 9 and 12 fail.
+        assert_eq!(result.measurement.histogram.len(), 2 * 6);
+        assert_eq!(result.measurement.error_count(), 2 * 4);
+        // More rounds than requests: one request a round.
+        load.length = Length::Iterations(3);
+        load.rounds = 10;
+        assert_eq!(load.round_count(), 3);
+        let mut halves = super::Load {
+            length: Length::Duration(Duration::from_millis(100)),
+            rounds: 2,
+            ..load
+        };
+        assert_eq!(halves.slice(1), Length::Duration(Duration::from_millis(50)));
+        halves.rounds = 0;
+        assert_eq!(halves.round_count(), 1);
+    }
+
+    #[test]
+    fn a_gate_that_stays_shut_ends_the_measurement_with_what_was_measured() {
+        let mut load = load(3, 2, 0, Length::Iterations(9));
+        load.rounds = 3;
+        let shared = Arc::new(Shared::default());
+        let mut gate = Recording {
+            refuse: Some(1),
+            ..Recording::default()
+        };
+        let started = Instant::now();
+        let result = run_load(&load, &shared, |_| Flaky::new(), &mut gate).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(gate.calls, ["open 0", "start 0", "close 0", "open 1"]);
+        assert_eq!(result.rounds, 1);
+        assert!(!result.measurement.complete);
+        // Three clients, three requests each in round 0; each client's call 3 fails.
+        assert_eq!(result.measurement.histogram.len(), 3 * 2);
+        assert_eq!(result.measurement.error_count(), 3);
+        assert_eq!(shared.finished.load(Ordering::Relaxed), 3);
+
+        // Shut from the start: nothing measured, every thread released.
+        let mut gate = Recording {
+            refuse: Some(0),
+            ..Recording::default()
+        };
+        let result = run_load(&load, &shared, |_| Flaky::new(), &mut gate).unwrap();
+        assert_eq!(result.rounds, 0);
+        assert!(result.measurement.histogram.is_empty());
+        assert_eq!(result.measurement.wall, Duration::ZERO);
     }
 }

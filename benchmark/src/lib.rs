@@ -26,5 +26,6 @@ pub mod servers;
 pub mod settings;
 pub mod stats;
 pub mod traffic;
+pub mod turns;
 
 pub use run::{Cli, run};

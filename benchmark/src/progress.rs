@@ -1,14 +1,14 @@
 //! Progress while a measurement runs, on stderr so stdout keeps only the report.
 //!
-//! On a terminal: an `indicatif` bar, shown once a measurement has lasted more than a
-//! moment. Otherwise (a log, CI): the original lab's `Completed: 10/50` lines, one at
-//! each fifth of the run.
+//! On a terminal: an `indicatif` bar per row, all rows together (they take turns), shown
+//! once a measurement has lasted more than a moment. Otherwise (a log, CI): the original
+//! lab's `Completed: 10/50` lines, one at each fifth of a row, named by the row.
 
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::Shared;
 use crate::settings::Length;
@@ -17,16 +17,36 @@ use crate::settings::Length;
 const MOMENT: Duration = Duration::from_millis(300);
 const TICK: Duration = Duration::from_millis(50);
 
+/// Where every row's progress is drawn: one bar per row on a terminal, lines otherwise.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    bars: Option<MultiProgress>,
+}
+
+impl Progress {
+    /// Bars when standard error is a terminal, lines when it is not.
+    pub fn to_stderr() -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        Progress {
+            bars: terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+        }
+    }
+}
+
 /// Follows `shared` until every one of `clients` has finished, reporting progress.
 /// Runs on its own thread beside the clients.
-pub fn follow(label: &str, clients: usize, length: Length, shared: &Shared) {
-    let terminal = std::io::stderr().is_terminal();
+pub fn follow(progress: &Progress, label: &str, clients: usize, length: Length, shared: &Shared) {
     let total = match length {
         Length::Iterations(n) => Some(n.saturating_mul(clients as u64)),
         Length::Duration(_) => None,
     };
-    let bar = terminal.then(|| new_bar(label, length, total));
-    if !terminal {
+    // Hidden until the row has measured for a moment, then drawn among the others.
+    let bar = progress
+        .bars
+        .as_ref()
+        .map(|bars| (bars, new_bar(label, length, total)));
+    let mut shown = false;
+    if bar.is_none() {
         eprintln!("Benchmarking {label}...");
     }
     let mut started: Option<Instant> = None;
@@ -39,9 +59,10 @@ pub fn follow(label: &str, clients: usize, length: Length, shared: &Shared) {
         let completed = shared.completed.load(Ordering::Relaxed);
         let elapsed = started.map(|s| s.elapsed()).unwrap_or_default();
         match &bar {
-            Some(bar) => {
-                if elapsed > MOMENT && bar.is_hidden() {
-                    bar.set_draw_target(ProgressDrawTarget::stderr());
+            Some((bars, bar)) => {
+                if elapsed > MOMENT && !shown {
+                    bars.add(bar.clone());
+                    shown = true;
                 }
                 match length {
                     Length::Iterations(_) => bar.set_position(completed),
@@ -69,10 +90,13 @@ pub fn follow(label: &str, clients: usize, length: Length, shared: &Shared) {
                     fifths_printed += 1;
                     match (length, total) {
                         (Length::Iterations(_), Some(total)) => {
-                            eprintln!("Completed: {}/{total}", total * fifths_printed / 5);
+                            eprintln!("{label}: Completed: {}/{total}", total * fifths_printed / 5);
                         }
                         _ => {
-                            eprintln!("Completed: {completed} requests ({}%)", fifths_printed * 20)
+                            eprintln!(
+                                "{label}: Completed: {completed} requests ({}%)",
+                                fifths_printed * 20
+                            )
                         }
                     }
                 }
@@ -83,8 +107,11 @@ pub fn follow(label: &str, clients: usize, length: Length, shared: &Shared) {
         }
         std::thread::sleep(TICK);
     }
-    if let Some(bar) = bar {
+    if let Some((bars, bar)) = bar {
         bar.finish_and_clear();
+        if shown {
+            bars.remove(&bar);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::adapters::RowInfo;
 use crate::checks;
-use crate::engine::LoadResult;
+use crate::engine::{LoadResult, Round};
 use crate::machine::Machine;
 use crate::placement::Placement;
 use crate::servers::{ServerCpu, Target};
@@ -103,8 +103,12 @@ pub struct ResultRow {
     /// Share of latencies between 36 and 44 ms (Nagle and delayed ACK's signature).
     pub near_40ms: f64,
     /// With one client: p50 over the floor's p50; with more: the floor's throughput
-    /// over this row's. Above 1 is slower than the floor.
+    /// over this row's. Paired round by round (the median of each round's ratio to the
+    /// floor's same round), so a slow moment of the machine cancels out. Above 1 is
+    /// slower than the floor.
     pub x_floor: Option<f64>,
+    /// Each round's throughput and median, in the order the rounds ran.
+    pub rounds: Vec<Round>,
     /// Wall time of the measurement, seconds.
     pub wall_s: f64,
     /// Users the run created that could not be removed.
@@ -123,7 +127,13 @@ impl ResultRow {
         let calls = m.histogram.len() + m.error_count();
         let per_call = |d: Duration| (calls > 0).then(|| d.as_secs_f64() * 1e6 / calls as f64);
         let wall = m.wall.as_secs_f64();
-        let server_cpu_note = match (&target.cpu, measured.server_cpu) {
+        let server_cpu = measured
+            .server_cpu
+            .filter(|_| measured.info.server_cpu_unmeasured.is_none());
+        let server_cpu_note = match (&target.cpu, server_cpu) {
+            (_, None) if measured.info.server_cpu_unmeasured.is_some() => {
+                measured.info.server_cpu_unmeasured.map(str::to_owned)
+            }
             (_, Some(_)) => None,
             (ServerCpu::Unknown(reason), None) => Some(reason.clone()),
             (_, None) => Some("this system does not tell thread CPU time".into()),
@@ -160,7 +170,7 @@ impl ResultRow {
                 .client_cpu
                 .filter(|_| wall > 0.0)
                 .map(|cpu| cpu.as_secs_f64() / (wall * measured.load_cpus.max(1) as f64)),
-            server_cpu_us: measured.server_cpu.and_then(per_call),
+            server_cpu_us: server_cpu.and_then(per_call),
             server_cpu_note,
             bytes_sent: measured
                 .bytes
@@ -173,11 +183,52 @@ impl ResultRow {
             bytes_note: measured.info.bytes_unmeasured,
             near_40ms: checks::share_near_40ms(&m.histogram),
             x_floor: None,
+            rounds: measured.load.per_round.clone(),
             wall_s: wall,
             users_left: measured.users_left.0,
             complete: m.complete,
         }
     }
+}
+
+/// `row` against the floor: the median over the rounds both ran of each round's
+/// ratio (p50 over the floor's, or the floor's throughput over the row's), so drift of
+/// the machine between rounds cancels out; the whole-run ratio when no round pairs.
+fn x_floor(row: &ResultRow, floor: &ResultRow, by_throughput: bool) -> Option<f64> {
+    let ratio = |row: f64, floor: f64| {
+        let value = if by_throughput {
+            floor / row
+        } else {
+            row / floor
+        };
+        (value.is_finite() && value > 0.0).then_some(value)
+    };
+    let mut paired: Vec<f64> = row
+        .rounds
+        .iter()
+        .zip(&floor.rounds)
+        .filter_map(|(r, f)| {
+            if by_throughput {
+                ratio(r.throughput_rps, f.throughput_rps)
+            } else {
+                ratio(r.p50_us?, f.p50_us?)
+            }
+        })
+        .collect();
+    if paired.is_empty() {
+        return if by_throughput {
+            ratio(row.throughput_rps, floor.throughput_rps)
+        } else {
+            ratio(row.p50_us?, floor.p50_us?)
+        };
+    }
+    paired.sort_by(f64::total_cmp);
+    let middle = paired.len() / 2;
+    Some(if paired.len() % 2 == 1 {
+        paired[middle]
+    } else {
+        (paired[middle - 1] + paired[middle]) / 2.0
+    })
 }
 
 /// One place in the ranking.
@@ -229,28 +280,16 @@ impl Report {
         let by_throughput = settings.clients() > 1;
         let floor = results.iter().find(|r| r.key == "floor").cloned();
         for row in &mut results {
-            row.x_floor = floor.as_ref().and_then(|floor| {
-                if by_throughput {
-                    (row.throughput_rps > 0.0).then(|| floor.throughput_rps / row.throughput_rps)
-                } else {
-                    row.p50_us.zip(floor.p50_us).map(|(p50, f)| p50 / f)
-                }
-            });
+            row.x_floor = floor
+                .as_ref()
+                .and_then(|floor| x_floor(row, floor, by_throughput));
         }
-        // Rank by the same figure as x floor; throughput is ranked by its inverse so
-        // that "fastest first" holds for both.
+        // Rank by x floor itself: the same paired figure, "fastest first".
         let entries: Vec<(usize, f64)> = results
             .iter()
             .enumerate()
             .filter(|(_, r)| r.key != "floor")
-            .filter_map(|(i, r)| {
-                let value = if by_throughput {
-                    (r.throughput_rps > 0.0).then(|| 1.0 / r.throughput_rps)
-                } else {
-                    r.p50_us
-                };
-                value.map(|v| (i, v))
-            })
+            .filter_map(|(i, r)| r.x_floor.map(|v| (i, v)))
             .collect();
         let ranking = rank(&entries)
             .into_iter()
@@ -263,7 +302,7 @@ impl Report {
                     value: if by_throughput {
                         row.throughput_rps
                     } else {
-                        ranked.value
+                        row.p50_us.unwrap_or_default()
                     },
                     percent_worse: ranked.percent_slower,
                 }
@@ -420,9 +459,9 @@ impl Report {
 
     fn ranking_heading(&self) -> &'static str {
         if self.ranked_by == "throughput" {
-            "Ranking by throughput (as x floor, with more than one client):"
+            "Ranking by x floor (throughput, paired round by round with the floor's):"
         } else {
-            "Ranking by p50 (as x floor, with one client):"
+            "Ranking by x floor (p50, paired round by round with the floor's):"
         }
     }
 
@@ -838,5 +877,39 @@ mod tests {
         );
         assert!(wrapped.starts_with("  - word"));
         assert!(wrapped.lines().skip(1).all(|l| l.starts_with("    word")));
+    }
+
+    #[test]
+    fn x_floor_pairs_rounds_and_a_slow_moment_does_not_move_it() {
+        use crate::engine::Round;
+        let rounds = |p50s: &[f64], rps: &[f64]| -> Vec<Round> {
+            p50s.iter()
+                .zip(rps)
+                .map(|(&p50, &rps)| Round {
+                    throughput_rps: rps,
+                    p50_us: Some(p50),
+                })
+                .collect()
+        };
+        let mut floor = crate::checks::tests::row();
+        let mut row = floor.clone();
+        // The machine was three times slower in round 2, for both.
+        floor.rounds = rounds(
+            &[20.0, 20.0, 60.0, 20.0, 20.0],
+            &[100.0, 100.0, 30.0, 100.0, 100.0],
+        );
+        row.rounds = rounds(
+            &[40.0, 40.0, 150.0, 40.0, 44.0],
+            &[40.0, 50.0, 10.0, 50.0, 50.0],
+        );
+        // Whole-run p50s would give 44/20 = 2.2; paired, the median ratio is 2.0.
+        (floor.p50_us, row.p50_us) = (Some(20.0), Some(44.0));
+        assert_eq!(x_floor(&row, &floor, false), Some(2.0));
+        assert_eq!(x_floor(&row, &floor, true), Some(2.0));
+        // Unpaired rounds (medians unknown): the whole-run ratio.
+        row.rounds.iter_mut().for_each(|r| r.p50_us = None);
+        assert_eq!(x_floor(&row, &floor, false), Some(2.2));
+        row.p50_us = None;
+        assert_eq!(x_floor(&row, &floor, false), None);
     }
 }

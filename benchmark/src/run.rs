@@ -13,13 +13,15 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use crate::adapters::{self, Adapter, ClientKind, LabServer, ProbeContext, RowInfo, SetUp};
-use crate::engine::{Load, Shared, run_load};
+use crate::engine::{Gate, Load, Shared, run_load};
 use crate::machine::Machine;
 use crate::placement::{Placement, available_cpus};
+use crate::progress::Progress;
 use crate::report::{Measured, Report, ResultRow};
 use crate::servers::{EmbeddedServer, ServerCpu, Target};
 use crate::settings::{ClientChoice, Format, Settings};
 use crate::traffic::Traffic;
+use crate::turns::{Place, Turns};
 
 /// Set-up and clean-up may take this many request timeouts in all.
 const SETUP_TIMEOUTS: u32 = 4;
@@ -108,6 +110,11 @@ pub struct Job<'a> {
     pub stop: &'a Arc<AtomicBool>,
     /// Unique to this run, in every email it makes.
     pub tag: String,
+    /// Where rows show their progress.
+    pub progress: Progress,
+    /// Held while a row sets up: rows of one lab set up one after the other, so a list
+    /// row finds the users another row made.
+    pub setting_up: std::sync::Mutex<()>,
 }
 
 impl Job<'_> {
@@ -143,6 +150,7 @@ impl Job<'_> {
             cpus: self.placement.client_cpus.clone(),
             warmup: self.settings.warmup,
             length: self.settings.length(),
+            rounds: self.settings.rounds,
         }
     }
 }
@@ -152,12 +160,54 @@ pub trait Row: Sync {
     /// The row's fixed facts.
     fn info(&self) -> &'static RowInfo;
 
-    /// Set-up, the measured load, clean-up: everything the report needs of the row.
+    /// Set-up, the measured load in turns at `place`, clean-up once every row has
+    /// measured: everything the report needs of the row.
     ///
     /// # Errors
     ///
     /// When set-up fails or the load generator cannot start.
-    fn measure(&self, job: &Job<'_>, target: &Target) -> anyhow::Result<Measured>;
+    fn measure(
+        &self,
+        job: &Job<'_>,
+        target: &Target,
+        place: &Place<'_>,
+    ) -> anyhow::Result<Measured>;
+}
+
+/// A row's gate: waits for the row's turn, and reads the server's CPU time and the
+/// connection's bytes around each of its rounds, so what other rows did between them
+/// is not counted.
+struct Turn<'a> {
+    place: &'a Place<'a>,
+    target: &'a Target,
+    traffic: &'a Traffic,
+    before: (Option<Duration>, (u64, u64)),
+    server_cpu: Option<Duration>,
+    bytes: (u64, u64),
+}
+
+impl Gate for Turn<'_> {
+    fn open(&mut self, round: u32) -> bool {
+        self.place.wait_turn(round)
+    }
+
+    fn start(&mut self, _round: u32) {
+        self.before = (self.target.cpu_time(), self.traffic.snapshot());
+    }
+
+    fn close(&mut self, _round: u32) {
+        let (sent, received) = self.traffic.snapshot();
+        let (cpu_before, (sent_before, received_before)) = self.before;
+        let used = self
+            .target
+            .cpu_time()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
+        self.server_cpu = self.server_cpu.zip(used).map(|(a, b)| a + b);
+        self.bytes.0 += sent - sent_before;
+        self.bytes.1 += received - received_before;
+        self.place.pass();
+    }
 }
 
 impl<A: Adapter> Row for A {
@@ -165,46 +215,62 @@ impl<A: Adapter> Row for A {
         Adapter::info(self)
     }
 
-    fn measure(&self, job: &Job<'_>, target: &Target) -> anyhow::Result<Measured> {
+    fn measure(
+        &self,
+        job: &Job<'_>,
+        target: &Target,
+        place: &Place<'_>,
+    ) -> anyhow::Result<Measured> {
         let info = Adapter::info(self);
         let settings = job.settings;
+        // Rows of one lab set up at once: each tags its users with its own key.
+        let tag = format!("{}-{}", job.tag, info.key);
         let setup = SetUp {
             workload: settings.workload,
             list_size: settings.list_size,
-            tag: job.tag.clone(),
+            tag: tag.clone(),
             timeout: settings.timeout,
         };
-        let prepared = job
-            .bounded("set-up", self.set_up(&target.address, &setup))
-            .with_context(|| format!("setting up {}", info.label))?;
+        let prepared = {
+            let _one_at_a_time = job.setting_up.lock();
+            job.bounded("set-up", self.set_up(&target.address, &setup))
+                .with_context(|| format!("setting up {}", info.label))?
+        };
         let traffic = Arc::new(Traffic::default());
         let context = ProbeContext {
             target: target.address.clone(),
             timeout: settings.timeout,
             policy: settings.connection,
             traffic: Arc::clone(&traffic),
-            tag: job.tag.clone(),
+            tag,
         };
         let shared = Arc::new(Shared::new(Arc::clone(job.stop)));
         let load = job.load();
-        let mut before = (None, (0, 0));
+        let mut turn = Turn {
+            place,
+            target,
+            traffic: &traffic,
+            before: (None, (0, 0)),
+            server_cpu: Some(Duration::ZERO),
+            bytes: (0, 0),
+        };
         let result = std::thread::scope(|scope| {
             let (shared, length, clients) = (&shared, load.length, load.clients);
-            scope.spawn(move || crate::progress::follow(info.label, clients, length, shared));
+            let progress = &job.progress;
+            scope.spawn(move || {
+                crate::progress::follow(progress, info.label, clients, length, shared);
+            });
             run_load(
                 &load,
                 shared,
                 |index| self.probe(&prepared.plan, &context, index),
-                || before = (target.cpu_time(), traffic.snapshot()),
+                &mut turn,
             )
-        })
-        .with_context(|| format!("measuring {}", info.label))?;
-        let server_cpu = target
-            .cpu_time()
-            .zip(before.0)
-            .map(|(after, before)| after.saturating_sub(before));
-        let (sent, received) = traffic.snapshot();
-        let bytes = (sent - before.1.0, received - before.1.1);
+        });
+        // Clean up only when no row is measuring any more.
+        place.leave_and_wait_for_all();
+        let result = result.with_context(|| format!("measuring {}", info.label))?;
+        let (server_cpu, bytes) = (turn.server_cpu, turn.bytes);
 
         let mut to_remove = prepared.created;
         to_remove.extend(result.measurement.created.iter().cloned());
@@ -283,18 +349,55 @@ pub fn execute(
         control,
         stop,
         tag: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+        progress: Progress::to_stderr(),
+        setting_up: std::sync::Mutex::new(()),
     };
+    // Every row sets up and warms up at once, then they take their rounds in turn.
+    let turns = Turns::new(rows.len(), Arc::clone(stop));
+    let outcomes: Vec<anyhow::Result<Measured>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let (job, turns, targets) = (&job, &turns, &targets);
+                scope.spawn(move || {
+                    let place = turns.seat(index);
+                    let target = targets
+                        .iter()
+                        .find(|t| t.lab.key == row.info().lab.key)
+                        .context("no server for this row")?;
+                    let outcome = row.measure(job, target, &place);
+                    if outcome.is_err() {
+                        // Nothing more is measured after a failure; the others clean up.
+                        turns.abort();
+                    }
+                    outcome
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a row's thread panicked")))
+            })
+            .collect()
+    });
     let mut measured = Vec::new();
-    for row in &rows {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let Some(target) = targets.iter().find(|t| t.lab.key == row.info().lab.key) else {
-            continue;
-        };
-        match row.measure(&job, target) {
-            Ok(row) => measured.push(ResultRow::new(row, target)),
-            Err(e) if e.downcast_ref::<Interrupted>().is_some() => break,
+    for (outcome, row) in outcomes.into_iter().zip(&rows) {
+        match outcome {
+            // A row whose turn never came measured nothing: there is nothing to show.
+            Ok(row) if row.load.rounds == 0 => {}
+            Ok(done) => {
+                let target = targets.iter().find(|t| t.lab.key == row.info().lab.key);
+                if let Some(target) = target {
+                    measured.push(ResultRow::new(done, target));
+                }
+            }
+            // After Ctrl-C, a row cut short in set-up is left out; any other failure
+            // fails the run.
+            Err(_) if stop.load(Ordering::Relaxed) => {}
             Err(e) => return Err(e),
         }
     }

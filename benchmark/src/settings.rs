@@ -92,6 +92,9 @@ pub const DEFAULT_ITERATIONS: u64 = 50;
 /// Unmeasured requests per client by default: enough for connections, allocators and
 /// caches to settle, so 50 measured requests give the same answer run after run.
 pub const DEFAULT_WARMUP: u64 = 200;
+/// Rounds the measured phase is cut into by default: the rows take turns, each round a
+/// few requests long, so a slow moment of the machine falls on every row alike.
+pub const DEFAULT_ROUNDS: u32 = 10;
 /// Default limit on each request.
 pub const DEFAULT_TIMEOUT: &str = "5s";
 /// Default users created before a `list` run.
@@ -150,6 +153,11 @@ pub struct Settings {
     /// Unmeasured requests per client before measuring.
     #[arg(long, default_value_t = DEFAULT_WARMUP)]
     pub warmup: u64,
+    /// Rows take turns: the measured phase is cut into this many rounds and each round
+    /// measures every row in turn, so all rows see the same moments of a busy machine
+    /// (1: each row measures in one go, one row after another).
+    #[arg(long, default_value_t = DEFAULT_ROUNDS, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rounds: u32,
     /// Measure for this long (like 10s or 500ms) instead of a fixed number of requests.
     #[arg(long, value_parser = parse_duration, conflicts_with = "iterations")]
     #[serde(rename = "duration_s", serialize_with = "optional_secs")]
@@ -158,7 +166,8 @@ pub struct Settings {
     /// socket lab and the floor always echo).
     #[arg(long, value_enum, default_value_t = Workload::Get)]
     pub workload: Workload,
-    /// Users to create before a `list` run.
+    /// Users each list returns in a `list` run: created before it as needed (a server
+    /// that already holds more lists them all, and the row says how many).
     #[arg(long, default_value_t = DEFAULT_LIST_SIZE)]
     pub list_size: usize,
     /// Keep one connection per client (reuse) or open a new one for every request (new).

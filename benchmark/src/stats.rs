@@ -10,7 +10,8 @@
 //! - **percentile q**: nearest rank, the smallest recorded value with at least `q` of
 //!   the samples at or below it (rank `ceil(q * n)`, at least 1);
 //! - **x floor**: with one client, a row's p50 over the floor's; with more, the
-//!   floor's throughput over the row's;
+//!   floor's throughput over the row's; each round's ratio to the floor's same round,
+//!   and the median of those (the whole-run ratio when rounds do not pair);
 //! - **too few samples**: percentile q needs `1 / (1 - q)` samples, or it is blank;
 //! - **ranking**: each result against the fastest, `(value / fastest - 1) * 100`% slower.
 
@@ -27,6 +28,12 @@ const HIGHEST_NS: u64 = 3_600_000_000_000;
 /// builds one).
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, 3).expect("constant histogram bounds are valid")
+}
+
+/// A histogram for one round's median: two significant digits (1%), small enough to
+/// clear between rounds without costing the round anything.
+pub fn new_round_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_NS, 2).expect("constant histogram bounds are valid")
 }
 
 /// Records one latency in nanoseconds, clamped into the histogram's range.

@@ -48,12 +48,36 @@ fn serve(listener: TcpListener, shutdown: Shutdown) -> ServeFuture {
     })
 }
 
+/// How long the floor's echo keeps looking for the next request before it sleeps.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
+
 /// Writes back whatever arrives, until the client leaves.
+///
+/// After each reply it looks for the next request without sleeping for a moment
+/// (yielding to other connections between looks), so a request that follows at once
+/// finds the server awake: no protocol server does less, so none can be faster.
 async fn echo(mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buffer = [0u8; 4096];
     loop {
-        match stream.read(&mut buffer).await {
+        let mut read = None;
+        let spinning = std::time::Instant::now();
+        while spinning.elapsed() < SPIN {
+            match stream.try_read(&mut buffer) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::task::yield_now().await;
+                }
+                other => {
+                    read = Some(other);
+                    break;
+                }
+            }
+        }
+        let read = match read {
+            Some(read) => read,
+            None => stream.read(&mut buffer).await,
+        };
+        match read {
             Ok(0) | Err(_) => return,
             Ok(n) => {
                 if stream.write_all(&buffer[..n]).await.is_err() {
@@ -75,6 +99,10 @@ static INFO: RowInfo = RowInfo {
     kind: ClientKind::Both,
     lab: &FLOOR,
     bytes_unmeasured: None,
+    server_cpu_unmeasured: Some(
+        "its server looks for the next request without sleeping for a moment, so its CPU \
+         time is mostly waiting",
+    ),
 };
 
 impl Adapter for FloorEcho {

@@ -30,6 +30,7 @@ static INFO: RowInfo = RowInfo {
     kind: ClientKind::Standard,
     lab: &users::GRPC,
     bytes_unmeasured: None,
+    server_cpu_unmeasured: None,
 };
 
 impl Adapter for GrpcChannel {

@@ -32,6 +32,7 @@ static INFO: RowInfo = RowInfo {
     kind: ClientKind::Lean,
     lab: &users::GRPC,
     bytes_unmeasured: None,
+    server_cpu_unmeasured: None,
 };
 
 impl Adapter for GrpcHyper {

@@ -78,6 +78,8 @@ pub struct RowInfo {
     pub lab: &'static LabServer,
     /// Why bytes cannot be counted on this client's connection, if they cannot.
     pub bytes_unmeasured: Option<&'static str>,
+    /// Why the server's CPU time says nothing about the request, if it does not.
+    pub server_cpu_unmeasured: Option<&'static str>,
 }
 
 /// What set-up needs to know.

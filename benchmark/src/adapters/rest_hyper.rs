@@ -34,6 +34,7 @@ static INFO: RowInfo = RowInfo {
     kind: ClientKind::Lean,
     lab: &users::REST,
     bytes_unmeasured: None,
+    server_cpu_unmeasured: None,
 };
 
 impl Adapter for RestHyper {

@@ -20,6 +20,7 @@ static INFO: RowInfo = RowInfo {
     kind: ClientKind::Standard,
     lab: &users::REST,
     bytes_unmeasured: Some("reqwest keeps its connections to itself; the hyper row counts them"),
+    server_cpu_unmeasured: None,
 };
 
 impl Adapter for RestReqwest {

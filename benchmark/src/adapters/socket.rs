@@ -48,6 +48,7 @@ static INFO: RowInfo = RowInfo {
     kind: ClientKind::Both,
     lab: &SOCKET,
     bytes_unmeasured: None,
+    server_cpu_unmeasured: None,
 };
 
 impl Adapter for SocketLab {

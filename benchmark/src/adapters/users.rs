@@ -107,10 +107,12 @@ fn setup_email(tag: &str, n: usize) -> String {
     format!("bench-{tag}-setup-{n}@example.com")
 }
 
-fn users_needed(workload: Workload, list_size: usize) -> usize {
+/// Users to create: one to read, or enough that a list has `list_size` (rows of one
+/// lab set up one after another, so the second finds the first's users and adds none).
+fn users_needed(workload: Workload, list_size: usize, present: usize) -> usize {
     match workload {
         Workload::Get => 1,
-        Workload::List => list_size,
+        Workload::List => list_size.saturating_sub(present),
         Workload::Create => 0,
     }
 }
@@ -136,7 +138,12 @@ pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
         .get(reqwest::header::SERVER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let made = several_at_a_time(0..users_needed(setup.workload, setup.list_size), |n| {
+    let present = match setup.workload {
+        Workload::List => client.fetch_users().await?.len(),
+        _ => 0,
+    };
+    let needed = users_needed(setup.workload, setup.list_size, present);
+    let made = several_at_a_time(0..needed, |n| {
         let (client, email) = (client.clone(), setup_email(&setup.tag, n));
         async move { client.create("Benchmark User", &email).await }
     })
@@ -197,7 +204,17 @@ pub async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
 /// When the server cannot be reached or refuses a user.
 pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
     let mut client = GrpcClient::connect(target, setup.timeout).await?;
-    let requests = (0..users_needed(setup.workload, setup.list_size))
+    let present = match setup.workload {
+        Workload::List => client
+            .raw()
+            .get_all_users(pb::Empty {})
+            .await?
+            .into_inner()
+            .users
+            .len(),
+        _ => 0,
+    };
+    let requests = (0..users_needed(setup.workload, setup.list_size, present))
         .map(|n| pb::CreateUserRequest {
             name: "Benchmark User".into(),
             email: setup_email(&setup.tag, n),
