@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::client::{Client, ClientError};
 use crate::protocol::DEFAULT_MAX_LINE_BYTES;
 use crate::selftest::run_self_test;
-use crate::server::{DEFAULT_MAX_CONNECTIONS, ServerConfig};
+use crate::server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ServerConfig};
 use crate::{DEFAULT_CONNECT_ADDR, DEFAULT_LISTEN_ADDR};
 
 /// TCP server that upper-cases text sent as JSON lines:
@@ -23,23 +23,30 @@ pub struct ServerCli {
     /// Address to listen on.
     #[arg(long, env = "SOCKET_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
     pub addr: String,
-    /// Longest request line accepted, in bytes (newline excluded); a longer line gets an
-    /// error reply and its connection is closed.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES)]
-    pub max_line_bytes: usize,
+    /// Longest request line accepted, in bytes (newline excluded, 1 to 16 MiB); a
+    /// longer line gets an error reply and its connection is closed.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_LINE_BYTES_LIMIT))]
+    pub max_line_bytes: u64,
     /// Most connections served at once; further ones wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
-    /// Seconds a connection may take to send a complete line before it is closed.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    /// Seconds (1 to 86400) a connection may take to send a complete line, or leave its
+    /// replies unread, before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout: u64,
 }
+
+/// The largest `--max-line-bytes` accepted: a line is held in memory whole.
+const MAX_LINE_BYTES_LIMIT: u64 = 16 * 1024 * 1024;
 
 impl ServerCli {
     /// The server limits these options ask for.
     pub fn config(&self) -> ServerConfig {
         ServerConfig {
-            max_line_bytes: self.max_line_bytes,
+            // At most 16 MiB (checked by clap), so it fits any usize this builds for.
+            max_line_bytes: usize::try_from(self.max_line_bytes).unwrap_or(usize::MAX),
             max_connections: self.max_connections,
             idle_timeout: Duration::from_secs(self.idle_timeout),
             ..ServerConfig::default()

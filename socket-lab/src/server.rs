@@ -40,7 +40,8 @@ pub struct ServerConfig {
     /// Most connections served at once; more wait to be accepted.
     pub max_connections: usize,
     /// Longest a connection may take to send one complete line, counted from when the
-    /// server starts waiting for it. Covers idle clients and clients that stall mid-line.
+    /// server starts waiting for it, and longest a reply may wait for the client to read
+    /// it. Covers idle clients, clients that stall mid-line and clients that never read.
     pub idle_timeout: Duration,
     /// Longest shutdown waits for connections to finish the request in hand.
     pub drain_timeout: Duration,
@@ -205,7 +206,7 @@ async fn serve(
                      (send shorter lines, or start the server with a larger --max-line-bytes)"
                 );
                 protocol::encode_error(&mut reply, &reason, None);
-                connection.write_frame(&reply).await?;
+                write_bounded(connection, &reply, config).await?;
                 return Ok(());
             }
             Err(()) => {
@@ -218,10 +219,29 @@ async fn serve(
                     )
                 };
                 protocol::encode_error(&mut reply, &reason, None);
-                connection.write_frame(&reply).await?;
+                write_bounded(connection, &reply, config).await?;
                 return Ok(());
             }
         }
-        connection.write_frame(&reply).await?;
+        write_bounded(connection, &reply, config).await?;
+    }
+}
+
+/// Queues `reply`, waiting at most the idle timeout for a client that is not reading
+/// to make room: such a client is dropped, not waited on, and cannot hold its slot.
+async fn write_bounded(
+    connection: &mut Connection,
+    reply: &[u8],
+    config: &ServerConfig,
+) -> io::Result<()> {
+    match tokio::time::timeout(config.idle_timeout, connection.write_frame(reply)).await {
+        Ok(written) => written,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "the client read none of its replies for {}s",
+                config.idle_timeout.as_secs_f64()
+            ),
+        )),
     }
 }

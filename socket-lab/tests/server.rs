@@ -317,3 +317,71 @@ async fn connections_over_the_cap_wait_for_a_slot() {
     assert_eq!(reply.unwrap()["message"], "B");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_and_frees_its_slot() {
+    let server = start_server(ServerConfig {
+        max_connections: 1,
+        idle_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    })
+    .await;
+    // Requests of 60 KB whose replies are three times their size (U+0390 upper-cases
+    // to six bytes), sent by a client that never reads a byte back: each reply is past
+    // the 64 KiB the server queues, so it is written at once, while the server is not
+    // waiting for input.
+    let mut hog = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let line = format!("{{\"message\": \"{}\"}}\n", "\u{390}".repeat(30_000));
+    let writer = tokio::spawn(async move {
+        for _ in 0..300 {
+            if hog.write_all(line.as_bytes()).await.is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    // The server's only slot is taken; once the hog has stopped reading for the idle
+    // timeout it is dropped, and the next client is served.
+    let served = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut next = RawClient::connect(server.addr).await;
+        next.ask(r#"{"message": "my turn"}"#).await
+    })
+    .await
+    .expect("the never-reading client gave up its slot within seconds");
+    assert_eq!(served["message"], "MY TURN");
+    let refused = tokio::time::timeout(Duration::from_secs(10), writer)
+        .await
+        .expect("the hog's writes end")
+        .unwrap();
+    assert!(refused, "the server closed the hog's connection");
+    server.shutdown().await;
+}
+
+#[test]
+fn out_of_range_limits_are_refused_at_start_up() {
+    use clap::Parser;
+    use socket_lab::cli::ServerCli;
+    let parse = |args: &[&str]| {
+        let mut all = vec!["socket-server"];
+        all.extend_from_slice(args);
+        ServerCli::try_parse_from(all)
+    };
+    for bad in [
+        &["--idle-timeout", "18446744073709551615"][..],
+        &["--idle-timeout", "0"],
+        &["--max-line-bytes", "18446744073709551615"],
+        &["--max-line-bytes", "0"],
+    ] {
+        let error = parse(bad).expect_err("refused");
+        assert!(error.to_string().contains(bad[0]), "{error}");
+    }
+    let config = parse(&["--idle-timeout", "86400", "--max-line-bytes", "1048576"])
+        .unwrap()
+        .config();
+    assert_eq!(config.idle_timeout, Duration::from_secs(86_400));
+    assert_eq!(config.max_line_bytes, 1 << 20);
+    assert_eq!(
+        parse(&[]).unwrap().config().idle_timeout,
+        Duration::from_secs(300)
+    );
+}
