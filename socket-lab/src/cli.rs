@@ -175,6 +175,10 @@ pub struct UdpChatCli {
     /// First send N numbered messages as fast as possible, to show what UDP loses.
     #[arg(long, value_name = "N")]
     pub flood: Option<u64>,
+    /// Most peers kept (1 to 10000); datagrams from further new addresses are ignored.
+    #[arg(long, value_name = "N", default_value_t = crate::udp_chat::DEFAULT_MAX_PEERS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_peers: u64,
 }
 
 /// Runs the UDP chat until Ctrl-D or Ctrl-C, then tells every peer it left.
@@ -190,7 +194,14 @@ pub async fn udp_chat(cli: UdpChatCli) -> anyhow::Result<()> {
     let name = cli.name.unwrap_or_else(|| format!("user-{}", cli.port));
     let peer = ChatPeer::bind((cli.bind.as_str(), cli.port), name.clone())
         .await
-        .with_context(|| format!("cannot bind UDP {}:{}", cli.bind, cli.port))?;
+        .with_context(|| format!("cannot bind UDP {}:{}", cli.bind, cli.port))?
+        .with_max_peers(usize::try_from(cli.max_peers).unwrap_or(usize::MAX));
+    anyhow::ensure!(
+        cli.peers.len() <= usize::try_from(cli.max_peers).unwrap_or(usize::MAX),
+        "{} --peer addresses but --max-peers {}: raise --max-peers",
+        cli.peers.len(),
+        cli.max_peers
+    );
     for address in &cli.peers {
         let mut resolved = tokio::net::lookup_host(address.as_str())
             .await
@@ -198,7 +209,7 @@ pub async fn udp_chat(cli: UdpChatCli) -> anyhow::Result<()> {
         let first = resolved
             .next()
             .with_context(|| format!("peer {address} resolves to no address"))?;
-        peer.add_peer(first);
+        let _ = peer.add_peer(first);
     }
     let peer = Arc::new(peer);
     println!(

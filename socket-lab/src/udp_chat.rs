@@ -22,7 +22,15 @@ pub const MAX_DATAGRAM_BYTES: usize = 60 * 1024;
 
 /// How many missing sequence numbers are remembered per sender, to recognise late
 /// arrivals; beyond that the oldest are forgotten.
-const MAX_REMEMBERED_GAPS: usize = 4096;
+const MAX_REMEMBERED_GAPS: usize = 1024;
+
+/// Largest sequence number accepted: 2^53, the largest integer every JSON reader holds
+/// exactly. A sender numbering from 1 never gets there; a datagram past it is malformed.
+pub const MAX_SEQ: u64 = 1 << 53;
+
+/// Most peers a participant keeps by default: datagrams from further new addresses are
+/// ignored, so spoofed senders cannot grow its memory or its fan-out.
+pub const DEFAULT_MAX_PEERS: usize = 64;
 
 /// What a datagram is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,8 +105,9 @@ pub enum Event {
 /// What the receiver knows about one sender's sequence numbers.
 #[derive(Debug, Default)]
 struct SenderState {
-    /// The next sequence number expected.
-    next: u64,
+    /// The next sequence number expected (0: none yet); wider than a sequence number,
+    /// so the one after the largest is still a number.
+    next: u128,
     /// Numbers skipped over and not seen since.
     missing: BTreeSet<u64>,
 }
@@ -138,21 +147,26 @@ impl SequenceTracker {
         if state.next == 0 {
             // First datagram heard from this sender: whatever came before it is not a loss
             // we can know about (we may have started later).
-            state.next = seq.saturating_add(1);
+            state.next = u128::from(seq) + 1;
             return Verdict::InOrder;
         }
-        if seq == state.next {
-            state.next += 1;
+        let wide = u128::from(seq);
+        if wide == state.next {
+            state.next = wide + 1;
             Verdict::InOrder
-        } else if seq > state.next {
-            let (first, last) = (state.next, seq - 1);
-            for missing in first..=last.min(first + MAX_REMEMBERED_GAPS as u64) {
-                state.missing.insert(missing);
-            }
+        } else if wide > state.next {
+            // next < seq <= u64::MAX, so next fits a sequence number.
+            let first = u64::try_from(state.next).unwrap_or(u64::MAX);
+            let last = seq - 1;
+            // Remember only the newest gaps: the ones that may still arrive.
+            let remembered = last
+                .saturating_sub(MAX_REMEMBERED_GAPS as u64 - 1)
+                .max(first);
+            state.missing.extend(remembered..=last);
             while state.missing.len() > MAX_REMEMBERED_GAPS {
                 state.missing.pop_first();
             }
-            state.next = seq + 1;
+            state.next = wide + 1;
             Verdict::AfterGap { first, last }
         } else if state.missing.remove(&seq) {
             Verdict::Late
@@ -190,6 +204,7 @@ pub struct ChatPeer {
     name: String,
     next_seq: AtomicU64,
     peers: Mutex<BTreeSet<SocketAddr>>,
+    max_peers: usize,
     tracker: Mutex<SequenceTracker>,
 }
 
@@ -205,8 +220,17 @@ impl ChatPeer {
             name: name.into(),
             next_seq: AtomicU64::new(1),
             peers: Mutex::new(BTreeSet::new()),
+            max_peers: DEFAULT_MAX_PEERS,
             tracker: Mutex::new(SequenceTracker::default()),
         })
+    }
+
+    /// Keeps at most `max_peers` peers (at least one): datagrams from further new
+    /// addresses are ignored.
+    #[must_use]
+    pub fn with_max_peers(mut self, max_peers: usize) -> Self {
+        self.max_peers = max_peers.max(1);
+        self
     }
 
     /// This participant's name.
@@ -223,9 +247,14 @@ impl ChatPeer {
         self.socket.local_addr()
     }
 
-    /// Adds a peer to send to.
-    pub fn add_peer(&self, peer: SocketAddr) {
-        self.peers().insert(peer);
+    /// Adds a peer to send to; false when the peer table is full.
+    pub fn add_peer(&self, peer: SocketAddr) -> bool {
+        let mut peers = self.peers();
+        if peers.len() >= self.max_peers && !peers.contains(&peer) {
+            return false;
+        }
+        peers.insert(peer);
+        true
     }
 
     /// The peers messages go to now.
@@ -328,6 +357,17 @@ impl ChatPeer {
 
     /// Updates peers and sequence bookkeeping for one datagram; returns what to show.
     pub fn apply(&self, datagram: Datagram, from: SocketAddr) -> Vec<Event> {
+        if datagram.seq == 0 || datagram.seq > MAX_SEQ {
+            tracing::debug!(%from, seq = datagram.seq, "ignored a sequence number out of range");
+            return Vec::new();
+        }
+        {
+            let peers = self.peers();
+            if peers.len() >= self.max_peers && !peers.contains(&from) {
+                tracing::debug!(%from, "ignored a datagram: the peer table is full");
+                return Vec::new();
+            }
+        }
         let verdict = self
             .tracker
             .lock()
@@ -354,7 +394,7 @@ impl ChatPeer {
         }
         match datagram.kind {
             Kind::Join => {
-                self.add_peer(from);
+                let _ = self.add_peer(from);
                 events.push(Event::Joined { name, from });
             }
             Kind::Leave => {
@@ -367,7 +407,7 @@ impl ChatPeer {
             }
             Kind::Message => {
                 // Learn peers from what they send, so whoever contacted us gets answers.
-                self.add_peer(from);
+                let _ = self.add_peer(from);
                 events.push(Event::Message { datagram, from });
             }
         }
@@ -379,11 +419,33 @@ impl ChatPeer {
     }
 }
 
-/// How an event reads in the terminal.
+/// `text` safe to print: control characters (escape sequences that would repaint the
+/// terminal, newlines that would forge lines) and bidirectional overrides are shown
+/// escaped, as `\u{1b}`, never interpreted.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            shown.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
+/// How an event reads in the terminal (names and text from the network escaped).
 pub fn describe(event: &Event) -> String {
     match event {
-        Event::Joined { name, from } => format!("* {name} joined the chat ({from})"),
-        Event::Left { name, .. } => format!("* {name} left the chat"),
+        Event::Joined { name, from } => {
+            format!("* {} joined the chat ({from})", printable(name))
+        }
+        Event::Left { name, .. } => format!("* {} left the chat", printable(name)),
         Event::Message { datagram, .. } => {
             let time = chrono::DateTime::parse_from_rfc3339(&datagram.timestamp)
                 .map(|t| {
@@ -392,16 +454,25 @@ pub fn describe(event: &Event) -> String {
                         .to_string()
                 })
                 .unwrap_or_else(|_| datagram.timestamp.clone());
-            format!("[{time}] {}: {}", datagram.sender, datagram.text)
+            format!(
+                "[{}] {}: {}",
+                printable(&time),
+                printable(&datagram.sender),
+                printable(&datagram.text)
+            )
         }
         Event::Lost { name, count, range } => format!(
-            "! {count} message{} from {name} lost (#{} to #{}): UDP does not resend",
+            "! {count} message{} from {} lost (#{} to #{}): UDP does not resend",
             if *count == 1 { "" } else { "s" },
+            printable(name),
             range.0,
             range.1
         ),
         Event::OutOfOrder { name, seq } => {
-            format!("! message #{seq} from {name} arrived out of order")
+            format!(
+                "! message #{seq} from {} arrived out of order",
+                printable(name)
+            )
         }
     }
 }
@@ -464,5 +535,110 @@ mod tests {
             from: addr(9),
         };
         assert_eq!(describe(&left), "* bob left the chat");
+    }
+
+    #[test]
+    fn sequence_numbers_at_the_edge_never_overflow() {
+        let mut tracker = SequenceTracker::default();
+        let a = addr(1);
+        assert_eq!(tracker.observe(a, Kind::Message, 1), Verdict::InOrder);
+        // A huge jump: one gap reported, only the newest gaps remembered.
+        assert_eq!(
+            tracker.observe(a, Kind::Message, u64::MAX),
+            Verdict::AfterGap {
+                first: 2,
+                last: u64::MAX - 1
+            }
+        );
+        assert_eq!(
+            tracker.observe(a, Kind::Message, u64::MAX),
+            Verdict::Duplicate
+        );
+        assert_eq!(
+            tracker.observe(a, Kind::Message, u64::MAX - 1),
+            Verdict::Late
+        );
+        assert_eq!(tracker.observe(a, Kind::Message, 3), Verdict::Duplicate);
+        assert!(tracker.senders[&a].missing.len() <= MAX_REMEMBERED_GAPS);
+        let b = addr(2);
+        assert_eq!(
+            tracker.observe(b, Kind::Message, u64::MAX),
+            Verdict::InOrder
+        );
+        assert_eq!(
+            tracker.observe(b, Kind::Message, u64::MAX),
+            Verdict::Duplicate
+        );
+    }
+
+    fn datagram(kind: Kind, sender: &str, text: &str, seq: u64) -> Datagram {
+        Datagram {
+            kind,
+            sender: sender.into(),
+            text: text.into(),
+            timestamp: "2026-11-22T10:00:00.000Z".into(),
+            seq,
+        }
+    }
+
+    #[tokio::test]
+    async fn spoofed_senders_cannot_grow_the_peer_table_and_bad_numbers_are_ignored() {
+        let peer = ChatPeer::bind("127.0.0.1:0", "me")
+            .await
+            .unwrap()
+            .with_max_peers(8);
+        for port in 1..=5000 {
+            let _ = peer.apply(datagram(Kind::Message, "x", "hi", 1), addr(port));
+        }
+        assert_eq!(peer.known_peers().len(), 8);
+        let tracked = peer.tracker.lock().unwrap().senders.len();
+        assert!(tracked <= 8, "{tracked} senders tracked");
+        // A known peer is still heard; a new one is not.
+        assert_eq!(
+            peer.apply(datagram(Kind::Message, "x", "again", 2), addr(1))
+                .len(),
+            1
+        );
+        assert!(
+            peer.apply(datagram(Kind::Join, "y", "", 1), addr(6000))
+                .is_empty()
+        );
+        // Once a peer leaves, there is room again.
+        assert_eq!(
+            peer.apply(datagram(Kind::Leave, "x", "", 3), addr(1)).len(),
+            1
+        );
+        assert_eq!(
+            peer.apply(datagram(Kind::Join, "y", "", 1), addr(6000))
+                .len(),
+            1
+        );
+        // Sequence numbers outside 1..=2^53 are malformed.
+        for seq in [0, MAX_SEQ + 1, u64::MAX] {
+            assert!(
+                peer.apply(datagram(Kind::Message, "y", "z", seq), addr(6000))
+                    .is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn names_and_text_from_the_network_are_shown_escaped() {
+        let message = Event::Message {
+            datagram: datagram(
+                Kind::Message,
+                "mal\u{1b}[2Jlory",
+                "line\nforged: hi \u{202e}txet",
+                1,
+            ),
+            from: addr(1),
+        };
+        let shown = describe(&message);
+        assert!(
+            shown.ends_with(r"mal\u{1b}[2Jlory: line\u{a}forged: hi \u{202e}txet"),
+            "{shown}"
+        );
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\n'));
+        assert_eq!(printable("héllo wörld"), "héllo wörld");
     }
 }
