@@ -1,7 +1,11 @@
 //! The validation rules, in one place for both labs.
 //!
-//! - name: trimmed, 1 to [`MAX_NAME_CHARS`] characters;
-//! - email: trimmed, at most [`MAX_EMAIL_CHARS`] characters, no whitespace, shaped
+//! - name: trimmed, 1 to [`MAX_NAME_CHARS`] characters, no control characters (NUL,
+//!   ESC, newlines...) and no bidirectional formatting characters (U+202A to U+202E,
+//!   U+2066 to U+2069), which would let a stored name rewrite a terminal or reorder
+//!   the text around it wherever it is shown;
+//! - email: trimmed, at most [`MAX_EMAIL_CHARS`] characters, no whitespace and none of
+//!   the characters a name may not hold, shaped
 //!   `local@domain.tld`: exactly one `@`, a non-empty local part, and a domain of at least
 //!   two dot-separated labels, none empty.
 //!
@@ -31,7 +35,19 @@ pub fn name(raw: &str) -> Result<String, StoreError> {
             "name must be at most {MAX_NAME_CHARS} characters (got {chars})"
         )));
     }
+    if let Some(c) = name.chars().find(|&c| hidden(c)) {
+        return Err(invalid(format!(
+            "name must not contain control or text-direction characters (found U+{:04X})",
+            u32::from(c)
+        )));
+    }
     Ok(name.to_owned())
+}
+
+/// Characters that do not show as themselves: control characters and the
+/// bidirectional embeddings, overrides and isolates.
+fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks an email and returns it trimmed.
@@ -57,6 +73,12 @@ pub fn email(raw: &str) -> Result<String, StoreError> {
     };
     if email.chars().any(char::is_whitespace) {
         return Err(invalid(format!("email {email:?} must not contain spaces")));
+    }
+    if let Some(c) = email.chars().find(|&c| hidden(c)) {
+        return Err(invalid(format!(
+            "email must not contain control or text-direction characters (found U+{:04X})",
+            u32::from(c)
+        )));
     }
     let Some((local, domain)) = email.split_once('@') else {
         return Err(shape());
@@ -90,6 +112,25 @@ mod tests {
         assert!(name(&"é".repeat(101)).is_err());
         // Surrounding blanks do not count toward the limit.
         assert!(name(&format!("  {}  ", "n".repeat(100))).is_ok());
+    }
+
+    #[test]
+    fn hidden_characters_are_refused_in_names_and_emails() {
+        for raw in [
+            "nul\0here",
+            "esc\u{1b}[2J",
+            "del\u{7f}",
+            "rtl \u{202e}txet",
+            "iso\u{2066}x",
+        ] {
+            let err = name(raw).unwrap_err().to_string();
+            assert!(err.contains("control or text-direction"), "{raw:?}: {err}");
+            let address = format!("{raw}@example.com").replace(' ', "");
+            assert!(email(&address).is_err(), "{address:?}");
+        }
+        // Everything else a person writes is fine.
+        assert_eq!(name("Zoë Ōkubo-Ünal 李").unwrap(), "Zoë Ōkubo-Ünal 李");
+        assert!(name("עברית ولغة").is_ok());
     }
 
     #[test]
