@@ -5,9 +5,11 @@
 //! single-threaded tokio runtime; clients are tasks spread round-robin over those
 //! threads, so a client's whole request path (its connection's driver task included)
 //! stays on one thread, and 32 clients on one CPU cost 32 tasks, not 32 OS threads
-//! taking turns. A client warms up; when every client has, the coordinator takes its
-//! "before" readings (server CPU, bytes) while all are idle, then releases them
-//! together; each thread reads its own CPU time around the measured phase.
+//! taking turns. A client warms up; when every client has, the measured phase runs in
+//! rounds: for each, a [`Gate`] opens it (where a row waits its turn among the others),
+//! every client re-warms, the gate takes its readings (server CPU, bytes) while all are
+//! idle, then releases them together; each thread reads its own CPU clock around each
+//! round, and each round's throughput and median are kept for pairing with the floor.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
