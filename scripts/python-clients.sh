@@ -28,24 +28,8 @@ stubs=$(mktemp -d)
 "$venv/bin/python" -m grpc_tools.protoc -I proto --python_out="$stubs" \
   --grpc_python_out="$stubs" proto/user_service.proto
 
-echo "building release binaries..." >&2
-cargo build --release --locked -q -p rest-lab -p grpc-lab -p benchmark >&2
-bin=target/release
-rest_url="http://127.0.0.1:$REST_PORT"
-grpc_url="http://127.0.0.1:$GRPC_PORT"
-taskset -c "$SERVER_CPU" "$bin/rest-server" --addr "127.0.0.1:$REST_PORT" 2>/dev/null &
-rest_pid=$!
-taskset -c "$SERVER_CPU" "$bin/grpc-server" --addr "127.0.0.1:$GRPC_PORT" 2>/dev/null &
-grpc_pid=$!
-trap 'kill $rest_pid $grpc_pid 2>/dev/null || true; rm -rf "$stubs"' EXIT
-for _ in $(seq 50); do
-  "$bin/rest-client" --url "$rest_url" check >/dev/null 2>&1 \
-    && "$bin/grpc-client" --url "$grpc_url" check >/dev/null 2>&1 && break
-  sleep 0.2
-done
-rest_id=$(curl -s "$rest_url/api/users" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
-grpc_id=$(echo all | "$bin/grpc-client" --url "$grpc_url" interactive 2>/dev/null \
-  | grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' | head -n 1)
+. scripts/lab-servers.sh
+trap 'stop_lab_servers; rm -rf "$stubs"' EXIT
 
 echo "measuring the Python clients..." >&2
 py=$(taskset -c "$LOAD_CPU" "$venv/bin/python" scripts/python-clients.py "$rest_url" \

@@ -423,6 +423,7 @@ where
         let mut client_cpu = Some(Duration::ZERO);
         let mut spans: Vec<(Instant, Instant)> = Vec::new();
         let mut counts: Vec<u64> = Vec::new();
+        // Medians of several threads do not merge: kept only from a lone thread.
         let mut medians = Vec::new();
         for handle in handles {
             let thread = handle?
@@ -442,10 +443,9 @@ where
                     None => counts.push(count),
                 }
             }
-            medians = thread.medians;
-        }
-        if threads > 1 {
-            medians.clear();
+            if threads == 1 {
+                medians = thread.medians;
+            }
         }
         let per_round = spans
             .iter()

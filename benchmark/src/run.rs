@@ -352,20 +352,24 @@ pub fn execute(
         progress: Progress::to_stderr(),
         setting_up: std::sync::Mutex::new(()),
     };
+    // Each row beside its lab's server: every lab resolved above has one.
+    let rows: Vec<(&dyn Row, &Target)> = rows
+        .iter()
+        .filter_map(|row| {
+            let target = targets.iter().find(|t| t.lab.key == row.info().lab.key)?;
+            Some((*row, target))
+        })
+        .collect();
     // Every row sets up and warms up at once, then they take their rounds in turn.
     let turns = Turns::new(rows.len(), Arc::clone(stop));
     let outcomes: Vec<anyhow::Result<Measured>> = std::thread::scope(|scope| {
         let handles: Vec<_> = rows
             .iter()
             .enumerate()
-            .map(|(index, row)| {
-                let (job, turns, targets) = (&job, &turns, &targets);
+            .map(|(index, &(row, target))| {
+                let (job, turns) = (&job, &turns);
                 scope.spawn(move || {
                     let place = turns.seat(index);
-                    let target = targets
-                        .iter()
-                        .find(|t| t.lab.key == row.info().lab.key)
-                        .context("no server for this row")?;
                     let outcome = row.measure(job, target, &place);
                     if outcome.is_err() {
                         // Nothing more is measured after a failure; the others clean up.
@@ -385,16 +389,11 @@ pub fn execute(
             .collect()
     });
     let mut measured = Vec::new();
-    for (outcome, row) in outcomes.into_iter().zip(&rows) {
+    for (outcome, &(_, target)) in outcomes.into_iter().zip(&rows) {
         match outcome {
             // A row whose turn never came measured nothing: there is nothing to show.
-            Ok(row) if row.load.rounds == 0 => {}
-            Ok(done) => {
-                let target = targets.iter().find(|t| t.lab.key == row.info().lab.key);
-                if let Some(target) = target {
-                    measured.push(ResultRow::new(done, target));
-                }
-            }
+            Ok(done) if done.load.rounds == 0 => {}
+            Ok(done) => measured.push(ResultRow::new(done, target)),
             // After Ctrl-C, a row cut short in set-up is left out; any other failure
             // fails the run.
             Err(_) if stop.load(Ordering::Relaxed) => {}
