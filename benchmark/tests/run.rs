@@ -374,13 +374,13 @@ fn list_and_create_workloads_run_and_clean_up_after_themselves() {
         tokio::spawn(rest_lab::run(
             rest,
             rest_lab::AppState::new(store.clone()),
-            rest_lab::ServerConfig::default(),
+            grpc_lab::HttpPolicy::default(),
             std::future::pending::<()>(),
         ));
         tokio::spawn(grpc_lab::run(
             grpc,
             grpc_lab::UserService::new(store.clone()),
-            Duration::from_secs(1),
+            grpc_lab::HttpPolicy::default(),
             std::future::pending::<()>(),
         ));
         (urls.0, urls.1, store)

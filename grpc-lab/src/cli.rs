@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use lab_kit::http::HttpArgs;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
@@ -12,7 +13,6 @@ use user_store::UserStore;
 
 use crate::client::GrpcClient;
 use crate::selftest::run_self_test;
-use crate::server::DEFAULT_DRAIN_TIMEOUT;
 use crate::service::UserService;
 use crate::{DEFAULT_LISTEN_ADDR, DEFAULT_URL, SERVICE_NAME, pb};
 
@@ -26,6 +26,9 @@ pub struct ServerCli {
     /// Start with no users instead of the two demo users.
     #[arg(long)]
     pub empty: bool,
+    /// The connection policy.
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 /// Binds the address and serves until Ctrl-C or SIGTERM.
@@ -43,10 +46,11 @@ pub async fn serve(cli: ServerCli) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     tracing::info!(addr = %listener.local_addr()?, service = SERVICE_NAME, "gRPC server listening");
+    let service = UserService::new(store).with_reply_budget(cli.http.reply_budget());
     crate::run(
         listener,
-        UserService::new(store),
-        DEFAULT_DRAIN_TIMEOUT,
+        service,
+        cli.http.policy(),
         lab_kit::shutdown_signal(),
     )
     .await?;

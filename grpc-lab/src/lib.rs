@@ -24,6 +24,7 @@ pub mod status;
 
 pub use chat::ChatRoom;
 pub use client::GrpcClient;
+pub use lab_kit::http::HttpPolicy;
 pub use server::run;
 pub use service::UserService;
 

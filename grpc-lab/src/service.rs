@@ -3,10 +3,14 @@
 //! Each method turns the protobuf request into store arguments, calls the store, and
 //! builds the protobuf reply; store errors become status codes in [`crate::status`].
 
-use tokio_stream::StreamExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use lab_kit::ReplyBudget;
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
-use user_store::{NewUser, User, UserStore, UserUpdate};
+use user_store::{Cursor, NewUser, User, UserStore, UserUpdate};
 
 use crate::chat::ChatRoom;
 use crate::pb;
@@ -18,6 +22,7 @@ use crate::status::from_store_error;
 pub struct UserService {
     store: UserStore,
     room: ChatRoom,
+    reply_budget: ReplyBudget,
 }
 
 impl UserService {
@@ -28,7 +33,18 @@ impl UserService {
 
     /// A service on `store` whose `ChatStream` calls join `room`.
     pub fn with_room(store: UserStore, room: ChatRoom) -> Self {
-        UserService { store, room }
+        UserService {
+            store,
+            room,
+            reply_budget: ReplyBudget::default(),
+        }
+    }
+
+    /// The same service with `budget` bounding what `GetAllUsers` replies waiting to be
+    /// read may hold (see [`lab_kit::budget`]).
+    pub fn with_reply_budget(mut self, budget: ReplyBudget) -> Self {
+        self.reply_budget = budget;
+        self
     }
 
     /// The chat room, so the server can close it on shutdown.
@@ -60,8 +76,62 @@ fn user_response(message: &str, user: User) -> Response<pb::UserResponse> {
     })
 }
 
-/// The users of a `ListUsers` call: a snapshot taken when the call starts.
-type UserStream = tokio_stream::Iter<std::vec::IntoIter<Result<pb::User, Status>>>;
+/// Memory a listed user takes in a `GetAllUsers` reply until it is sent (its protobuf
+/// struct, about 230 bytes, with some room).
+const LIST_BYTES_PER_USER: usize = 256;
+/// Users a `ListUsers` stream reads from the store at a time.
+const PAGE_USERS: usize = 64;
+/// Users a `CreateUsers` summary lists; the count covers them all.
+pub const CREATE_USERS_LISTED: usize = 1_000;
+/// Errors a `CreateUsers` summary lists; one more line says how many were left out.
+pub const CREATE_USERS_ERRORS_LISTED: usize = 100;
+
+/// The users of a `ListUsers` call, read from the store a page at a time as the client
+/// takes them: a stream the client does not read holds one page, not the whole list.
+#[derive(Debug)]
+pub struct UserPages {
+    store: UserStore,
+    cursor: Option<Cursor>,
+    remaining: usize,
+    page: std::vec::IntoIter<User>,
+    last_page: bool,
+}
+
+impl UserPages {
+    fn new(store: UserStore, limit: usize) -> Self {
+        UserPages {
+            store,
+            cursor: None,
+            remaining: limit,
+            page: Vec::new().into_iter(),
+            last_page: false,
+        }
+    }
+}
+
+impl Stream for UserPages {
+    type Item = Result<pb::User, Status>;
+
+    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if this.remaining == 0 {
+                return Poll::Ready(None);
+            }
+            if let Some(user) = this.page.next() {
+                this.remaining -= 1;
+                return Poll::Ready(Some(Ok(to_pb(user))));
+            }
+            if this.last_page {
+                return Poll::Ready(None);
+            }
+            let (users, next) = this.store.page(this.cursor, PAGE_USERS.min(this.remaining));
+            this.last_page = next.is_none();
+            this.cursor = next;
+            this.page = users.into_iter();
+        }
+    }
+}
 
 #[tonic::async_trait]
 impl UserServiceRpc for UserService {
@@ -69,11 +139,17 @@ impl UserServiceRpc for UserService {
         &self,
         _request: Request<pb::Empty>,
     ) -> Result<Response<pb::UserList>, Status> {
+        // Reserve the reply's memory before building it; the connection holds the
+        // permit until the reply has been read.
+        let bytes = self.store.len().saturating_mul(LIST_BYTES_PER_USER);
+        let permit = self.reply_budget.reserve(bytes).await;
         let users = self.store.list().into_iter().map(to_pb).collect();
-        Ok(Response::new(pb::UserList {
+        let mut response = Response::new(pb::UserList {
             success: true,
             users,
-        }))
+        });
+        response.extensions_mut().insert(permit);
+        Ok(response)
     }
 
     async fn get_user(
@@ -124,9 +200,9 @@ impl UserServiceRpc for UserService {
         }))
     }
 
-    type ListUsersStream = UserStream;
+    type ListUsersStream = UserPages;
 
-    /// Streams a snapshot of the first `limit` users. Streaming from a snapshot needs no
+    /// Streams the first `limit` users, read from the store a page at a time. No
     /// producer task: when the client hangs up, tonic drops the stream and nothing is
     /// left running.
     async fn list_users(
@@ -137,13 +213,7 @@ impl UserServiceRpc for UserService {
             0 => usize::MAX,
             n => n as usize,
         };
-        let users: Vec<_> = self
-            .store
-            .first(limit)
-            .into_iter()
-            .map(|user| Ok(to_pb(user)))
-            .collect();
-        Ok(Response::new(tokio_stream::iter(users)))
+        Ok(Response::new(UserPages::new(self.store.clone(), limit)))
     }
 
     async fn create_users(
@@ -152,17 +222,30 @@ impl UserServiceRpc for UserService {
     ) -> Result<Response<pb::CreateUsersResponse>, Status> {
         let mut requests = request.into_inner();
         let mut summary = pb::CreateUsersResponse::default();
-        let mut index = 0usize;
+        let mut unlisted_errors = 0u64;
+        let mut index = 0u64;
         while let Some(next) = requests.next().await {
             let pb::CreateUserRequest { name, email } = next?;
             match self.store.create(NewUser { name, email }) {
                 Ok(user) => {
-                    summary.created_count += 1;
-                    summary.users.push(to_pb(user));
+                    summary.created_count = summary.created_count.saturating_add(1);
+                    if summary.users.len() < CREATE_USERS_LISTED {
+                        summary.users.push(to_pb(user));
+                    }
                 }
-                Err(error) => summary.errors.push(format!("#{index}: {error}")),
+                Err(error) if summary.errors.len() < CREATE_USERS_ERRORS_LISTED => {
+                    summary.errors.push(format!("#{index}: {error}"));
+                }
+                Err(_) => unlisted_errors += 1,
             }
             index += 1;
+        }
+        // The summary stays small whatever the stream: the count is exact, the lists are
+        // the first ones, and the last error line says how many more there were.
+        if unlisted_errors > 0 {
+            summary.errors.push(format!(
+                "... and {unlisted_errors} more rejected requests not listed"
+            ));
         }
         Ok(Response::new(summary))
     }

@@ -6,7 +6,11 @@
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
 
 pub mod args;
+pub mod budget;
 pub mod build;
+pub mod connection;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod logging;
 pub mod prompt;
 pub mod selftest;
@@ -15,6 +19,7 @@ pub mod spawned;
 pub mod timeout;
 pub mod words;
 
+pub use budget::{ReplyBudget, ReplyPermit};
 pub use logging::init_tracing;
 pub use prompt::Prompt;
 pub use selftest::{Suite, Summary};

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use lab_kit::ReplyBudget;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use user_store::UserStore;
@@ -29,6 +30,8 @@ pub struct AppState {
     /// Longest a client may take to send a request's headers, and again for the rest of
     /// the request and its handling.
     pub request_timeout: Duration,
+    /// Memory list replies waiting to be read may hold across the server.
+    pub reply_budget: ReplyBudget,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             store,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            reply_budget: ReplyBudget::default(),
         }
     }
 }

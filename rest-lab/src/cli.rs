@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use lab_kit::http::{HttpArgs, HttpPolicy};
 use serde_json::Value;
 use user_store::UserStore;
 
 use crate::app::{AppState, DEFAULT_REQUEST_TIMEOUT};
 use crate::client::{ApiReply, ClientOptions, RestClient};
 use crate::selftest::run_self_test;
-use crate::server::ServerConfig;
 use crate::{DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_URL};
 
 /// REST server for user CRUD: /api/users, /api/users/{id}, /api/users/search, /health.
@@ -27,10 +27,14 @@ pub struct ServerCli {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
-    /// Seconds a client gets to send a request's headers (then the connection is closed),
-    /// and again for the rest of the request (then 408).
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    /// Seconds (1 to 86400) a client gets to send a request's headers (then the
+    /// connection is closed), and again for the rest of the request (then 408).
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub request_timeout: u64,
+    /// The connection policy.
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 impl ServerCli {
@@ -44,8 +48,22 @@ impl ServerCli {
         AppState {
             store,
             max_body_bytes: self.max_body_bytes,
-            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            request_timeout: self.request_timeout(),
+            reply_budget: self.http.reply_budget(),
         }
+    }
+
+    /// The connection policy these options ask for: `--request-timeout` also bounds
+    /// the time to send a request's headers.
+    pub fn policy(&self) -> HttpPolicy {
+        HttpPolicy {
+            header_timeout: self.request_timeout(),
+            ..self.http.policy()
+        }
+    }
+
+    fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout)
     }
 }
 
@@ -62,7 +80,7 @@ pub async fn serve(cli: ServerCli) -> anyhow::Result<()> {
     crate::run(
         listener,
         cli.state(),
-        ServerConfig::default(),
+        cli.policy(),
         lab_kit::shutdown_signal(),
     )
     .await?;

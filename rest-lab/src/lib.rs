@@ -24,7 +24,8 @@ pub mod server;
 pub use app::{AppState, app};
 pub use client::{RestClient, RestError};
 pub use error::ApiError;
-pub use server::{ServerConfig, run};
+pub use lab_kit::http::HttpPolicy;
+pub use server::run;
 
 /// Default address the server listens on.
 pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:5000";

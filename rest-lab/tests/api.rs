@@ -4,10 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{start_server, start_with};
+use common::{start_server, start_with, start_with_policy};
 use reqwest::{Method, StatusCode};
-use rest_lab::AppState;
 use rest_lab::client::{ApiReply, ClientOptions, RestClient};
+use rest_lab::{AppState, HttpPolicy};
 use serde_json::{Value, json};
 use user_store::{User, UserStore};
 
@@ -588,11 +588,11 @@ async fn raw_post(url: &str, content_type: &str, body: &str) -> ApiReply {
 #[tokio::test]
 async fn a_client_stalling_in_its_headers_is_disconnected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let state = AppState {
-        request_timeout: Duration::from_millis(300),
-        ..AppState::new(UserStore::empty())
+    let policy = HttpPolicy {
+        header_timeout: Duration::from_millis(300),
+        ..HttpPolicy::default()
     };
-    let server = start_with(state).await;
+    let server = start_with_policy(AppState::new(UserStore::empty()), policy).await;
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     stream
         .write_all(b"GET /health HTTP/1.1\r\nHo")

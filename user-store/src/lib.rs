@@ -19,5 +19,5 @@ mod user;
 pub mod validate;
 
 pub use error::StoreError;
-pub use store::UserStore;
+pub use store::{Cursor, UserStore};
 pub use user::{NewUser, User, UserUpdate};

@@ -20,6 +20,10 @@ const DEMO_USERS: [(&str, &str); 2] = [
     ("Jane Smith", "jane@example.com"),
 ];
 
+/// Where a paged read of the users stopped (see [`UserStore::page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(u64);
+
 /// A cheap-to-clone, thread-safe handle to one shared set of users.
 #[derive(Debug, Clone)]
 pub struct UserStore {
@@ -86,6 +90,33 @@ impl UserStore {
             .take(limit)
             .filter_map(|id| state.users.get(id).map(|(_, user)| user.clone()))
             .collect()
+    }
+
+    /// Up to `limit` users in creation order, starting after `cursor` (from the first
+    /// user when `None`), and the cursor to pass for the next page (`None` when this page
+    /// reached the last user). Reading a long list page by page holds the lock for one
+    /// page at a time, and nothing between pages: users created meanwhile appear at the
+    /// end, users deleted before their page is read do not appear.
+    pub fn page(&self, cursor: Option<Cursor>, limit: usize) -> (Vec<User>, Option<Cursor>) {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let state = self.read();
+        let start = cursor.map_or(Unbounded, |Cursor(seq)| Excluded(seq));
+        let mut users = Vec::with_capacity(limit.min(state.order.len()));
+        let mut last = None;
+        for (&seq, id) in state.order.range((start, Unbounded)).take(limit) {
+            if let Some((_, user)) = state.users.get(id) {
+                users.push(user.clone());
+            }
+            last = Some(seq);
+        }
+        let more = last.is_some_and(|seq| {
+            state
+                .order
+                .range((Excluded(seq), Unbounded))
+                .next()
+                .is_some()
+        });
+        (users, last.filter(|_| more).map(Cursor))
     }
 
     /// How many users there are.
@@ -246,6 +277,31 @@ mod tests {
         let names: Vec<_> = demo.list().into_iter().map(|u| u.name).collect();
         assert_eq!(names, ["John Doe", "Jane Smith"]);
         assert!(UserStore::empty().is_empty());
+    }
+
+    #[test]
+    fn pages_walk_every_user_in_order_and_see_changes_between_pages() {
+        let store = UserStore::empty();
+        let made: Vec<_> = (0..7)
+            .map(|i| {
+                store
+                    .create(NewUser::new("U", format!("u{i}@example.com")))
+                    .unwrap()
+            })
+            .collect();
+        let (first, cursor) = store.page(None, 3);
+        assert_eq!(first, made[..3]);
+        // Between pages: one user not yet read is deleted, one is created.
+        store.delete(made[4].id).unwrap();
+        let late = store
+            .create(NewUser::new("Late", "late@example.com"))
+            .unwrap();
+        let (second, cursor) = store.page(cursor, 3);
+        assert_eq!(second, [made[3].clone(), made[5].clone(), made[6].clone()]);
+        let (third, cursor) = store.page(cursor, 3);
+        assert_eq!(third, [late]);
+        assert_eq!(cursor, None, "the last page says so");
+        assert_eq!(store.page(None, 0), (vec![], None));
     }
 
     #[test]

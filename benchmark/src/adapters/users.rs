@@ -40,8 +40,9 @@ pub static GRPC: LabServer = LabServer {
 
 fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
-        let config = rest_lab::ServerConfig {
+        let config = rest_lab::HttpPolicy {
             drain_timeout: Duration::from_secs(1),
+            ..rest_lab::HttpPolicy::default()
         };
         let state = rest_lab::AppState::new(UserStore::new());
         rest_lab::run(listener, state, config, shutdown)
@@ -53,7 +54,11 @@ fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFut
 fn serve_grpc(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let service = grpc_lab::UserService::new(UserStore::new());
-        grpc_lab::run(listener, service, Duration::from_secs(1), shutdown)
+        let config = rest_lab::HttpPolicy {
+            drain_timeout: Duration::from_secs(1),
+            ..rest_lab::HttpPolicy::default()
+        };
+        grpc_lab::run(listener, service, config, shutdown)
             .await
             .map_err(|e| e.to_string())
     })

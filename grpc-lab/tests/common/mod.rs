@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use grpc_lab::server::ServerError;
-use grpc_lab::{ChatRoom, GrpcClient, UserService};
+use grpc_lab::{ChatRoom, GrpcClient, HttpPolicy, UserService};
 use lab_kit::SpawnedServer;
 use user_store::UserStore;
 
@@ -45,7 +45,7 @@ pub async fn start_with_room(store: UserStore, room_capacity: usize) -> TestServ
 /// clients can connect at once: no sleep, no retry.
 pub async fn start_with(service: UserService) -> TestServer {
     let server = SpawnedServer::start(|listener, stop| {
-        grpc_lab::run(listener, service, Duration::from_secs(5), stop)
+        grpc_lab::run(listener, service, HttpPolicy::default(), stop)
     })
     .await
     .unwrap();

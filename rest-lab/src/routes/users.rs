@@ -3,11 +3,12 @@
 //! Each handler turns the request into store arguments, calls the store, and wraps the
 //! result in the envelope; store errors become responses through [`ApiError`].
 
-use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use lab_kit::ReplyPermit;
 use serde::{Deserialize, Serialize};
 use user_store::{NewUser, StoreError, User, UserStore, UserUpdate};
 use uuid::Uuid;
@@ -59,8 +60,11 @@ pub struct Deleted {
 /// `GET /api/users`: every user, in creation order.
 #[utoipa::path(get, path = "/api/users", tag = "users",
     responses((status = 200, description = "All users, in creation order", body = UserListEnvelope)))]
-pub async fn list_users(State(state): State<AppState>) -> Json<Success<Vec<User>>> {
-    success(state.store.list())
+pub async fn list_users(
+    State(state): State<AppState>,
+) -> (Extension<ReplyPermit>, Json<Success<Vec<User>>>) {
+    let permit = reserve_list(&state).await;
+    (permit, success(state.store.list()))
 }
 
 /// `GET /api/users/{id}`: one user.
@@ -157,13 +161,25 @@ pub async fn delete_user(
 pub async fn search_users(
     State(state): State<AppState>,
     query: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<Json<Success<Vec<User>>>, ApiError> {
+) -> Result<(Extension<ReplyPermit>, Json<Success<Vec<User>>>), ApiError> {
     let Query(params) =
         query.map_err(|e| ApiError::BadRequest(format!("bad query string: {}", e.body_text())))?;
     let q = params.q.ok_or_else(|| {
         ApiError::BadRequest("query parameter q is required, as in /api/users/search?q=jo".into())
     })?;
-    Ok(success(state.store.search(&q)?))
+    let permit = reserve_list(&state).await;
+    Ok((permit, success(state.store.search(&q)?)))
+}
+
+/// Memory a listed user takes in a reply until it is sent: its JSON (about 140 bytes)
+/// with room for the buffer's growth.
+const LIST_BYTES_PER_USER: usize = 320;
+
+/// Waits for the reply budget a list of every user needs; the connection holds the
+/// permit until the reply has been read (see [`lab_kit::budget`]).
+async fn reserve_list(state: &AppState) -> Extension<ReplyPermit> {
+    let bytes = state.store.len().saturating_mul(LIST_BYTES_PER_USER);
+    Extension(state.reply_budget.reserve(bytes).await)
 }
 
 /// Any id that names no user, whatever its shape, is a 404.

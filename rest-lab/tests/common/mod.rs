@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use lab_kit::SpawnedServer;
-use rest_lab::{AppState, RestClient, ServerConfig};
+use rest_lab::{AppState, HttpPolicy, RestClient};
 use user_store::UserStore;
 
 /// A server running in this test process.
@@ -34,11 +34,15 @@ pub async fn start_server() -> TestServer {
 
 /// Starts a server with the given state.
 pub async fn start_with(state: AppState) -> TestServer {
-    let server = SpawnedServer::start(|listener, stop| {
-        rest_lab::run(listener, state, ServerConfig::default(), stop)
-    })
-    .await
-    .unwrap();
+    start_with_policy(state, HttpPolicy::default()).await
+}
+
+/// Starts a server with the given state and connection policy.
+pub async fn start_with_policy(state: AppState, policy: HttpPolicy) -> TestServer {
+    let server =
+        SpawnedServer::start(|listener, stop| rest_lab::run(listener, state, policy, stop))
+            .await
+            .unwrap();
     let addr = server.addr();
     TestServer {
         addr,

@@ -1,0 +1,437 @@
+//! The connection policy every server shares: how many connections at once, and when a
+//! connection is closed because nothing is happening on it or its peer stopped reading.
+//!
+//! A connection is watched by its I/O ([`Watched`]) and by its requests ([`Activity`]).
+//! It is closed when, for the idle timeout:
+//! - no request has been in progress (this starts at accept, so it covers a client that
+//!   never sends a byte, never finishes the HTTP/2 preface, or only answers pings);
+//! - a write has been waiting for the peer to read;
+//! - a reply that holds a share of the reply budget has not been read to its end (an
+//!   HTTP/2 stream whose window stays shut would otherwise hold its reply forever).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{Instant, Sleep};
+
+/// Default cap on open connections, the same for every server.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default idle timeout, the same for every server.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Longest idle timeout a server accepts, in seconds (one day).
+pub const MAX_IDLE_TIMEOUT_SECS: u64 = 86_400;
+
+/// Why a watched connection was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overdue {
+    /// No request was in progress for the idle timeout.
+    Idle,
+    /// A write waited for the peer to read for the idle timeout.
+    NotReading,
+    /// A budgeted reply was not read to its end within the idle timeout.
+    ReplyUnread,
+}
+
+impl Overdue {
+    fn error(self, limit: Duration) -> io::Error {
+        let what = match self {
+            Overdue::Idle => "no request",
+            Overdue::NotReading => "the peer did not read",
+            Overdue::ReplyUnread => "a reply was not read to its end",
+        };
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{what} for {:.0?}: connection closed", limit),
+        )
+    }
+}
+
+/// What is happening on one connection, shared by its I/O and its requests.
+#[derive(Debug)]
+pub struct Activity {
+    opened: Instant,
+    in_flight: AtomicUsize,
+    /// When the last request ended, in nanoseconds after `opened` (0: none yet).
+    idle_since: AtomicU64,
+    /// Budgeted replies not yet read to their end, by ticket, with their start time.
+    held: Mutex<Held>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    next: u64,
+    replies: BTreeMap<u64, Instant>,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity::new()
+    }
+}
+
+impl Activity {
+    /// A connection that has just been accepted: idle, nothing held.
+    pub fn new() -> Self {
+        Activity {
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            held: Mutex::new(Held::default()),
+        }
+    }
+
+    /// How many requests are in progress.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// When the connection must next be looked at, or why it is over its limit now.
+    fn next_check(&self, now: Instant, limit: Duration) -> Result<Instant, Overdue> {
+        let mut deadline = if self.in_flight() == 0 {
+            let idle_since =
+                self.opened + Duration::from_nanos(self.idle_since.load(Ordering::Acquire));
+            let deadline = idle_since + limit;
+            if now >= deadline {
+                return Err(Overdue::Idle);
+            }
+            deadline
+        } else {
+            now + limit
+        };
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, &oldest)) = held.replies.first_key_value() {
+            let due = oldest + limit;
+            if now >= due {
+                return Err(Overdue::ReplyUnread);
+            }
+            deadline = deadline.min(due);
+        }
+        Ok(deadline)
+    }
+}
+
+/// One request in progress on a connection, from when it is handed to the service until
+/// its reply has been sent (or abandoned). Dropping it ends the request.
+#[derive(Debug)]
+pub struct RequestGuard {
+    activity: Arc<Activity>,
+}
+
+impl RequestGuard {
+    /// Counts a request as in progress on `activity`'s connection.
+    pub fn new(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        RequestGuard { activity }
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        let activity = &self.activity;
+        if activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let since = Instant::now().saturating_duration_since(activity.opened);
+            let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
+            activity.idle_since.store(nanos, Ordering::Release);
+        }
+    }
+}
+
+/// A reply that must be read to its end within the idle timeout, from when it was
+/// handed to the connection. Dropping it (the reply was sent or abandoned) ends the clock.
+#[derive(Debug)]
+pub struct HeldReply {
+    activity: Arc<Activity>,
+    ticket: u64,
+}
+
+impl HeldReply {
+    /// Starts the clock on a reply on `activity`'s connection.
+    pub fn new(activity: Arc<Activity>) -> Self {
+        let ticket = {
+            let mut held = activity.held.lock().unwrap_or_else(PoisonError::into_inner);
+            let ticket = held.next;
+            held.next += 1;
+            held.replies.insert(ticket, Instant::now());
+            ticket
+        };
+        HeldReply { activity, ticket }
+    }
+}
+
+impl Drop for HeldReply {
+    fn drop(&mut self) {
+        let mut held = self
+            .activity
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        held.replies.remove(&self.ticket);
+    }
+}
+
+/// A connection's I/O under the connection policy: reads fail with `TimedOut` once the
+/// connection is over a limit (see the module docs), and so does a write that has waited
+/// for the peer to read for the idle timeout. Holds the connection's slot, if any, until
+/// it is dropped.
+#[derive(Debug)]
+pub struct Watched<IO> {
+    io: IO,
+    activity: Arc<Activity>,
+    limit: Duration,
+    /// Armed for the next look at the connection's activity.
+    check: Pin<Box<Sleep>>,
+    /// Armed while a write waits for the peer.
+    stall: Option<Pin<Box<Sleep>>>,
+    writing_stalled: bool,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl<IO> Watched<IO> {
+    /// Watches `io` with the idle timeout `limit`, keeping `slot` until the connection ends.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime with time enabled (like `tokio::time::sleep`).
+    pub fn new(
+        io: IO,
+        activity: Arc<Activity>,
+        limit: Duration,
+        slot: Option<OwnedSemaphorePermit>,
+    ) -> Self {
+        let first = activity
+            .next_check(Instant::now(), limit)
+            .unwrap_or_else(|_| Instant::now());
+        Watched {
+            io,
+            activity,
+            limit,
+            check: Box::pin(tokio::time::sleep_until(first)),
+            stall: None,
+            writing_stalled: false,
+            _slot: slot,
+        }
+    }
+
+    /// The activity this connection's requests report to.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
+    /// Pending while the connection is within its limits; an error once it is not.
+    fn poll_watch(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.check.as_mut().poll(cx));
+            match self.activity.next_check(Instant::now(), self.limit) {
+                Ok(next) => self.check.as_mut().reset(next),
+                Err(overdue) => return Poll::Ready(Err(overdue.error(self.limit))),
+            }
+        }
+    }
+
+    /// Pending while a stalled write is within the limit; an error once it is not.
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let deadline = Instant::now() + self.limit;
+        let stall = self
+            .stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if !self.writing_stalled {
+            stall.as_mut().reset(deadline);
+            self.writing_stalled = true;
+        }
+        ready!(stall.as_mut().poll(cx));
+        Poll::Ready(Err(Overdue::NotReading.error(self.limit)))
+    }
+
+    /// Passes on a write's outcome, watching the time while it is pending.
+    fn after_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(result) => {
+                self.writing_stalled = false;
+                Poll::Ready(result)
+            }
+            Poll::Pending => match ready!(self.poll_stall(cx)) {
+                Err(e) => Poll::Ready(Err(e)),
+                Ok(()) => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Watched<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.io).poll_read(cx, buf) {
+            Poll::Pending => {}
+            ready => return ready,
+        }
+        // Nothing to read now: a good moment to see whether the connection is overdue.
+        match ready!(this.poll_watch(cx)) {
+            Err(e) => Poll::Ready(Err(e)),
+            Ok(()) => Poll::Pending,
+        }
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Watched<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.after_write(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.after_write(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_flush(cx);
+        this.after_write(cx, polled)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.after_write(cx, polled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    const LIMIT: Duration = Duration::from_secs(10);
+
+    fn watched(io: tokio::io::DuplexStream) -> (Watched<tokio::io::DuplexStream>, Arc<Activity>) {
+        let activity = Arc::new(Activity::new());
+        (Watched::new(io, activity.clone(), LIMIT, None), activity)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_never_speaks_is_closed_after_the_limit() {
+        let (_client, server) = tokio::io::duplex(64);
+        let (mut server, _) = watched(server);
+        let started = Instant::now();
+        let error = server.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), LIMIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bytes_without_a_request_do_not_keep_a_connection_open() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let (mut server, _) = watched(server);
+        let started = Instant::now();
+        let reader = tokio::spawn(async move {
+            let mut buf = [0; 8];
+            loop {
+                if let Err(e) = server.read(&mut buf).await {
+                    return e;
+                }
+            }
+        });
+        // A byte every second: never a request, so the clock keeps running.
+        for _ in 0..30 {
+            if client.write_all(b"x").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let error = reader.await.unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() < LIMIT + Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_progress_keeps_it_open_and_the_clock_restarts_when_it_ends() {
+        let (_client, server) = tokio::io::duplex(64);
+        let (mut server, activity) = watched(server);
+        let request = RequestGuard::new(activity.clone());
+        let started = Instant::now();
+        let read = tokio::spawn(async move { server.read(&mut [0; 8]).await });
+        tokio::time::sleep(LIMIT * 5).await;
+        assert!(
+            !read.is_finished(),
+            "closed while a request was in progress"
+        );
+        drop(request);
+        let error = read.await.unwrap().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        // Closed one limit after the request ended, give or take the re-check period.
+        let elapsed = started.elapsed();
+        assert!(elapsed >= LIMIT * 6 && elapsed <= LIMIT * 7, "{elapsed:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unread_reply_closes_the_connection_even_with_requests_in_progress() {
+        let (_client, server) = tokio::io::duplex(64);
+        let (mut server, activity) = watched(server);
+        let _request = RequestGuard::new(activity.clone());
+        let _reply = HeldReply::new(activity.clone());
+        let started = Instant::now();
+        let error = server.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), LIMIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_never_reads_fails_the_write_after_the_limit() {
+        let (_client, server) = tokio::io::duplex(16);
+        let (mut server, activity) = watched(server);
+        let _request = RequestGuard::new(activity);
+        let started = Instant::now();
+        let error = server.write_all(&[b'x'; 64]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), LIMIT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_reader_that_keeps_reading_is_not_dropped() {
+        let (mut client, server) = tokio::io::duplex(16);
+        let (mut server, activity) = watched(server);
+        let _request = RequestGuard::new(activity);
+        let reader = tokio::spawn(async move {
+            let mut buf = [0; 8];
+            let mut total = 0;
+            while total < 256 {
+                tokio::time::sleep(LIMIT / 2).await;
+                total += client.read(&mut buf).await.unwrap();
+            }
+            total
+        });
+        server.write_all(&[b'x'; 256]).await.unwrap();
+        assert_eq!(reader.await.unwrap(), 256);
+    }
+}

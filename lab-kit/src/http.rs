@@ -1,0 +1,323 @@
+//! Serving HTTP (the REST lab's axum router, the gRPC lab's tonic routes) under the
+//! shared connection policy: a cap on connections, the idle timeout from accept, bounded
+//! writes, HTTP/2 limits, the reply budget, and a graceful shutdown that cannot hang.
+//!
+//! This is hyper-util's connection builder driven directly, as `axum::serve` and tonic's
+//! `Server` do inside, because the policy needs a hand in each connection: its I/O is
+//! [`Watched`] and every request on it is counted, so "no request in progress" is known.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_service::Service;
+use tracing::{debug, info, warn};
+
+use crate::budget::ReplyPermit;
+use crate::connection::{
+    Activity, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HeldReply, RequestGuard, Watched,
+};
+
+/// Default cap on concurrent HTTP/2 streams per connection.
+pub const DEFAULT_MAX_STREAMS: u32 = 100;
+/// Default time shutdown waits for requests in flight.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time a client has to send a request's headers (HTTP/1.1).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often an HTTP/2 peer is pinged, and how long it has to answer.
+pub const KEEPALIVE: Duration = Duration::from_secs(30);
+/// Reply bytes HTTP/2 buffers per stream beyond what the peer's window lets out.
+const SEND_BUFFER_BYTES: usize = 64 << 10;
+/// Largest header block an HTTP/2 peer may send.
+const MAX_HEADER_LIST_BYTES: u32 = 64 << 10;
+
+/// How an HTTP server treats its connections.
+#[derive(Debug, Clone)]
+pub struct HttpPolicy {
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// A connection with no request in progress, a write the peer does not read, or a
+    /// budgeted reply left unread for this long is closed.
+    pub idle_timeout: Duration,
+    /// HTTP/1.1: longest a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// HTTP/2: most streams open at once on one connection (advertised to the peer).
+    pub max_streams: u32,
+    /// Longest shutdown waits for requests in flight before it drops them.
+    pub drain_timeout: Duration,
+    /// Serve HTTP/2 only (gRPC), rather than HTTP/1.1 and HTTP/2 with prior knowledge.
+    pub http2_only: bool,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_streams: DEFAULT_MAX_STREAMS,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            http2_only: false,
+        }
+    }
+}
+
+impl HttpPolicy {
+    fn builder(&self) -> Builder<TokioExecutor> {
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_timeout)
+            .keep_alive(true);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(self.max_streams.max(1))
+            .max_send_buf_size(SEND_BUFFER_BYTES)
+            .max_header_list_size(MAX_HEADER_LIST_BYTES)
+            .keep_alive_interval(KEEPALIVE)
+            .keep_alive_timeout(KEEPALIVE);
+        if self.http2_only {
+            builder = builder.http2_only();
+        }
+        builder
+    }
+}
+
+/// Serves `service` on `listener` under `policy` until `shutdown` completes, then stops
+/// accepting, lets requests in flight finish (up to the drain timeout) and returns.
+///
+/// # Errors
+///
+/// Never in practice: accept errors are logged and retried after a pause, and each
+/// connection's errors stay with it.
+pub async fn serve<S, B>(
+    listener: TcpListener,
+    service: S,
+    policy: &HttpPolicy,
+    shutdown: impl Future,
+) -> io::Result<()>
+where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let builder = policy.builder();
+    let slots = Arc::new(Semaphore::new(policy.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        // Over the cap, newcomers wait in the kernel's backlog until a slot frees up.
+        let slot = tokio::select! {
+            _ = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => slot,
+        };
+        let Ok(slot) = slot else { break };
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => {
+                backoff = Duration::from_millis(10);
+                accepted
+            }
+            Err(e) => {
+                warn!(error = %e, "accept failed; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        // Small replies: send them now rather than waiting to fill a packet.
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(Activity::new());
+        let io = Watched::new(stream, activity.clone(), policy.idle_timeout, Some(slot));
+        let service = TowerToHyperService::new(Tracked {
+            inner: service.clone(),
+            activity,
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(io), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+
+    drop(listener);
+    info!("shutting down: finishing requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(policy.drain_timeout) => {
+            warn!("drain timeout reached; dropping the connections still open");
+        }
+    }
+    Ok(())
+}
+
+/// A service that counts each request as in progress on its connection until its
+/// reply has been sent, and holds the reply's budget permit, if any, until then.
+#[derive(Debug, Clone)]
+struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+}
+
+impl<S, R, B> Service<Request<R>> for Tracked<S>
+where
+    S: Service<Request<R>, Response = Response<B>>,
+{
+    type Response = Response<TrackedBody<B>>;
+    type Error = S::Error;
+    type Future = TrackedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<R>) -> Self::Future {
+        TrackedFuture {
+            guard: Some(RequestGuard::new(self.activity.clone())),
+            activity: self.activity.clone(),
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A tracked request's response, on its way.
+    struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        guard: Option<RequestGuard>,
+        activity: Arc<Activity>,
+    }
+}
+
+impl<F, B, E> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<TrackedBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = ready!(this.inner.poll(cx))?;
+        // A budget permit travels from the response's extensions into its body, and
+        // the clock starts on the reply.
+        let (mut parts, body) = response.into_parts();
+        let held = parts
+            .extensions
+            .remove::<ReplyPermit>()
+            .map(|permit| (HeldReply::new(this.activity.clone()), permit));
+        let body = TrackedBody {
+            body,
+            _guard: this.guard.take(),
+            _held: held,
+        };
+        Poll::Ready(Ok(Response::from_parts(parts, body)))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A reply's body, which ends its request (and frees its budget) when dropped.
+    struct TrackedBody<B> {
+        #[pin]
+        body: B,
+        _guard: Option<RequestGuard>,
+        _held: Option<(HeldReply, ReplyPermit)>,
+    }
+}
+
+impl<B: Body> Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        self.project().body.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Largest `--max-connections` accepted.
+const MAX_CONNECTIONS_LIMIT: u64 = 1_000_000;
+/// Largest `--reply-budget-mib` accepted (64 GiB).
+const MAX_REPLY_BUDGET_MIB: u64 = 65_536;
+
+/// The connection policy's command-line flags, the same on every HTTP server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Most connections served at once (1 to 1000000); further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_CONNECTIONS_LIMIT))]
+    pub max_connections: u64,
+    /// Seconds (1 to 86400) a connection may go with no request in progress, leave a
+    /// write unread, or leave a list reply unread, before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=crate::connection::MAX_IDLE_TIMEOUT_SECS))]
+    pub idle_timeout: u64,
+    /// Most HTTP/2 streams (calls) open at once on one connection (1 to 10000); the
+    /// limit is advertised to the client, which queues the rest.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STREAMS,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_streams: u32,
+    /// MiB (1 to 65536) that list replies waiting to be read may hold across the
+    /// server; further list requests wait for their share.
+    #[arg(long, value_name = "MIB", default_value_t = (crate::budget::DEFAULT_REPLY_BUDGET_BYTES >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_REPLY_BUDGET_MIB))]
+    pub reply_budget_mib: u64,
+}
+
+impl HttpArgs {
+    /// The connection policy these flags ask for (other fields at their defaults).
+    pub fn policy(&self) -> HttpPolicy {
+        HttpPolicy {
+            // Both range-checked by clap, so they fit.
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_streams: self.max_streams,
+            ..HttpPolicy::default()
+        }
+    }
+
+    /// The reply budget these flags ask for.
+    pub fn reply_budget(&self) -> crate::ReplyBudget {
+        let bytes = usize::try_from(self.reply_budget_mib << 20).unwrap_or(usize::MAX);
+        crate::ReplyBudget::new(bytes)
+    }
+}
