@@ -25,6 +25,11 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Asks the server to stop, without waiting for it.
+    pub fn trigger_shutdown(&mut self) {
+        self.server.trigger_shutdown();
+    }
+
     /// Stops the server and waits until `run` returns.
     pub async fn shutdown(self) {
         self.server.shutdown().await.unwrap().unwrap();
@@ -44,11 +49,15 @@ pub async fn start_with_room(store: UserStore, room_capacity: usize) -> TestServ
 /// Starts a server around `service`. The listener is bound before this returns, so
 /// clients can connect at once: no sleep, no retry.
 pub async fn start_with(service: UserService) -> TestServer {
-    let server = SpawnedServer::start(|listener, stop| {
-        grpc_lab::run(listener, service, HttpPolicy::default(), stop)
-    })
-    .await
-    .unwrap();
+    start_with_policy(service, HttpPolicy::default()).await
+}
+
+/// Starts a server around `service` with the given connection policy.
+pub async fn start_with_policy(service: UserService, policy: HttpPolicy) -> TestServer {
+    let server =
+        SpawnedServer::start(|listener, stop| grpc_lab::run(listener, service, policy, stop))
+            .await
+            .unwrap();
     let addr = server.addr();
     TestServer {
         addr,

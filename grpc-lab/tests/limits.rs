@@ -1,0 +1,103 @@
+//! The gRPC server's bounds against clients that push them: a flood of CreateUsers,
+//! silent connections, and what health checkers see when the server drains.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{start_server, start_with_policy};
+use grpc_lab::service::{CREATE_USERS_ERRORS_LISTED, CREATE_USERS_LISTED};
+use grpc_lab::{HttpPolicy, SERVICE_NAME, UserService, pb};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use user_store::UserStore;
+
+#[tokio::test]
+async fn a_create_users_flood_gets_an_exact_count_and_a_bounded_summary() {
+    let server = start_server().await;
+    let mut client = server.client().await;
+    let valid = CREATE_USERS_LISTED + 200;
+    let invalid = CREATE_USERS_ERRORS_LISTED + 50;
+    let requests: Vec<_> = (0..valid)
+        .map(|i| pb::CreateUserRequest {
+            name: "Flood".into(),
+            email: format!("flood{i}@example.com"),
+        })
+        .chain((0..invalid).map(|_| pb::CreateUserRequest {
+            name: String::new(),
+            email: "not an email".into(),
+        }))
+        .collect();
+    let summary = client.create_users(requests).await.unwrap();
+    assert_eq!(summary.created_count as usize, valid, "every user counted");
+    assert_eq!(summary.users.len(), CREATE_USERS_LISTED);
+    assert_eq!(summary.errors.len(), CREATE_USERS_ERRORS_LISTED + 1);
+    assert!(
+        summary.errors[0].starts_with(&format!("#{valid}: ")),
+        "{}",
+        summary.errors[0]
+    );
+    assert_eq!(
+        summary.errors.last().unwrap(),
+        "... and 50 more rejected requests not listed"
+    );
+    // Every user was created, listed or not.
+    assert_eq!(client.get_all_users().await.unwrap().len(), valid);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let policy = HttpPolicy {
+        idle_timeout: Duration::from_millis(300),
+        ..HttpPolicy::default()
+    };
+    let server = start_with_policy(UserService::new(UserStore::empty()), policy).await;
+    let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    silent.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    let mut seen = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(3), silent.read_to_end(&mut seen)).await;
+    assert!(
+        closed.is_ok(),
+        "a half-sent preface held its connection open"
+    );
+    // Clients that speak are served all along.
+    let mut client = server.client().await;
+    assert!(client.get_all_users().await.is_ok());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_watchers_see_not_serving_as_soon_as_the_server_drains() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let policy = HttpPolicy {
+        drain_timeout: Duration::from_millis(500),
+        ..HttpPolicy::default()
+    };
+    let mut server = start_with_policy(UserService::new(UserStore::empty()), policy).await;
+    let channel = tonic::transport::Endpoint::from_shared(server.url.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    let mut updates = health
+        .watch(HealthCheckRequest {
+            service: SERVICE_NAME.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = updates.message().await.unwrap().unwrap();
+    assert_eq!(first.status(), ServingStatus::Serving);
+    server.trigger_shutdown();
+    let next = tokio::time::timeout(Duration::from_secs(2), updates.message())
+        .await
+        .expect("no health update when the server began to drain")
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing);
+    server.shutdown().await;
+}
