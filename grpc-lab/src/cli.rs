@@ -11,6 +11,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 use user_store::UserStore;
 
+use crate::chat::{
+    ChatLimits, ChatRoom, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_MEMBER_QUEUE_BYTES,
+};
 use crate::client::GrpcClient;
 use crate::selftest::run_self_test;
 use crate::service::UserService;
@@ -26,9 +30,34 @@ pub struct ServerCli {
     /// Start with no users instead of the two demo users.
     #[arg(long)]
     pub empty: bool,
+    /// Most members of the chat room at once (1 to 100000); one more is refused with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_MEMBERS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_chat_members: u64,
+    /// Largest chat message, sender and text, in bytes (1 to 1048576); a larger one is
+    /// not sent and its sender is told.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_chat_message_bytes: u64,
     /// The connection policy.
     #[command(flatten)]
     pub http: HttpArgs,
+}
+
+impl ServerCli {
+    /// The chat room's limits these options ask for.
+    pub fn chat_limits(&self) -> ChatLimits {
+        // Both range-checked by clap, so they fit.
+        let max_message_bytes = usize::try_from(self.max_chat_message_bytes).unwrap_or(usize::MAX);
+        ChatLimits {
+            max_members: usize::try_from(self.max_chat_members).unwrap_or(usize::MAX),
+            max_message_bytes,
+            // Room for four of the largest messages, and never less than the default.
+            member_queue_bytes: DEFAULT_MEMBER_QUEUE_BYTES.max(4 * max_message_bytes),
+            ..ChatLimits::default()
+        }
+    }
 }
 
 /// Binds the address and serves until Ctrl-C or SIGTERM.
@@ -46,7 +75,8 @@ pub async fn serve(cli: ServerCli) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cli.addr))?;
     tracing::info!(addr = %listener.local_addr()?, service = SERVICE_NAME, "gRPC server listening");
-    let service = UserService::new(store).with_reply_budget(cli.http.reply_budget());
+    let room = ChatRoom::with_limits(cli.chat_limits());
+    let service = UserService::with_room(store, room).with_reply_budget(cli.http.reply_budget());
     crate::run(
         listener,
         service,

@@ -7,12 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use lab_kit::ReplyBudget;
-use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use user_store::{Cursor, NewUser, User, UserStore, UserUpdate};
 
-use crate::chat::ChatRoom;
+use crate::chat::{ChatRoom, MemberStream};
 use crate::pb;
 use crate::pb::user_service_server::{UserService as UserServiceRpc, UserServiceServer};
 use crate::status::from_store_error;
@@ -250,12 +249,12 @@ impl UserServiceRpc for UserService {
         Ok(Response::new(summary))
     }
 
-    type ChatStreamStream = ReceiverStream<Result<pb::ChatMessage, Status>>;
+    type ChatStreamStream = MemberStream;
 
     async fn chat_stream(
         &self,
         request: Request<Streaming<pb::ChatMessage>>,
     ) -> Result<Response<Self::ChatStreamStream>, Status> {
-        Ok(Response::new(self.room.join(request.into_inner())))
+        Ok(Response::new(self.room.join(request.into_inner())?))
     }
 }
