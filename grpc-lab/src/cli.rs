@@ -123,7 +123,8 @@ pub enum ClientCommand {
         /// Who to greet.
         name: String,
     },
-    /// Exit 0 when GetAllUsers answers (for health checks).
+    /// Exit 0 when the server's health service says users.v1.UserService is SERVING
+    /// (for health checks; reads no users).
     Check,
 }
 
@@ -141,11 +142,9 @@ pub async fn client(cli: ClientCli) -> anyhow::Result<ExitCode> {
             return Ok(summary.exit_code());
         }
         ClientCommand::Check => {
-            GrpcClient::connect(url, timeout)
-                .await?
-                .get_all_users()
-                .await?;
-            println!("ok: {url} answers");
+            let serving = GrpcClient::connect(url, timeout).await?.serving().await?;
+            anyhow::ensure!(serving, "{url} answers but is not serving (draining?)");
+            println!("ok: {url} is serving");
         }
         ClientCommand::Greet { name } => {
             let mut client = GrpcClient::connect(url, timeout).await?;

@@ -6,6 +6,9 @@ use std::time::Duration;
 use tokio_stream::Stream;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Status, Streaming};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
 use crate::greet_pb::GreetRequest;
 use crate::greet_pb::greet_service_client::GreetServiceClient;
@@ -44,6 +47,7 @@ pub enum ConnectError {
 pub struct GrpcClient {
     inner: UserServiceClient<Channel>,
     greeter: GreetServiceClient<Channel>,
+    health: HealthClient<Channel>,
     url: String,
 }
 
@@ -71,6 +75,7 @@ impl GrpcClient {
     pub fn from_channel(channel: Channel, url: &str) -> Self {
         GrpcClient {
             greeter: GreetServiceClient::new(channel.clone()),
+            health: HealthClient::new(channel.clone()),
             inner: UserServiceClient::new(channel),
             url: url.to_owned(),
         }
@@ -84,6 +89,22 @@ impl GrpcClient {
     /// The generated client, for calls this wrapper does not cover.
     pub fn raw(&mut self) -> &mut UserServiceClient<Channel> {
         &mut self.inner
+    }
+
+    /// `grpc.health.v1.Health/Check` for `users.v1.UserService`: whether the server
+    /// says it is serving, without touching the users (the health check of compose).
+    ///
+    /// # Errors
+    ///
+    /// The status of a failed call (NOT_FOUND when the service is unknown there).
+    pub async fn serving(&mut self) -> Result<bool, Status> {
+        let reply = self
+            .health
+            .check(HealthCheckRequest {
+                service: crate::SERVICE_NAME.into(),
+            })
+            .await?;
+        Ok(reply.into_inner().status() == ServingStatus::Serving)
     }
 
     /// `greet.GreetService/Greet`: the server's greeting for `name`.

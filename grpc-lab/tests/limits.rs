@@ -77,6 +77,8 @@ async fn health_watchers_see_not_serving_as_soon_as_the_server_drains() {
         ..HttpPolicy::default()
     };
     let mut server = start_with_policy(UserService::new(UserStore::empty()), policy).await;
+    // What `grpc-client check` asks.
+    assert!(server.client().await.serving().await.unwrap());
     let channel = tonic::transport::Endpoint::from_shared(server.url.clone())
         .unwrap()
         .connect()
