@@ -203,7 +203,7 @@ impl UserServiceRpc for UserService {
 
     /// Streams the first `limit` users, read from the store a page at a time. No
     /// producer task: when the client hangs up, tonic drops the stream and nothing is
-    /// left running.
+    /// left running. Like every list reply, it must be read within the idle timeout.
     async fn list_users(
         &self,
         request: Request<pb::ListUsersRequest>,
@@ -212,7 +212,15 @@ impl UserServiceRpc for UserService {
             0 => usize::MAX,
             n => n as usize,
         };
-        Ok(Response::new(UserPages::new(self.store.clone(), limit)))
+        // The stream holds a page at a time; its permit also puts it on the clock, so a
+        // client that never reads it is dropped after the idle timeout.
+        let permit = self
+            .reply_budget
+            .reserve(PAGE_USERS * LIST_BYTES_PER_USER)
+            .await;
+        let mut response = Response::new(UserPages::new(self.store.clone(), limit));
+        response.extensions_mut().insert(permit);
+        Ok(response)
     }
 
     async fn create_users(
