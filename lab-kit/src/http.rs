@@ -21,8 +21,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use std::net::SocketAddr;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_service::Service;
 use tracing::{debug, info, warn};
 
@@ -39,6 +41,9 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often an HTTP/2 peer is pinged, and how long it has to answer.
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
+/// How long open connections go on reading once shutdown begins, before they are asked
+/// to close: requests already on their way are answered rather than cut off.
+const SETTLE: Duration = Duration::from_millis(100);
 /// Reply bytes HTTP/2 buffers per stream beyond what the peer's window lets out.
 const SEND_BUFFER_BYTES: usize = 64 << 10;
 /// Largest header block an HTTP/2 peer may send.
@@ -150,34 +155,72 @@ where
                 continue;
             }
         };
-        // Small replies: send them now rather than waiting to fill a packet.
-        let _ = stream.set_nodelay(true);
-        let activity = Arc::new(Activity::new());
-        let io = Watched::new(stream, activity.clone(), policy.idle_timeout, Some(slot));
-        let service = TowerToHyperService::new(Tracked {
-            inner: service.clone(),
-            activity,
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(io), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
+        spawn_connection(&builder, &graceful, &service, policy, stream, peer, slot);
     }
 
+    // Connections the kernel completed before the stop (still in the backlog) carry
+    // requests their clients have sent: serve them rather than reset them.
+    while let Ok(slot) = slots.clone().try_acquire_owned() {
+        let accepted = std::future::poll_fn(|cx| Poll::Ready(listener.poll_accept(cx))).await;
+        let Poll::Ready(Ok((stream, peer))) = accepted else {
+            break;
+        };
+        spawn_connection(&builder, &graceful, &service, policy, stream, peer, slot);
+    }
     drop(listener);
     info!("shutting down: finishing requests in flight");
+    let drain = async {
+        // Requests already sent on open connections (pipelined, or on their way through
+        // the kernel) are read and answered before connections are told to close.
+        tokio::time::sleep(SETTLE.min(policy.drain_timeout / 2)).await;
+        graceful.shutdown().await;
+    };
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = drain => {}
         () = tokio::time::sleep(policy.drain_timeout) => {
             warn!("drain timeout reached; dropping the connections still open");
         }
     }
     Ok(())
+}
+
+/// Serves one accepted connection in its own task, under the policy and watched by the
+/// graceful shutdown.
+fn spawn_connection<S, B>(
+    builder: &Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    service: &S,
+    policy: &HttpPolicy,
+    stream: TcpStream,
+    peer: SocketAddr,
+    slot: OwnedSemaphorePermit,
+) where
+    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    // Small replies: send them now rather than waiting to fill a packet.
+    let _ = stream.set_nodelay(true);
+    let activity = Arc::new(Activity::new());
+    let io = Watched::new(stream, activity.clone(), policy.idle_timeout, Some(slot));
+    let service = TowerToHyperService::new(Tracked {
+        inner: service.clone(),
+        activity,
+    });
+    let connection = builder
+        .serve_connection(TokioIo::new(io), service)
+        .into_owned();
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            debug!(%peer, error = %e, "connection ended with an error");
+        }
+    });
 }
 
 /// A service that counts each request as in progress on its connection until its

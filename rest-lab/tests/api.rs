@@ -563,6 +563,65 @@ async fn shutdown_lets_keep_alive_clients_go_and_stops_accepting() {
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
 
+#[tokio::test]
+async fn shutdown_answers_every_request_the_client_already_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for _ in 0..5 {
+        let mut server = start_server().await;
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        // Three pipelined requests, the last one's body still on its way.
+        let body = r#"{"name":"Late","email":"late@example.com"}"#;
+        let head = format!(
+            "GET /health HTTP/1.1\r\nhost: x\r\n\r\n\
+             GET /api/users HTTP/1.1\r\nhost: x\r\n\r\n\
+             POST /api/users HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n\r\n{}",
+            body.len(),
+            &body[..10]
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        server.trigger_shutdown();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream.write_all(&body.as_bytes()[10..]).await.unwrap();
+        let mut seen = Vec::new();
+        let end = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut seen))
+            .await
+            .expect("the server closed the connection");
+        let seen = String::from_utf8_lossy(&seen);
+        assert!(end.is_ok(), "{end:?} after {seen}");
+        let statuses: Vec<_> = seen.matches("HTTP/1.1 ").collect();
+        assert_eq!(statuses.len(), 3, "every request answered: {seen}");
+        assert!(seen.contains("HTTP/1.1 201"), "{seen}");
+        server.finished().await;
+    }
+}
+
+#[tokio::test]
+async fn shutdown_answers_a_request_sent_on_an_idle_kept_alive_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const GET: &[u8] = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n";
+    for _ in 0..5 {
+        let mut server = start_server().await;
+        let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        stream.write_all(GET).await.unwrap();
+        let mut first = [0; 12];
+        stream.read_exact(&mut first).await.unwrap();
+        // The connection is idle between requests when the stop and the next request
+        // cross.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream.write_all(GET).await.unwrap();
+        server.trigger_shutdown();
+        let mut seen = Vec::new();
+        let end = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut seen))
+            .await
+            .expect("the server closed the connection");
+        let seen = String::from_utf8_lossy(&seen);
+        assert!(end.is_ok(), "{end:?} after {seen}");
+        assert_eq!(seen.matches("HTTP/1.1 200").count(), 1, "answered: {seen}");
+        server.finished().await;
+    }
+}
+
 /// POSTs a raw body with the given Content-Type (none when empty).
 async fn raw_post(url: &str, content_type: &str, body: &str) -> ApiReply {
     let http = reqwest::Client::new();

@@ -21,6 +21,16 @@ impl TestServer {
         RestClient::new(&self.url).unwrap()
     }
 
+    /// Asks the server to stop, without waiting for it.
+    pub fn trigger_shutdown(&mut self) {
+        self.server.trigger_shutdown();
+    }
+
+    /// Waits until `run` returns (after a shutdown was triggered).
+    pub async fn finished(self) {
+        self.server.finished().await.unwrap().unwrap();
+    }
+
     /// Stops the server and waits until `run` returns.
     pub async fn shutdown(self) {
         self.server.shutdown().await.unwrap().unwrap();
