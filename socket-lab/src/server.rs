@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
@@ -94,11 +95,27 @@ pub async fn run(
         ));
     }
 
+    // Connections the kernel completed before the stop (still in the backlog) may
+    // carry requests: they are served like the open ones rather than reset.
+    stop.cancel();
+    while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
+        let accepted = std::future::poll_fn(|cx| Poll::Ready(listener.poll_accept(cx))).await;
+        let Poll::Ready(Ok((stream, peer))) = accepted else {
+            break;
+        };
+        tasks.spawn(handle(
+            stream,
+            peer,
+            Arc::clone(&config),
+            stop.clone(),
+            permit,
+        ));
+    }
+    drop(listener);
     info!(
         open = tasks.len(),
         "shutting down: finishing requests in hand"
     );
-    stop.cancel();
     tasks.close();
     if tokio::time::timeout(config.drain_timeout, tasks.wait())
         .await

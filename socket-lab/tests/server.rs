@@ -265,6 +265,23 @@ async fn shutdown_finishes_the_request_in_hand() {
 }
 
 #[tokio::test]
+async fn shutdown_answers_a_request_from_a_connection_not_yet_accepted() {
+    for _ in 0..10 {
+        let mut server = start_server(ServerConfig::default()).await;
+        // Connected (the kernel completed the handshake) and sent, then the stop: the
+        // server may not have accepted the connection yet.
+        let mut client = RawClient::connect(server.addr).await;
+        client.send(b"{\"message\": \"just in time\"}\n").await;
+        server.trigger_shutdown();
+        let reply = client.reply().await.expect("the request is answered");
+        assert_eq!(reply["message"], "JUST IN TIME");
+        tokio::time::timeout(Duration::from_secs(5), server.finished())
+            .await
+            .expect("the server stops within seconds");
+    }
+}
+
+#[tokio::test]
 async fn shutdown_closes_idle_connections_and_stops_accepting() {
     let server = start_server(ServerConfig::default()).await;
     let addr = server.addr;
