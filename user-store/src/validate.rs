@@ -14,6 +14,62 @@
 
 use crate::StoreError;
 
+/// Characters `trim` removes (Unicode White_Space), as a regex character-class body.
+macro_rules! white {
+    () => {
+        r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+    };
+}
+/// Characters no name or email may hold: controls and bidirectional formatting.
+macro_rules! hidden {
+    () => {
+        r"\x00-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069"
+    };
+}
+
+/// The name rule as an ECMA-262 (and Rust `regex`) pattern, for the OpenAPI document:
+/// whitespace around 1 to 100 characters that hold no control or bidi character and
+/// neither start nor end with whitespace. Exactly the names [`name`] accepts.
+pub const NAME_PATTERN: &str = concat!(
+    "^[",
+    white!(),
+    "]*[^",
+    hidden!(),
+    white!(),
+    "](?:[^",
+    hidden!(),
+    "]{0,98}[^",
+    hidden!(),
+    white!(),
+    "])?[",
+    white!(),
+    "]*$"
+);
+
+/// The email rule as a pattern, for the OpenAPI document. A little stricter than
+/// [`email`] so that it can bound the length without look-ahead: a local part of at
+/// most 64 characters and a domain of 2 to 4 labels of at most 40. Every address it
+/// matches, [`email`] accepts.
+pub const EMAIL_PATTERN: &str = concat!(
+    "^[",
+    white!(),
+    "]*[^@",
+    hidden!(),
+    white!(),
+    "]{1,64}@[^@.",
+    hidden!(),
+    white!(),
+    "]{1,40}(?:\\.[^@.",
+    hidden!(),
+    white!(),
+    "]{1,40}){1,3}[",
+    white!(),
+    "]*$"
+);
+
+/// A search query the server accepts: at least one character that is not whitespace.
+pub const QUERY_PATTERN: &str = concat!("[^", white!(), "]");
+
 /// Longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 /// Longest email accepted, in characters (the limit of RFC 5321 paths).
@@ -180,6 +236,85 @@ mod tests {
                 matches!(email(raw), Err(StoreError::Invalid(_))),
                 "{raw:?} should be refused"
             );
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use regex::Regex;
+
+        use super::super::*;
+
+        /// Text built from the characters the rules care about: letters, the email
+        /// punctuation, whitespace (inner and trimmable), controls and bidi marks.
+        fn text() -> impl Strategy<Value = String> {
+            let pieces = prop::sample::select(vec![
+                "a", "Z", "é", "李", "@", ".", "-", "+", " ", "\t", "\n", "\u{a0}", "\u{2003}",
+                "\u{3000}", "\0", "\u{1b}", "\u{7f}", "\u{85}", "\u{202e}", "\u{2067}", "x@y.co",
+                "name",
+            ]);
+            prop::collection::vec(pieces, 0..40).prop_map(|parts| parts.concat())
+        }
+
+        /// Names around the length limit, padded with whitespace that trimming removes.
+        fn near_the_limit() -> impl Strategy<Value = String> {
+            (0usize..3, 1usize..4, 95usize..106).prop_map(|(pad, word, n)| {
+                let inner: String = "é n"
+                    .chars()
+                    .cycle()
+                    .take(word)
+                    .chain("n".repeat(n).chars())
+                    .collect();
+                format!("{}{inner}{}", " ".repeat(pad), "\t".repeat(pad))
+            })
+        }
+
+        fn long_text() -> impl Strategy<Value = String> {
+            (text(), 0usize..120, text()).prop_map(|(a, n, b)| format!("{a}{}{b}", "n".repeat(n)))
+        }
+
+        proptest! {
+            #[test]
+            fn the_name_pattern_is_exactly_the_name_rule(
+                raw in prop_oneof![text(), long_text(), near_the_limit()]
+            ) {
+                let pattern = Regex::new(NAME_PATTERN).unwrap();
+                prop_assert_eq!(pattern.is_match(&raw), name(&raw).is_ok(), "{:?}", raw);
+            }
+
+            #[test]
+            fn every_address_the_email_pattern_allows_is_accepted(raw in prop_oneof![text(), long_text()]) {
+                let pattern = Regex::new(EMAIL_PATTERN).unwrap();
+                if pattern.is_match(&raw) {
+                    prop_assert!(email(&raw).is_ok(), "{:?}", raw);
+                }
+            }
+
+            #[test]
+            fn a_query_matches_the_pattern_when_it_is_not_blank(raw in text()) {
+                let pattern = Regex::new(QUERY_PATTERN).unwrap();
+                prop_assert_eq!(pattern.is_match(&raw), !raw.trim().is_empty(), "{:?}", raw);
+            }
+
+            #[test]
+            fn accepted_values_are_trimmed_and_clean(raw in text()) {
+                for accepted in [name(&raw), email(&raw)].into_iter().flatten() {
+                    prop_assert_eq!(accepted.trim(), accepted.as_str());
+                    prop_assert!(!accepted.chars().any(hidden));
+                }
+            }
+        }
+
+        #[test]
+        fn the_email_pattern_allows_ordinary_addresses() {
+            let pattern = Regex::new(EMAIL_PATTERN).unwrap();
+            for ok in [
+                "a@b.co",
+                " first.last+tag@mail.example.org ",
+                "UPPER@EXAMPLE.COM",
+            ] {
+                assert!(pattern.is_match(ok), "{ok}");
+            }
         }
     }
 }
