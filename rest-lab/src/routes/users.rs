@@ -43,6 +43,7 @@ pub struct UpdateUserRequest {
 
 /// Query of `GET /api/users/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Text to look for in names and emails, ignoring case.
     pub q: Option<String>,
