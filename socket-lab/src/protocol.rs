@@ -269,4 +269,73 @@ mod tests {
         assert_eq!(err.status, Status::Error);
         assert_eq!(err.id, None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        use super::super::*;
+
+        /// Lines from the pieces that matter to the parser, and plain bytes.
+        fn line() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop::sample::select(vec![
+                "{",
+                "}",
+                "[",
+                "]",
+                "\"",
+                ":",
+                ",",
+                "message",
+                "id",
+                "null",
+                "1",
+                "-",
+                "\\",
+                "\\u00e9",
+                "\\ud800",
+                "ß",
+                "ΐ",
+                " ",
+                "\r",
+                "true",
+                "{\"message\":",
+            ]);
+            prop_oneof![
+                prop::collection::vec(piece, 0..24).prop_map(|p| p.concat().into_bytes()),
+                prop::collection::vec(
+                    any::<u8>().prop_filter("no newline", |b| *b != b'\n'),
+                    0..64
+                ),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_line_gets_exactly_one_json_reply_line(line in line()) {
+                let (mut out, mut scratch) = (Vec::new(), String::new());
+                respond(&line, &mut out, &mut scratch);
+                prop_assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+                prop_assert_eq!(out.last(), Some(&b'\n'));
+                let reply: Value = serde_json::from_slice(&out).unwrap();
+                let status = reply["status"].as_str().unwrap_or_default();
+                prop_assert!(status == "ok" || status == "error", "{}", reply);
+            }
+
+            #[test]
+            fn any_message_comes_back_upper_cased(text in any::<String>(), id in any::<Option<i64>>()) {
+                let request = match id {
+                    Some(id) => serde_json::json!({ "message": text, "id": id }),
+                    None => serde_json::json!({ "message": text }),
+                };
+                let (mut out, mut scratch) = (Vec::new(), String::new());
+                respond(request.to_string().as_bytes(), &mut out, &mut scratch);
+                let reply: Value = serde_json::from_slice(&out).unwrap();
+                prop_assert_eq!(&reply["status"], "ok");
+                let upper = text.to_uppercase();
+                prop_assert_eq!(reply["message"].as_str(), Some(upper.as_str()));
+                prop_assert_eq!(reply.get("id").and_then(Value::as_i64), id);
+            }
+        }
+    }
 }

@@ -641,4 +641,73 @@ mod tests {
         assert!(!shown.contains('\u{1b}') && !shown.contains('\n'));
         assert_eq!(printable("héllo wörld"), "héllo wörld");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn seq() -> impl Strategy<Value = u64> {
+            prop_oneof![
+                0u64..40,
+                (u64::MAX - 40)..=u64::MAX,
+                any::<u64>(),
+                Just(MAX_SEQ),
+                Just(MAX_SEQ + 1)
+            ]
+        }
+
+        fn kind() -> impl Strategy<Value = Kind> {
+            prop::sample::select(vec![Kind::Message, Kind::Join, Kind::Leave])
+        }
+
+        proptest! {
+            #[test]
+            fn any_sequence_of_numbers_keeps_the_tracker_bounded(
+                steps in prop::collection::vec((0u16..4, kind(), seq()), 0..200)
+            ) {
+                let mut tracker = SequenceTracker::default();
+                for (sender, kind, seq) in steps {
+                    let from = SocketAddr::from(([127, 0, 0, 1], 9000 + sender));
+                    let _ = tracker.observe(from, kind, seq);
+                    prop_assert!(tracker.senders.len() <= 4);
+                    for state in tracker.senders.values() {
+                        prop_assert!(state.missing.len() <= MAX_REMEMBERED_GAPS);
+                    }
+                }
+            }
+
+            #[test]
+            fn any_datagram_from_any_sender_keeps_the_peer_table_bounded(
+                datagrams in prop::collection::vec(
+                    (any::<u16>(), kind(), ".{0,12}", seq()), 0..120)
+            ) {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let peer = ChatPeer::bind("127.0.0.1:0", "me").await.unwrap().with_max_peers(8);
+                    for (port, kind, text, seq) in datagrams {
+                        let from = SocketAddr::from(([127, 0, 0, 2], port));
+                        let datagram = Datagram {
+                            kind,
+                            sender: text.clone(),
+                            text,
+                            timestamp: String::new(),
+                            seq,
+                        };
+                        for event in peer.apply(datagram, from) {
+                            // Whatever came in, what is shown holds no control character.
+                            let shown = describe(&event);
+                            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+                        }
+                        assert!(peer.known_peers().len() <= 8);
+                    }
+                });
+            }
+
+            #[test]
+            fn any_bytes_decode_to_a_datagram_or_an_error(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                let _ = serde_json::from_slice::<Datagram>(&bytes);
+            }
+        }
+    }
 }
