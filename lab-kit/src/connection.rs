@@ -131,6 +131,11 @@ impl RequestGuard {
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         RequestGuard { activity }
     }
+
+    /// The connection this request is on.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
 }
 
 impl Drop for RequestGuard {

@@ -246,7 +246,6 @@ where
     fn call(&mut self, request: Request<R>) -> Self::Future {
         TrackedFuture {
             guard: Some(RequestGuard::new(self.activity.clone())),
-            activity: self.activity.clone(),
             inner: self.inner.call(request),
         }
     }
@@ -258,7 +257,6 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         guard: Option<RequestGuard>,
-        activity: Arc<Activity>,
     }
 }
 
@@ -274,13 +272,15 @@ where
         // A budget permit travels from the response's extensions into its body, and
         // the clock starts on the reply.
         let (mut parts, body) = response.into_parts();
+        let guard = this.guard.take();
         let held = parts
             .extensions
             .remove::<ReplyPermit>()
-            .map(|permit| (HeldReply::new(this.activity.clone()), permit));
+            .zip(guard.as_ref())
+            .map(|(permit, guard)| (HeldReply::new(guard.activity().clone()), permit));
         let body = TrackedBody {
             body,
-            _guard: this.guard.take(),
+            _guard: guard,
             _held: held,
         };
         Poll::Ready(Ok(Response::from_parts(parts, body)))
