@@ -24,9 +24,10 @@ pub struct ServerCli {
     /// Start with no users instead of the two demo users.
     #[arg(long)]
     pub empty: bool,
-    /// Largest request body accepted, in bytes; larger bodies get 413.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
+    /// Largest request body accepted, in bytes (1 to 1073741824); larger bodies get 413.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BODY_BYTES_LIMIT))]
+    pub max_body_bytes: u64,
     /// Seconds (1 to 86400) a client gets to send a request's headers (then the
     /// connection is closed), and again for the rest of the request (then 408).
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(),
@@ -36,6 +37,9 @@ pub struct ServerCli {
     #[command(flatten)]
     pub http: HttpArgs,
 }
+
+/// The largest `--max-body-bytes` accepted: a body is held in memory whole.
+const MAX_BODY_BYTES_LIMIT: u64 = 1 << 30;
 
 impl ServerCli {
     /// The application state these options ask for.
@@ -47,7 +51,8 @@ impl ServerCli {
         };
         AppState {
             store,
-            max_body_bytes: self.max_body_bytes,
+            // At most 1 GiB (checked by clap), so it fits.
+            max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
             request_timeout: self.request_timeout(),
             reply_budget: self.http.reply_budget(),
         }

@@ -14,6 +14,7 @@ use crate::protocol::DEFAULT_MAX_LINE_BYTES;
 use crate::selftest::run_self_test;
 use crate::server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ServerConfig};
 use crate::{DEFAULT_CONNECT_ADDR, DEFAULT_LISTEN_ADDR};
+use lab_kit::connection::MAX_IDLE_TIMEOUT_SECS;
 
 /// TCP server that upper-cases text sent as JSON lines:
 /// {"message": "hi"} -> {"status":"ok","message":"HI"}.
@@ -34,7 +35,7 @@ pub struct ServerCli {
     /// Seconds (1 to 86400) a connection may take to send a complete line, or leave its
     /// replies unread, before it is closed.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_IDLE_TIMEOUT_SECS))]
     pub idle_timeout: u64,
 }
 

@@ -23,10 +23,11 @@ use tracing::{debug, info, warn};
 use crate::connection::{Connection, FrameError};
 use crate::protocol::{self, DEFAULT_MAX_LINE_BYTES};
 
-/// Default cap on open connections.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
-/// Default time a connection may take to send a complete line.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default time a connection may take to send a complete line (the same idle timeout
+/// as every server's).
+pub use lab_kit::connection::DEFAULT_IDLE_TIMEOUT;
+/// Default cap on open connections (the same for every server).
+pub use lab_kit::connection::DEFAULT_MAX_CONNECTIONS;
 /// Default time shutdown waits for open connections to finish.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
