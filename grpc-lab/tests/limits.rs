@@ -103,3 +103,70 @@ async fn health_watchers_see_not_serving_as_soon_as_the_server_drains() {
     assert_eq!(next.status(), ServingStatus::NotServing);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn get_all_users_streams_that_never_read_hold_the_budget_only_until_the_timeout() {
+    let store = UserStore::empty();
+    for i in 0..2_000 {
+        store
+            .create(user_store::NewUser::new(
+                "Reader",
+                format!("r{i}@example.com"),
+            ))
+            .unwrap();
+    }
+    // Room for about two replies of 2,000 users.
+    let budget = lab_kit::ReplyBudget::new(2 * 2_000 * 256);
+    let service = UserService::new(store).with_reply_budget(budget.clone());
+    let policy = HttpPolicy {
+        idle_timeout: Duration::from_secs(1),
+        ..HttpPolicy::default()
+    };
+    let server = start_with_policy(service, policy).await;
+
+    // A client that advertises a zero window: no reply byte can ever reach it.
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (h2, connection) = h2::client::Builder::new()
+        .initial_window_size(0)
+        .handshake::<_, bytes::Bytes>(tcp)
+        .await
+        .unwrap();
+    let connection = tokio::spawn(connection);
+    let mut h2 = h2.ready().await.unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..10 {
+        let request = http::Request::post(format!(
+            "http://{}/users.v1.UserService/GetAllUsers",
+            server.addr
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+        let (reply, mut body) = h2.send_request(request, false).unwrap();
+        // One empty message: a zero length prefix.
+        body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+            .unwrap();
+        calls.push(reply);
+        h2 = h2.ready().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        budget.available_bytes() < 2_000 * 256,
+        "the unread replies do not hold the budget"
+    );
+    // A reading client still gets its list once the budget frees.
+    let mut client = server.client().await;
+    let users = tokio::time::timeout(Duration::from_secs(5), client.get_all_users())
+        .await
+        .expect("a reading client waited forever behind the unread replies")
+        .unwrap();
+    assert_eq!(users.len(), 2_000);
+    let ended = tokio::time::timeout(Duration::from_secs(5), connection).await;
+    assert!(
+        ended.is_ok(),
+        "the connection that never read is still open"
+    );
+    assert_eq!(budget.available_bytes(), budget.total_bytes());
+    server.shutdown().await;
+}
