@@ -96,7 +96,8 @@ pub struct ClientCli {
     #[arg(long, env = "GRPC_URL", default_value = DEFAULT_URL)]
     pub url: String,
     /// Seconds to wait for a connection or a unary reply.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = lab_kit::args::parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = lab_kit::args::DEFAULT_CLIENT_TIMEOUT_SECS,
+          value_parser = lab_kit::args::parse_secs)]
     pub timeout: Duration,
     /// What to do (default: test).
     #[command(subcommand)]

@@ -16,7 +16,7 @@ use crate::pb;
 use crate::pb::user_service_client::UserServiceClient;
 
 /// Default limit on connecting and on each unary call.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT;
 
 /// Why the client could not be set up.
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// How long every client waits for a server by default, as its `--timeout` flag shows it.
+pub const DEFAULT_CLIENT_TIMEOUT_SECS: &str = "5";
+/// How long every client waits for a server by default.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Reads a positive number of seconds (`5`, `0.5`), for `--timeout` flags; clap calls it
 /// through `value_parser`.
 ///
@@ -39,6 +44,14 @@ pub fn update_flags<'a>(words: &[&'a str]) -> Result<(Option<&'a str>, Option<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_timeout_reads_as_itself() {
+        assert_eq!(
+            parse_secs(DEFAULT_CLIENT_TIMEOUT_SECS),
+            Ok(DEFAULT_CLIENT_TIMEOUT)
+        );
+    }
 
     #[test]
     fn seconds_must_be_positive_numbers() {

@@ -101,7 +101,8 @@ pub struct ClientCli {
     #[arg(long, env = "REST_URL", default_value = DEFAULT_URL)]
     pub url: String,
     /// Seconds to wait for each response.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = lab_kit::args::parse_secs)]
+    #[arg(long, value_name = "SECS", default_value = lab_kit::args::DEFAULT_CLIENT_TIMEOUT_SECS,
+          value_parser = lab_kit::args::parse_secs)]
     pub timeout: Duration,
     /// Speak HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1.
     #[arg(long)]

@@ -19,7 +19,7 @@ use user_store::User;
 pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Default limit on each request.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT;
 
 /// Why a call did not produce the expected reply.
 #[derive(Debug, thiserror::Error)]
