@@ -18,7 +18,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
@@ -28,6 +31,18 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Longest idle timeout a server accepts, in seconds (one day).
 pub const MAX_IDLE_TIMEOUT_SECS: u64 = 86_400;
+
+/// A connection the kernel has already completed (waiting in the listener's backlog),
+/// or `None` once none turns up within a few milliseconds (the time for the runtime to
+/// notice one that is there): how a stopping server serves the clients that connected
+/// and sent before the stop, rather than resetting them.
+pub async fn already_waiting(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
+    const NOTICE: Duration = Duration::from_millis(10);
+    tokio::time::timeout(NOTICE, listener.accept())
+        .await
+        .ok()?
+        .ok()
+}
 
 /// Why a watched connection was closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,6 +357,22 @@ mod tests {
     fn watched(io: tokio::io::DuplexStream) -> (Watched<tokio::io::DuplexStream>, Arc<Activity>) {
         let activity = Arc::new(Activity::new());
         (Watched::new(io, activity.clone(), LIMIT, None), activity)
+    }
+
+    #[tokio::test]
+    async fn already_waiting_takes_a_completed_connection_and_never_waits() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        assert!(
+            already_waiting(&listener).await.is_none(),
+            "nobody connected"
+        );
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (_, peer) = already_waiting(&listener)
+            .await
+            .expect("the completed connection");
+        assert_eq!(peer, client.local_addr().unwrap());
     }
 
     #[tokio::test(start_paused = true)]

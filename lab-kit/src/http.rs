@@ -31,6 +31,7 @@ use tracing::{debug, info, warn};
 use crate::budget::ReplyPermit;
 use crate::connection::{
     Activity, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HeldReply, RequestGuard, Watched,
+    already_waiting,
 };
 
 /// Default cap on concurrent HTTP/2 streams per connection.
@@ -131,6 +132,28 @@ where
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
 
+    // Serves one accepted connection in its own task, under the policy and watched by
+    // the graceful shutdown.
+    let spawn = |stream: TcpStream, peer: SocketAddr, slot: OwnedSemaphorePermit| {
+        // Small replies: send them now rather than waiting to fill a packet.
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(Activity::new());
+        let io = Watched::new(stream, activity.clone(), policy.idle_timeout, Some(slot));
+        let service = TowerToHyperService::new(Tracked {
+            inner: service.clone(),
+            activity,
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(io), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    };
+
     let mut backoff = Duration::from_millis(10);
     loop {
         // Over the cap, newcomers wait in the kernel's backlog until a slot frees up.
@@ -155,17 +178,16 @@ where
                 continue;
             }
         };
-        spawn_connection(&builder, &graceful, &service, policy, stream, peer, slot);
+        spawn(stream, peer, slot);
     }
 
     // Connections the kernel completed before the stop (still in the backlog) carry
     // requests their clients have sent: serve them rather than reset them.
     while let Ok(slot) = slots.clone().try_acquire_owned() {
-        let accepted = std::future::poll_fn(|cx| Poll::Ready(listener.poll_accept(cx))).await;
-        let Poll::Ready(Ok((stream, peer))) = accepted else {
+        let Some((stream, peer)) = already_waiting(&listener).await else {
             break;
         };
-        spawn_connection(&builder, &graceful, &service, policy, stream, peer, slot);
+        spawn(stream, peer, slot);
     }
     drop(listener);
     info!("shutting down: finishing requests in flight");
@@ -182,45 +204,6 @@ where
         }
     }
     Ok(())
-}
-
-/// Serves one accepted connection in its own task, under the policy and watched by the
-/// graceful shutdown.
-fn spawn_connection<S, B>(
-    builder: &Builder<TokioExecutor>,
-    graceful: &GracefulShutdown,
-    service: &S,
-    policy: &HttpPolicy,
-    stream: TcpStream,
-    peer: SocketAddr,
-    slot: OwnedSemaphorePermit,
-) where
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    // Small replies: send them now rather than waiting to fill a packet.
-    let _ = stream.set_nodelay(true);
-    let activity = Arc::new(Activity::new());
-    let io = Watched::new(stream, activity.clone(), policy.idle_timeout, Some(slot));
-    let service = TowerToHyperService::new(Tracked {
-        inner: service.clone(),
-        activity,
-    });
-    let connection = builder
-        .serve_connection(TokioIo::new(io), service)
-        .into_owned();
-    let connection = graceful.watch(connection);
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            debug!(%peer, error = %e, "connection ended with an error");
-        }
-    });
 }
 
 /// A service that counts each request as in progress on its connection until its

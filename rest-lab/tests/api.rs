@@ -456,45 +456,7 @@ async fn http2_cleartext_is_served_on_the_same_port() {
 }
 
 #[tokio::test]
-async fn openapi_document_states_the_rules_the_server_enforces() {
-    let server = start_server().await;
-    let doc = server
-        .client()
-        .send(Method::GET, "/api/openapi.json", None)
-        .await
-        .unwrap()
-        .body;
-    let q = &doc["paths"]["/api/users/search"]["get"]["parameters"][0];
-    assert_eq!(
-        (q["name"].as_str(), q["in"].as_str()),
-        (Some("q"), Some("query"))
-    );
-    assert_eq!(q["required"], true);
-    let create = &doc["components"]["schemas"]["CreateUserRequest"];
-    assert_eq!(create["required"], serde_json::json!(["name", "email"]));
-    assert_eq!(
-        create["properties"]["name"]["pattern"],
-        user_store::validate::NAME_PATTERN
-    );
-    assert_eq!(
-        create["properties"]["email"]["pattern"],
-        user_store::validate::EMAIL_PATTERN
-    );
-    let update = &doc["components"]["schemas"]["UpdateUserRequest"];
-    assert_eq!(update["anyOf"].as_array().map(Vec::len), Some(2));
-    for (path, operations) in doc["paths"].as_object().unwrap() {
-        for (method, operation) in operations.as_object().unwrap() {
-            assert!(
-                operation["responses"]["408"].is_object(),
-                "{method} {path} does not document the request timeout"
-            );
-        }
-    }
-    server.shutdown().await;
-}
-
-#[tokio::test]
-async fn openapi_document_lists_every_route() {
+async fn openapi_document_lists_every_route_and_states_its_rules() {
     let server = start_server().await;
     let reply = server
         .client()
@@ -521,6 +483,34 @@ async fn openapi_document_lists_every_route() {
     let create = &paths["/api/users"]["post"]["responses"];
     for code in ["201", "400", "409", "413", "415"] {
         assert!(create[code].is_object(), "POST /api/users lacks {code}");
+    }
+    // Every rule the server enforces is stated.
+    let doc = &reply.body;
+    let q = &doc["paths"]["/api/users/search"]["get"]["parameters"][0];
+    assert_eq!(
+        (q["name"].as_str(), q["in"].as_str()),
+        (Some("q"), Some("query"))
+    );
+    assert_eq!(q["required"], true);
+    let create = &doc["components"]["schemas"]["CreateUserRequest"];
+    assert_eq!(create["required"], serde_json::json!(["name", "email"]));
+    assert_eq!(
+        create["properties"]["name"]["pattern"],
+        user_store::validate::NAME_PATTERN
+    );
+    assert_eq!(
+        create["properties"]["email"]["pattern"],
+        user_store::validate::EMAIL_PATTERN
+    );
+    let update = &doc["components"]["schemas"]["UpdateUserRequest"];
+    assert_eq!(update["anyOf"].as_array().map(Vec::len), Some(2));
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            assert!(
+                operation["responses"]["408"].is_object(),
+                "{method} {path} does not document the request timeout"
+            );
+        }
     }
     server.shutdown().await;
 }

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
@@ -100,8 +99,7 @@ pub async fn run(
     // carry requests: they are served like the open ones rather than reset.
     stop.cancel();
     while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
-        let accepted = std::future::poll_fn(|cx| Poll::Ready(listener.poll_accept(cx))).await;
-        let Poll::Ready(Ok((stream, peer))) = accepted else {
+        let Some((stream, peer)) = lab_kit::connection::already_waiting(&listener).await else {
             break;
         };
         tasks.spawn(handle(
