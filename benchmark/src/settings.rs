@@ -159,7 +159,7 @@ pub struct Settings {
     #[arg(long, default_value_t = DEFAULT_ROUNDS, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub rounds: u32,
     /// Measure for this long (like 10s or 500ms) instead of a fixed number of requests.
-    #[arg(long, value_parser = parse_duration, conflicts_with = "iterations")]
+    #[arg(long, value_parser = lab_kit::args::parse_duration, conflicts_with = "iterations")]
     #[serde(rename = "duration_s", serialize_with = "optional_secs")]
     pub duration: Option<Duration>,
     /// What each request does: get one user, list all users, or create a user (the
@@ -187,12 +187,14 @@ pub struct Settings {
     #[arg(long, value_name = "LIST", value_parser = CpuList::parse)]
     pub server_cpus: Option<CpuList>,
     /// Limit on each request (like 5s); set-up and clean-up get a few times this.
-    #[arg(long, default_value = DEFAULT_TIMEOUT, value_parser = parse_duration)]
+    #[arg(long, default_value = DEFAULT_TIMEOUT, value_parser = lab_kit::args::parse_duration)]
     #[serde(rename = "timeout_s", serialize_with = "secs")]
     pub timeout: Duration,
-    /// A running socket lab server to measure instead of an embedded one.
-    #[arg(long, env = "SOCKET_ADDR", value_name = "HOST:PORT")]
-    pub socket_addr: Option<String>,
+    /// A running socket lab server to measure instead of an embedded one
+    /// (host:port or tcp://host:port).
+    #[arg(long, alias = "socket-addr", env = "SOCKET_URL", value_name = "URL",
+          value_parser = lab_kit::args::tcp_target)]
+    pub socket_url: Option<String>,
     /// A running REST lab server to measure instead of an embedded one.
     #[arg(long, env = "REST_URL", value_name = "URL")]
     pub rest_url: Option<String>,
@@ -227,7 +229,7 @@ impl Settings {
     /// The address given for lab `key`, if one was.
     pub fn address_of(&self, key: &str) -> Option<&str> {
         match key {
-            "socket" => self.socket_addr.as_deref(),
+            "socket" => self.socket_url.as_deref(),
             "rest" => self.rest_url.as_deref(),
             "grpc" => self.grpc_url.as_deref(),
             _ => None,
@@ -259,51 +261,9 @@ fn optional_secs<S: Serializer>(
     }
 }
 
-/// Reads a duration such as `10s`, `500ms`, `2m` or `1.5s` (a bare number is seconds).
-///
-/// # Errors
-///
-/// When the text is not a positive duration in one of those forms.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 10s, 500ms or 2m"))?;
-    let scale = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1.0,
-        "ms" => 0.001,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}; use ms, s, m or h"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(number * scale)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{text:?} is not a positive duration"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_as_people_write_them() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        for bad in ["", "s", "10x", "0s", "-1s", "fast"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
-    }
 
     #[test]
     fn server_pids_name_a_lab_or_all() {

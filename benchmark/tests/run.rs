@@ -150,7 +150,7 @@ fn a_given_address_that_does_not_answer_fails_fast_and_says_what_to_do() {
         listener.local_addr().unwrap()
     };
     for (protocol, flag, value) in [
-        ("socket", "--socket-addr", closed.to_string()),
+        ("socket", "--socket-url", closed.to_string()),
         ("rest", "--rest-url", format!("http://{closed}")),
         ("grpc", "--grpc-url", format!("http://{closed}")),
     ] {
@@ -181,7 +181,7 @@ fn a_given_address_is_measured_as_external_and_the_header_says_so() {
     let report = run(&[
         "--protocols",
         "socket",
-        "--socket-addr",
+        "--socket-url",
         &addr,
         "--server-pid",
         &pid,
@@ -226,7 +226,7 @@ fn a_row_whose_every_request_fails_makes_the_exit_status_non_zero() {
     let report = run(&[
         "--protocols",
         "socket",
-        "--socket-addr",
+        "--socket-url",
         &addr,
         "--iterations",
         "5",
@@ -373,14 +373,12 @@ fn list_and_create_workloads_run_and_clean_up_after_themselves() {
         );
         tokio::spawn(rest_lab::run(
             rest,
-            rest_lab::AppState::new(store.clone()),
-            grpc_lab::HttpPolicy::default(),
+            rest_lab::Config::new(store.clone()),
             std::future::pending::<()>(),
         ));
         tokio::spawn(grpc_lab::run(
             grpc,
-            grpc_lab::UserService::new(store.clone()),
-            grpc_lab::HttpPolicy::default(),
+            grpc_lab::Config::new(store.clone()),
             std::future::pending::<()>(),
         ));
         (urls.0, urls.1, store)
@@ -545,7 +543,7 @@ fn a_server_that_dies_mid_run_gives_counted_errors_not_a_hang() {
     let report = run(&[
         "--protocols",
         "socket",
-        "--socket-addr",
+        "--socket-url",
         &addr,
         "--duration",
         "1500ms",

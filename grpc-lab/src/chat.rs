@@ -6,6 +6,10 @@
 //! than the room's capacity behind skips ahead and is told, by a message from sender
 //! `server`, how many messages it missed.
 //!
+//! The room announces, from sender `server`, when a member joins and leaves: a member
+//! is named by the `chat-name` metadata of its call, or else by the sender of its first
+//! message (a client that sends no metadata is announced when it first speaks).
+//!
 //! Everything is bounded ([`ChatLimits`]): the members, the size of a message, the
 //! messages the room keeps, and the bytes queued for each member. A member that never
 //! reads holds its queue's bound and no more.
@@ -21,16 +25,11 @@ use tokio_stream::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
+use crate::config::ChatLimits;
 use crate::pb::ChatMessage;
 
-/// Default number of messages the room keeps for members that are behind.
-pub const DEFAULT_ROOM_CAPACITY: usize = 256;
-/// Default cap on members.
-pub const DEFAULT_MAX_MEMBERS: usize = 100;
-/// Default cap on one message (sender and text), in bytes.
-pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 10;
-/// Default bound on the messages queued for one member, in bytes.
-pub const DEFAULT_MEMBER_QUEUE_BYTES: usize = 256 << 10;
+/// The call metadata a member names itself with (optional).
+pub const CHAT_NAME_METADATA: &str = "chat-name";
 
 /// Sender name of the room's own notices.
 pub const SERVER_SENDER: &str = "server";
@@ -38,33 +37,6 @@ pub const SERVER_SENDER: &str = "server";
 /// Messages queued for one member's HTTP/2 stream (within its byte bound); beyond
 /// this it is behind and the room's buffer takes over (and lag is reported).
 const MEMBER_QUEUE: usize = 16;
-
-/// The room's bounds. At most `capacity` messages of at most `max_message_bytes` are
-/// kept for the room, and `member_queue_bytes` more for each of `max_members` members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChatLimits {
-    /// Messages the room keeps for members that are behind.
-    pub capacity: usize,
-    /// Most members at once; one more is refused with RESOURCE_EXHAUSTED.
-    pub max_members: usize,
-    /// Largest message (sender and text, in bytes); a larger one is not sent and its
-    /// sender is told why.
-    pub max_message_bytes: usize,
-    /// Bytes queued for one member beyond what it has read; past it, the member falls
-    /// behind and skips ahead with a notice.
-    pub member_queue_bytes: usize,
-}
-
-impl Default for ChatLimits {
-    fn default() -> Self {
-        ChatLimits {
-            capacity: DEFAULT_ROOM_CAPACITY,
-            max_members: DEFAULT_MAX_MEMBERS,
-            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-            member_queue_bytes: DEFAULT_MEMBER_QUEUE_BYTES,
-        }
-    }
-}
 
 /// The shared chat room. Cheap to clone: clones are the same room.
 #[derive(Debug, Clone)]
@@ -137,6 +109,19 @@ impl ChatRoom {
     where
         S: Stream<Item = Result<ChatMessage, Status>> + Send + Unpin + 'static,
     {
+        self.join_as(None, inbound)
+    }
+
+    /// Like [`join`](Self::join), for a member that gave its `name` up front: the room
+    /// announces it at once (otherwise when it first speaks).
+    ///
+    /// # Errors
+    ///
+    /// RESOURCE_EXHAUSTED when the room is full.
+    pub fn join_as<S>(&self, name: Option<String>, inbound: S) -> Result<MemberStream, Status>
+    where
+        S: Stream<Item = Result<ChatMessage, Status>> + Send + Unpin + 'static,
+    {
         let seat = self.seats.clone().try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(format!(
                 "the chat room is full ({} members); try again later",
@@ -147,7 +132,14 @@ impl ChatRoom {
         let subscription = self.messages.subscribe();
         let (outbound, stream) = mpsc::channel(MEMBER_QUEUE);
         let left = self.closing.child_token();
+        let name = name.filter(|name| !name.trim().is_empty());
+        if let Some(name) = &name {
+            let _ = self
+                .messages
+                .send(notice(format!("{name} joined the chat")));
+        }
         tokio::spawn(receive(
+            name,
             inbound,
             self.messages.clone(),
             outbound.clone(),
@@ -187,8 +179,10 @@ fn size(message: &ChatMessage) -> usize {
     message.sender.len() + message.content.len() + message.timestamp.len()
 }
 
-/// Stamps and broadcasts what one member sends, until it stops sending.
+/// Stamps and broadcasts what one member sends, until it stops sending; announces the
+/// member when it first speaks (if it was not named up front) and when it leaves.
 async fn receive<S>(
+    mut name: Option<String>,
     mut inbound: S,
     room: broadcast::Sender<ChatMessage>,
     outbound: mpsc::Sender<Queued>,
@@ -214,6 +208,10 @@ async fn receive<S>(
                     let _ = outbound.try_send((Ok(notice), None));
                     continue;
                 }
+                if name.is_none() && !message.sender.trim().is_empty() {
+                    name = Some(message.sender.clone());
+                    let _ = room.send(notice(format!("{} joined the chat", message.sender)));
+                }
                 message.timestamp = now();
                 // Fails only when nobody is subscribed, and this member always is.
                 let _ = room.send(message);
@@ -224,6 +222,12 @@ async fn receive<S>(
             }
             None => break,
         }
+    }
+    // A member leaving on its own is announced; a room closing for shutdown is not.
+    if !left.is_cancelled()
+        && let Some(name) = name
+    {
+        let _ = room.send(notice(format!("{name} left the chat")));
     }
     left.cancel();
 }
@@ -296,12 +300,66 @@ mod tests {
         }
     }
 
-    async fn next(stream: &mut MemberStream) -> ChatMessage {
+    async fn next_any(stream: &mut MemberStream) -> ChatMessage {
         tokio::time::timeout(Duration::from_secs(5), stream.next())
             .await
             .expect("a message in time")
             .expect("stream open")
             .expect("not an error")
+    }
+
+    fn is_presence(message: &ChatMessage) -> bool {
+        message.sender == SERVER_SENDER
+            && (message.content.ends_with(" joined the chat")
+                || message.content.ends_with(" left the chat"))
+    }
+
+    /// The next message that is not a join or leave notice.
+    async fn next(stream: &mut MemberStream) -> ChatMessage {
+        loop {
+            let message = next_any(stream).await;
+            if !is_presence(&message) {
+                return message;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn joining_and_leaving_are_announced_but_not_a_shutdown() {
+        let room = ChatRoom::new(16);
+        let (_watcher_tx, watcher_rx) = mpsc::channel(4);
+        let mut watcher = room.join(ReceiverStream::new(watcher_rx)).unwrap();
+        // Named up front: announced at once.
+        let (ann_tx, ann_rx) = mpsc::channel(4);
+        let _ann = room
+            .join_as(Some("ann".into()), ReceiverStream::new(ann_rx))
+            .unwrap();
+        assert_eq!(next_any(&mut watcher).await.content, "ann joined the chat");
+        // Unnamed: announced when it first speaks, before its message.
+        let (bob_tx, bob_rx) = mpsc::channel(4);
+        let _bob = room.join(ReceiverStream::new(bob_rx)).unwrap();
+        bob_tx.send(Ok(message("bob", "hi"))).await.unwrap();
+        assert_eq!(next_any(&mut watcher).await.content, "bob joined the chat");
+        assert_eq!(next_any(&mut watcher).await.content, "hi");
+        drop(ann_tx);
+        let left = next_any(&mut watcher).await;
+        assert_eq!(
+            (left.sender.as_str(), left.content.as_str()),
+            (SERVER_SENDER, "ann left the chat")
+        );
+        // A shutdown ends every stream without a stream of leave notices.
+        room.close();
+        let rest: Vec<_> =
+            tokio::time::timeout(Duration::from_secs(5), watcher.collect::<Vec<_>>())
+                .await
+                .unwrap();
+        assert!(
+            rest.iter()
+                .flatten()
+                .all(|m| !m.content.ends_with("left the chat")),
+            "{rest:?}"
+        );
+        drop(bob_tx);
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ use crate::pb;
 use crate::pb::user_service_client::UserServiceClient;
 
 /// Default limit on connecting and on each unary call.
-pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT;
+pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT.0;
 
 /// Why the client could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +232,28 @@ impl GrpcClient {
         let reply = self.inner.chat_stream(outbound).await?;
         Ok(reply.into_inner())
     }
+
+    /// Like [`chat`](Self::chat), naming the member up front (`chat-name` metadata), so
+    /// the room announces it at once.
+    ///
+    /// # Errors
+    ///
+    /// The call's status; INVALID_ARGUMENT when the name cannot travel as metadata.
+    pub async fn chat_as(
+        &mut self,
+        name: &str,
+        outbound: impl Stream<Item = pb::ChatMessage> + Send + 'static,
+    ) -> Result<Streaming<pb::ChatMessage>, Status> {
+        let mut request = tonic::Request::new(outbound);
+        let value = name.parse().map_err(|_| {
+            Status::invalid_argument("a chat name must be printable ASCII to travel as metadata")
+        })?;
+        request
+            .metadata_mut()
+            .insert(crate::chat::CHAT_NAME_METADATA, value);
+        let reply = self.inner.chat_stream(request).await?;
+        Ok(reply.into_inner())
+    }
 }
 
 /// An endpoint for `url` with the lab's client settings.
@@ -244,12 +266,9 @@ pub fn endpoint(url: &str, timeout: Duration) -> Result<Endpoint, ConnectError> 
         url: url.to_owned(),
         reason,
     };
-    if !url.starts_with("http://") {
-        return Err(bad(
-            "use http://host:port (the lab serves cleartext HTTP/2)".into(),
-        ));
-    }
-    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| bad(e.to_string()))?;
+    // host:port alone means http://; other schemes are refused (cleartext HTTP/2).
+    let url = lab_kit::args::http_url(url).map_err(bad)?;
+    let endpoint = Endpoint::from_shared(url).map_err(|e| bad(e.to_string()))?;
     Ok(endpoint
         .connect_timeout(timeout)
         .timeout(timeout)

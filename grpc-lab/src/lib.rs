@@ -4,26 +4,30 @@
 //! with `cargo run -p grpc-lab --bin grpc-client`. The pieces:
 //!
 //! - [`pb`]: the code generated from `proto/user_service.proto` at build time.
+//! - [`config`]: [`Config`], the store and every limit (a leaf).
 //! - [`service`]: [`UserService`], the unary and streaming methods on the shared store.
 //! - [`chat`]: [`ChatRoom`], the room every `ChatStream` call joins.
 //! - [`greet`]: [`GreetService`](greet::GreetService), the classic hello, served beside it.
 //! - [`peer`]: the peer-to-peer chat behind `grpc-peer` (`proto/chat.proto`).
-//! - [`status`]: the one place store errors become gRPC status codes.
+//! - `status`: the one place store errors become gRPC status codes.
 //! - [`server`]: [`run`], with health and reflection beside the service.
 //! - [`client`]: [`GrpcClient`], shared by the self-test, the demo, the prompt and the benchmark.
+//! - [`cli`]: the binaries, one module per app.
 
 pub mod chat;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod greet;
 pub mod peer;
 pub mod selftest;
 pub mod server;
 pub mod service;
-pub mod status;
+mod status;
 
 pub use chat::ChatRoom;
 pub use client::GrpcClient;
+pub use config::Config;
 pub use lab_kit::http::HttpPolicy;
 pub use server::run;
 pub use service::UserService;
@@ -55,10 +59,6 @@ pub mod chat_pb {
         include_bytes!(concat!(env!("OUT_DIR"), "/chat_descriptor.bin"));
 }
 
-/// Default address the server listens on.
-pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:50051";
-/// Default URL the client connects to.
-pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
 /// The fully qualified service name, as health checks and reflection know it.
 pub const SERVICE_NAME: &str = "users.v1.UserService";
 /// The greeting service's fully qualified name.

@@ -90,11 +90,10 @@ impl Peer {
     ///
     /// When `other` is not a usable address, or the listener has no address.
     pub fn start(name: &str, listener: TcpListener, other: &str) -> Result<Self, PeerError> {
-        let url = if other.starts_with("http://") {
-            other.to_owned()
-        } else {
-            format!("http://{other}")
-        };
+        let url = lab_kit::args::http_url(other).map_err(|reason| PeerError::BadAddress {
+            address: other.to_owned(),
+            reason,
+        })?;
         let endpoint = Endpoint::from_shared(url).map_err(|e| PeerError::BadAddress {
             address: other.to_owned(),
             reason: e.to_string(),
@@ -198,12 +197,11 @@ impl Peer {
     }
 }
 
-/// How a message reads in the terminal: `[HH:MM] name> text`, in local time.
+/// How a message reads in the terminal: `[HH:MM:SS] name: text`, in local time, as in
+/// every chat of the labs.
 pub fn describe(message: &Message) -> String {
-    let time = chrono::DateTime::parse_from_rfc3339(&message.time)
-        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
-        .unwrap_or_else(|_| message.time.clone());
-    format!("[{time}] {}> {}", message.sender, message.msg)
+    let time = lab_kit::term::chat_time(&message.time);
+    format!("[{time}] {}: {}", message.sender, message.msg)
 }
 
 fn now() -> String {
@@ -221,16 +219,16 @@ mod tests {
             sender: "ann".into(),
             msg: "hi".into(),
         };
-        assert_eq!(describe(&message), "[not a time] ann> hi");
+        assert_eq!(describe(&message), "[not a time] ann: hi");
         let stamped = Message {
             time: now(),
             ..message
         };
         let text = describe(&stamped);
         assert!(
-            text.starts_with('[') && text.ends_with("] ann> hi"),
+            text.starts_with('[') && text.ends_with("] ann: hi"),
             "{text}"
         );
-        assert_eq!(text.find(']'), Some(6), "HH:MM: {text}");
+        assert_eq!(text.find(']'), Some(9), "HH:MM:SS: {text}");
     }
 }

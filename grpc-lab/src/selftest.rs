@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::time::Duration;
 
-use lab_kit::{Suite, Summary};
+use lab_kit::args::url_authority;
+use lab_kit::term::{Lab, Suite, Summary, explain_failure};
 use tokio_stream::StreamExt;
 use tonic::{Code, Status};
 
@@ -12,22 +13,33 @@ use crate::chat::SERVER_SENDER;
 use crate::client::GrpcClient;
 use crate::pb;
 
-/// Runs the suite against the server at `url`, printing to `out`.
+/// The tests, in order.
+const TESTS: [&str; 6] = [
+    "Service Method Invocation (GetAllUsers)",
+    "Serialization Round Trip (CreateUser, GetUser)",
+    "Error Handling",
+    "Server Streaming (ListUsers)",
+    "Client Streaming (CreateUsers)",
+    "Bidirectional Streaming (ChatStream)",
+];
+
+/// Runs the suite against the server at `url`, printing to `out`. When no gRPC server
+/// answers there, it says so once and reports every test as not run.
 pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Summary {
-    let mut suite = Suite::new(out, "gRPC Lab Self-Test (HTTP/2, Protocol Buffers)", url);
+    let suite = Suite::new(out, "gRPC Lab Self-Test (HTTP/2, Protocol Buffers)", url);
+    if let Some(reason) = explain_failure(Lab::Grpc, &url_authority(url), timeout).await {
+        return suite.not_run(reason, &TESTS);
+    }
     let mut client = match GrpcClient::connect(url, timeout).await {
         Ok(client) => client,
-        Err(e) => {
-            suite.test("Service Method Invocation (GetAllUsers)");
-            suite.check("connect", Err::<String, _>(e));
-            return suite.finish();
-        }
+        Err(e) => return suite.not_run(e, &TESTS),
     };
+    let mut suite = suite;
     let mut created: Vec<String> = Vec::new();
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let email = |n: &str| format!("selftest-{n}-{}@example.com", &tag[..12]);
 
-    suite.test("Service Method Invocation (GetAllUsers)");
+    suite.test(TESTS[0]);
     let all = client.get_all_users().await;
     suite.check(
         "GetAllUsers",
@@ -36,7 +48,7 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
             .map_err(describe),
     );
 
-    suite.test("Serialization Round Trip (CreateUser, GetUser)");
+    suite.test(TESTS[1]);
     let made = client.create_user("Round Trip", &email("trip")).await;
     let original = match made {
         Ok(user) => {
@@ -67,7 +79,7 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
         );
     }
 
-    suite.test("Error Handling");
+    suite.test(TESTS[2]);
     let missing = uuid::Uuid::new_v4().to_string();
     suite.check(
         "NOT_FOUND",
@@ -95,11 +107,11 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
         expect_code(duplicate, Code::AlreadyExists),
     );
 
-    suite.test("Server Streaming (ListUsers)");
+    suite.test(TESTS[3]);
     let result = list_matches_get_all(&mut client, 2).await;
     suite.check("ListUsers limit 2", result);
 
-    suite.test("Client Streaming (CreateUsers)");
+    suite.test(TESTS[4]);
     let requests = vec![
         pb::CreateUserRequest {
             name: "Batch One".into(),
@@ -136,7 +148,7 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
         },
     );
 
-    suite.test("Bidirectional Streaming (ChatStream)");
+    suite.test(TESTS[5]);
     let result = chat_round_trip(&mut client, &tag, timeout).await;
     suite.check("round trip", result);
 

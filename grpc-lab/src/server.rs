@@ -16,6 +16,8 @@ use tonic_health::ServingStatus;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::info;
 
+use crate::chat::ChatRoom;
+use crate::config::Config;
 use crate::greet::GreetService;
 use crate::pb;
 use crate::service::UserService;
@@ -33,9 +35,9 @@ pub enum ServerError {
 }
 
 /// Serves `users.v1.UserService`, `greet.GreetService`, `grpc.health.v1.Health`
-/// and server reflection v1 on `listener` (HTTP/2 only, whatever `policy` says) until
-/// `shutdown` completes; then reports NOT_SERVING, closes the chat room, lets calls in
-/// flight finish (up to `policy.drain_timeout`) and returns.
+/// and server reflection v1 on `listener` (HTTP/2 only, whatever `config.policy` says)
+/// until `shutdown` completes; then reports NOT_SERVING, closes the chat room, lets
+/// calls in flight finish (up to `config.policy.drain_timeout`) and returns.
 ///
 /// Health is SERVING for `""`, `users.v1.UserService` and `greet.GreetService` while the
 /// server accepts calls. Messages keep tonic's default 4 MiB decoding limit.
@@ -45,10 +47,11 @@ pub enum ServerError {
 /// [`ServerError`] when reflection cannot be built.
 pub async fn run(
     listener: TcpListener,
-    service: UserService,
-    policy: HttpPolicy,
+    config: Config,
     shutdown: impl Future + Send + 'static,
 ) -> Result<(), ServerError> {
+    let room = ChatRoom::with_limits(config.chat);
+    let service = UserService::with_room(config.store, room).with_reply_budget(config.reply_budget);
     let (health_reporter, health) = tonic_health::server::health_reporter();
     for name in ["", SERVICE_NAME, GREET_SERVICE_NAME] {
         health_reporter
@@ -87,7 +90,7 @@ pub async fn run(
         ));
     let policy = HttpPolicy {
         http2_only: true,
-        ..policy
+        ..config.policy
     };
     lab_kit::http::serve(listener, routes, &policy, signal).await?;
     Ok(())

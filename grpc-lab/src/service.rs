@@ -11,7 +11,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use user_store::{Cursor, NewUser, User, UserStore, UserUpdate};
 
-use crate::chat::{ChatRoom, MemberStream};
+use crate::chat::{CHAT_NAME_METADATA, ChatRoom, MemberStream};
 use crate::pb;
 use crate::pb::user_service_server::{UserService as UserServiceRpc, UserServiceServer};
 use crate::status::from_store_error;
@@ -263,6 +263,13 @@ impl UserServiceRpc for UserService {
         &self,
         request: Request<Streaming<pb::ChatMessage>>,
     ) -> Result<Response<Self::ChatStreamStream>, Status> {
-        Ok(Response::new(self.room.join(request.into_inner())?))
+        let name = request
+            .metadata()
+            .get(CHAT_NAME_METADATA)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Ok(Response::new(
+            self.room.join_as(name, request.into_inner())?,
+        ))
     }
 }

@@ -5,7 +5,7 @@ use user_store::StoreError;
 
 /// Maps a store error to its status: NOT_FOUND, INVALID_ARGUMENT or ALREADY_EXISTS,
 /// with a message a person can act on.
-pub fn from_store_error(error: StoreError) -> Status {
+pub(crate) fn from_store_error(error: StoreError) -> Status {
     match error {
         StoreError::NotFound { id } => Status::not_found(format!(
             "No user has id {id:?}; GetAllUsers lists the ids that exist."

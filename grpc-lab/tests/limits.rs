@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{start_server, start_with_policy};
 use grpc_lab::service::{CREATE_USERS_ERRORS_LISTED, CREATE_USERS_LISTED};
-use grpc_lab::{HttpPolicy, SERVICE_NAME, UserService, pb};
+use grpc_lab::{Config, HttpPolicy, SERVICE_NAME, pb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use user_store::UserStore;
 
@@ -51,7 +51,7 @@ async fn a_silent_connection_is_closed_after_the_idle_timeout() {
         idle_timeout: Duration::from_millis(300),
         ..HttpPolicy::default()
     };
-    let server = start_with_policy(UserService::new(UserStore::empty()), policy).await;
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
     let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     silent.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     let mut seen = Vec::new();
@@ -76,7 +76,7 @@ async fn health_watchers_see_not_serving_as_soon_as_the_server_drains() {
         drain_timeout: Duration::from_millis(500),
         ..HttpPolicy::default()
     };
-    let mut server = start_with_policy(UserService::new(UserStore::empty()), policy).await;
+    let mut server = start_with_policy(Config::new(UserStore::empty()), policy).await;
     // What `grpc-client check` asks.
     assert!(server.client().await.serving().await.unwrap());
     let channel = tonic::transport::Endpoint::from_shared(server.url.clone())
@@ -117,7 +117,10 @@ async fn get_all_users_streams_that_never_read_hold_the_budget_only_until_the_ti
     }
     // Room for about two replies of 2,000 users.
     let budget = lab_kit::ReplyBudget::new(2 * 2_000 * 256);
-    let service = UserService::new(store).with_reply_budget(budget.clone());
+    let service = Config {
+        reply_budget: budget.clone(),
+        ..Config::new(store)
+    };
     let policy = HttpPolicy {
         idle_timeout: Duration::from_secs(1),
         ..HttpPolicy::default()

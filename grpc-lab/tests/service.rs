@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{start_server, start_with, start_with_room};
 use grpc_lab::pb;
-use grpc_lab::{SERVICE_NAME, UserService};
+use grpc_lab::{Config, SERVICE_NAME};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Code;
@@ -40,7 +40,7 @@ async fn every_reply_names_the_server_build() {
 
 #[tokio::test]
 async fn get_all_users_lists_in_creation_order() {
-    let server = start_with(UserService::new(UserStore::new())).await;
+    let server = start_with(Config::new(UserStore::new())).await;
     let mut client = server.client().await;
     for i in 0..3 {
         client
@@ -368,12 +368,20 @@ fn chat_message(sender: &str, content: &str) -> pb::ChatMessage {
     }
 }
 
+/// The next chat message that is not the room's notice of someone joining or leaving.
 async fn next_message(stream: &mut tonic::Streaming<pb::ChatMessage>) -> pb::ChatMessage {
-    tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("a chat message in time")
-        .expect("stream open")
-        .expect("no error")
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("a chat message in time")
+            .expect("stream open")
+            .expect("no error");
+        let presence = message.content.ends_with(" joined the chat")
+            || message.content.ends_with(" left the chat");
+        if !(message.sender == grpc_lab::chat::SERVER_SENDER && presence) {
+            return message;
+        }
+    }
 }
 
 #[tokio::test]
@@ -546,7 +554,7 @@ async fn reflection_lists_the_service_and_describes_it() {
 
 #[tokio::test]
 async fn self_test_suite_passes_and_cleans_up() {
-    let server = start_with(UserService::new(UserStore::new())).await;
+    let server = start_with(Config::new(UserStore::new())).await;
     let mut out = Vec::new();
     let summary =
         grpc_lab::selftest::run_self_test(&server.url, Duration::from_secs(5), &mut out).await;
@@ -570,7 +578,38 @@ async fn self_test_suite_fails_against_a_closed_port() {
     let summary = grpc_lab::selftest::run_self_test(&url, Duration::from_secs(2), &mut out).await;
     let text = String::from_utf8(out).unwrap();
     assert!(!summary.all_passed(), "{text}");
-    assert!(text.contains("cannot connect"), "{text}");
+    // Said once, with the next step; every planned test reported as not run.
+    assert_eq!((summary.passed, summary.total), (0, 6), "{text}");
+    assert_eq!(text.matches("nothing listens on").count(), 1, "{text}");
+    assert!(text.contains("--bin grpc-server"), "{text}");
+    assert_eq!(text.matches(": not run").count(), 6, "{text}");
+}
+
+#[tokio::test]
+async fn a_client_pointed_at_the_rest_server_says_so() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // An HTTP/1.1 server where the gRPC server was expected.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let cli = <grpc_lab::cli::client::ClientCli as clap::Parser>::parse_from([
+        "grpc-client",
+        "check",
+        "--url",
+        &addr,
+    ]);
+    let error = grpc_lab::cli::client::run(cli)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is not the gRPC server"), "{error}");
+    assert!(error.contains("HTTP/1.1 server answers"), "{error}");
 }
 
 #[tokio::test]
@@ -631,14 +670,14 @@ async fn greet_is_served_beside_the_user_service() {
     assert_eq!(reply.status(), ServingStatus::Serving);
 
     // The CLI's `greet` command against the same server.
-    let cli = <grpc_lab::cli::ClientCli as clap::Parser>::parse_from([
+    let cli = <grpc_lab::cli::client::ClientCli as clap::Parser>::parse_from([
         "grpc-client",
         "--url",
         &server.url,
         "greet",
         "Grace",
     ]);
-    let code = grpc_lab::cli::client(cli).await.unwrap();
+    let code = grpc_lab::cli::client::run(cli).await.unwrap();
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     server.shutdown().await;
 }

@@ -11,6 +11,24 @@ pub const PROFILE: &str = if cfg!(debug_assertions) {
     "release"
 };
 
+/// What every binary's `--version` prints after its name:
+/// `0.1.0 (commit 1a2b3c4d5, release build)`.
+pub const VERSION: &str = if cfg!(debug_assertions) {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("COMMLAB_COMMIT"),
+        ", debug build)"
+    )
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("COMMLAB_COMMIT"),
+        ", release build)"
+    )
+};
+
 /// `name/version (profile)`, the value of a server's `server` header.
 pub fn server_id(name: &str, version: &str) -> String {
     format!("{name}/{version} ({PROFILE})")
@@ -32,5 +50,7 @@ mod tests {
         assert_eq!(is_debug_build(&id), cfg!(debug_assertions));
         assert!(is_debug_build("x/1 (debug)"));
         assert!(!is_debug_build("nginx/1.25"));
+        assert!(VERSION.contains("commit "), "{VERSION}");
+        assert!(VERSION.contains(&format!("{PROFILE} build")), "{VERSION}");
     }
 }

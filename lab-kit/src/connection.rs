@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use std::net::SocketAddr;
 
+use crate::args::Span;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
@@ -29,8 +30,32 @@ use tokio::time::{Instant, Sleep};
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Default idle timeout, the same for every server.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-/// Longest idle timeout a server accepts, in seconds (one day).
-pub const MAX_IDLE_TIMEOUT_SECS: u64 = 86_400;
+/// Longest idle timeout a server accepts (one day).
+pub const MAX_IDLE_TIMEOUT: Duration = Duration::from_secs(86_400);
+
+/// Largest `--max-connections` accepted.
+const MAX_CONNECTIONS_LIMIT: u64 = 1_000_000;
+
+/// The connection flags every server takes, socket and HTTP alike.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionArgs {
+    /// Most connections served at once (1 to 1000000); further ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_CONNECTIONS_LIMIT))]
+    pub max_connections: u64,
+    /// How long (up to 24h) a connection may go with no request in progress, or leave
+    /// a reply unread, before it is closed: `300s`, `5m`, `1.5s`.
+    #[arg(long, value_name = "DURATION", default_value_t = Span(DEFAULT_IDLE_TIMEOUT),
+          value_parser = crate::args::span_up_to(MAX_IDLE_TIMEOUT))]
+    pub idle_timeout: Span,
+}
+
+impl ConnectionArgs {
+    /// `--max-connections` as a count (range-checked by clap, so it fits).
+    pub fn max_connections(&self) -> usize {
+        usize::try_from(self.max_connections).unwrap_or(usize::MAX)
+    }
+}
 
 /// A connection the kernel has already completed (waiting in the listener's backlog),
 /// or `None` once none turns up within a few milliseconds (the time for the runtime to

@@ -30,8 +30,8 @@ use tracing::{debug, info, warn};
 
 use crate::budget::ReplyPermit;
 use crate::connection::{
-    Activity, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HeldReply, RequestGuard, Watched,
-    already_waiting,
+    Activity, ConnectionArgs, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HeldReply,
+    RequestGuard, Watched, already_waiting,
 };
 
 /// Default cap on concurrent HTTP/2 streams per connection.
@@ -300,23 +300,15 @@ impl<B: Body> Body for TrackedBody<B> {
     }
 }
 
-/// Largest `--max-connections` accepted.
-const MAX_CONNECTIONS_LIMIT: u64 = 1_000_000;
 /// Largest `--reply-budget-mib` accepted (64 GiB).
 const MAX_REPLY_BUDGET_MIB: u64 = 65_536;
 
 /// The connection policy's command-line flags, the same on every HTTP server.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpArgs {
-    /// Most connections served at once (1 to 1000000); further ones wait to be accepted.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u64,
-          value_parser = clap::value_parser!(u64).range(1..=MAX_CONNECTIONS_LIMIT))]
-    pub max_connections: u64,
-    /// Seconds (1 to 86400) a connection may go with no request in progress, leave a
-    /// write unread, or leave a list reply unread, before it is closed.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs(),
-          value_parser = clap::value_parser!(u64).range(1..=crate::connection::MAX_IDLE_TIMEOUT_SECS))]
-    pub idle_timeout: u64,
+    /// The connection cap and idle timeout.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     /// Most HTTP/2 streams (calls) open at once on one connection (1 to 10000); the
     /// limit is advertised to the client, which queues the rest.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STREAMS,
@@ -333,9 +325,8 @@ impl HttpArgs {
     /// The connection policy these flags ask for (other fields at their defaults).
     pub fn policy(&self) -> HttpPolicy {
         HttpPolicy {
-            // Both range-checked by clap, so they fit.
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.connection.max_connections(),
+            idle_timeout: self.connection.idle_timeout.get(),
             max_streams: self.max_streams,
             ..HttpPolicy::default()
         }

@@ -1,9 +1,14 @@
-//! Small pieces that every commlab binary shares, kept in one place so the three labs
-//! behave alike: how a server learns it must stop, how logging is set up, how a
-//! client's self-test suite reports its results, and how an interactive prompt splits
-//! what is typed.
+//! What every commlab binary shares, so the labs behave alike. Two halves:
+//!
+//! - runtime: how a server binds ([`listen`]), serves under one connection policy
+//!   ([`connection`], [`http`], [`budget`]), stops ([`shutdown`]) and names its build
+//!   ([`build`]); how flags read addresses and durations ([`args`]); logging; a cheap
+//!   per-request timeout ([`timeout`]).
+//! - [`term`] (feature `term`): what a person sees: the line prompt, the self-test
+//!   report, colours, failures explained with the next step, completions, exit codes.
 //!
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
+//! `SpawnedServer` (feature `test-util`) starts a server in-process for tests.
 
 pub mod args;
 pub mod budget;
@@ -11,22 +16,21 @@ pub mod build;
 pub mod connection;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod logging;
-pub mod prompt;
-pub mod selftest;
+pub mod listen;
+mod logging;
 pub mod shutdown;
-pub mod spawned;
-pub mod timeout;
-pub mod words;
+#[cfg(feature = "test-util")]
+mod spawned;
+#[cfg(feature = "term")]
+pub mod term;
+mod timeout;
 
 pub use budget::{ReplyBudget, ReplyPermit};
 pub use logging::init_tracing;
-pub use prompt::Prompt;
-pub use selftest::{Suite, Summary};
 pub use shutdown::shutdown_signal;
+#[cfg(feature = "test-util")]
 pub use spawned::{SpawnedServer, StopSignal};
-pub use timeout::ReusableTimeout;
-pub use words::split_words;
+pub use timeout::{Elapsed, ReusableTimeout};
 
 /// An error and all its causes on one line, `outer: inner: innermost`, for messages
 /// shown to a person (library errors often keep the useful part, such as
@@ -44,14 +48,4 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Turns what a binary's work returned into its exit code, printing an error as
-/// `Error: outer: cause` on stderr (never a backtrace: it is for a person, not a
-/// debugger).
-pub fn exit_code(result: anyhow::Result<std::process::ExitCode>) -> std::process::ExitCode {
-    result.unwrap_or_else(|e| {
-        eprintln!("Error: {e:#}");
-        std::process::ExitCode::FAILURE
-    })
 }

@@ -19,7 +19,7 @@ use user_store::User;
 pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Default limit on each request.
-pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT;
+pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT.0;
 
 /// Why a call did not produce the expected reply.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +127,7 @@ pub struct RestClient {
     /// The base URL parsed once: each request only sets its path, instead of parsing a
     /// whole URL string (host, IDNA and all) per request.
     base_url: reqwest::Url,
+    timeout: Duration,
 }
 
 #[derive(Deserialize)]
@@ -174,7 +175,13 @@ impl RestClient {
         Ok(RestClient {
             http,
             base_url: parsed,
+            timeout: options.timeout,
         })
+    }
+
+    /// How long each request may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The base URL requests go to.

@@ -7,8 +7,9 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use user_store::StoreError;
+
+use crate::envelope::ErrorBody;
 
 /// An error on its way to the client.
 #[derive(Debug, thiserror::Error)]
@@ -67,15 +68,6 @@ impl ApiError {
             ApiError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
         }
     }
-}
-
-/// The error envelope.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// Always `"error"`.
-    pub status: &'static str,
-    /// What went wrong, for a person.
-    pub message: String,
 }
 
 impl IntoResponse for ApiError {

@@ -13,17 +13,17 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
+use crate::config::Config;
 use crate::error::ApiError;
 
 /// A request body parsed as a JSON object into `T`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
+impl<T: DeserializeOwned> FromRequest<Config> for AppJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &Config) -> Result<Self, Self::Rejection> {
         if !has_json_content_type(&request) {
             return Err(ApiError::UnsupportedMediaType(
                 "request body must be JSON, sent with Content-Type: application/json".into(),

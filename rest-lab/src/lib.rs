@@ -3,33 +3,33 @@
 //! Run the server with `cargo run -p rest-lab --bin rest-server` and its self-test client
 //! with `cargo run -p rest-lab --bin rest-client`. The pieces:
 //!
-//! - [`app`]: the [`Router`](axum::Router) with every route, built from an [`AppState`].
-//! - [`routes`]: one file per route group (`users`, `health`).
+//! Leaves first; each module imports only those above it:
+//!
+//! - [`config`]: [`Config`], the store and every limit (the handlers' state too).
+//! - [`envelope`]: the success and error envelopes on the wire.
 //! - [`error`]: [`ApiError`], the one place store errors and rejections become responses.
 //! - [`extract`]: the JSON body extractor that answers in our envelope (400/413/415).
-//! - [`openapi`]: the OpenAPI 3 document served at `/api/openapi.json`.
-//! - [`server`]: [`run`], serving HTTP/1.1 and HTTP/2 cleartext with graceful shutdown.
+//! - `routes`: the handlers, one file per route group (`users`, `health`).
+//! - [`openapi`]: the OpenAPI 3 document, derived from the handlers and the real types.
+//! - `router`: [`app`], every route and layer; `server`: [`run`], serving it.
 //! - [`client`]: [`RestClient`], shared by the self-test, the interactive mode and the benchmark.
+//! - [`cli`]: the binaries, one module per app.
 
-pub mod app;
 pub mod cli;
 pub mod client;
+pub mod config;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod openapi;
-pub mod routes;
+mod router;
+mod routes;
 pub mod selftest;
-pub mod server;
+mod server;
 
-pub use app::{AppState, app};
 pub use client::{RestClient, RestError};
+pub use config::Config;
 pub use error::ApiError;
 pub use lab_kit::http::HttpPolicy;
+pub use router::app;
 pub use server::run;
-
-/// Default address the server listens on.
-pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:5000";
-/// Default base URL the client talks to.
-pub const DEFAULT_URL: &str = "http://127.0.0.1:5000";
-/// Default limit on a request body.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;

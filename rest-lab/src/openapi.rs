@@ -5,18 +5,17 @@
 //! The document states every rule the server enforces: schemathesis with `--checks all`
 //! finds nothing (see `.ci/schemathesis.sh`).
 //!
-//! The envelope types below exist only to describe responses; the handlers build the
-//! same shapes from [`Success`](crate::routes::Success) and [`ErrorBody`](crate::error::ErrorBody).
+//! Every schema is derived from the type the server sends or reads (`User` from
+//! `user-store`, the envelopes, the request bodies): none is a copy that could drift.
 
 use std::sync::OnceLock;
 
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use user_store::validate;
-use utoipa::{OpenApi, ToSchema};
-use uuid::Uuid;
+use user_store::{User, validate};
+use utoipa::OpenApi;
 
+use crate::envelope::{Deleted, ErrorBody};
 use crate::routes::{health, users};
 
 /// The OpenAPI description of every route.
@@ -33,13 +32,11 @@ use crate::routes::{health, users};
         health::health,
     ),
     components(schemas(
-        UserDoc,
-        UserEnvelope,
-        UserListEnvelope,
-        ErrorEnvelope,
+        User,
+        ErrorBody,
+        Deleted,
         users::CreateUserRequest,
         users::UpdateUserRequest,
-        users::Deleted,
     )),
     tags((name = "users", description = "User management"), (name = "health", description = "Liveness"))
 )]
@@ -110,7 +107,7 @@ pub fn state_the_rules(document: &mut Value) {
     let timeout = json!({
         "description": "The request took longer than the server's request timeout",
         "content": { "application/json": {
-            "schema": { "$ref": "#/components/schemas/ErrorEnvelope" } } },
+            "schema": { "$ref": "#/components/schemas/ErrorBody" } } },
     });
     if let Some(paths) = document["paths"].as_object_mut() {
         for operation in paths.values_mut().filter_map(Value::as_object_mut) {
@@ -125,57 +122,4 @@ pub fn state_the_rules(document: &mut Value) {
         "UpdateUser": by_id("update_user"),
         "DeleteUser": by_id("delete_user"),
     });
-}
-
-/// A user, as the API sends it.
-#[derive(Debug, ToSchema)]
-#[schema(as = User)]
-pub struct UserDoc {
-    /// Random (v4) UUID.
-    pub id: Uuid,
-    /// Display name.
-    pub name: String,
-    /// Email address.
-    pub email: String,
-    /// Creation time, RFC 3339 in UTC.
-    pub created_at: DateTime<Utc>,
-}
-
-/// `{"status": "success", "data": <user>}`.
-#[derive(Debug, ToSchema)]
-pub struct UserEnvelope {
-    /// Always `"success"`.
-    #[schema(example = "success")]
-    pub status: String,
-    /// The user.
-    pub data: UserDoc,
-}
-
-/// `{"status": "success", "data": [<user>, ...]}`.
-#[derive(Debug, ToSchema)]
-pub struct UserListEnvelope {
-    /// Always `"success"`.
-    #[schema(example = "success")]
-    pub status: String,
-    /// The users.
-    pub data: Vec<UserDoc>,
-}
-
-/// `{"status": "error", "message": "..."}`.
-#[derive(Debug, ToSchema)]
-pub struct ErrorEnvelope {
-    /// Always `"error"`.
-    #[schema(example = "error")]
-    pub status: String,
-    /// What went wrong.
-    pub message: String,
-}
-
-/// `{"status": "success", "data": {"status": "healthy", "users": n}}`.
-#[derive(Debug, ToSchema)]
-pub struct HealthEnvelope {
-    /// Always `"success"`.
-    pub status: String,
-    /// The health report.
-    pub data: health::Health,
 }

@@ -3,21 +3,37 @@
 
 use std::io::Write;
 
-use lab_kit::{Suite, Summary};
+use lab_kit::args::url_authority;
+use lab_kit::term::{Lab, Suite, Summary, explain_failure};
 use reqwest::StatusCode;
 use serde_json::json;
 use user_store::User;
 
 use crate::client::{ApiReply, RestClient, RestError};
 
-/// Runs the suite against `client`'s server, printing to `out`.
+/// The tests, in order.
+const TESTS: [&str; 6] = [
+    "CREATE (POST /api/users)",
+    "READ (GET /api/users, GET /api/users/{id})",
+    "UPDATE (PUT /api/users/{id})",
+    "DELETE (DELETE /api/users/{id})",
+    "Status Code Validation",
+    "Request/Response Format",
+];
+
+/// Runs the suite against `client`'s server, printing to `out`. When no REST server
+/// answers there, it says so once and reports every test as not run.
 pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
     let mut suite = Suite::new(out, "REST Lab Self-Test (HTTP/JSON)", client.base_url());
+    let addr = url_authority(client.base_url());
+    if let Some(reason) = explain_failure(Lab::Rest, &addr, client.timeout()).await {
+        return suite.not_run(reason, &TESTS);
+    }
     let mut created: Vec<String> = Vec::new();
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let email = format!("selftest-{}@example.com", &tag[..12]);
 
-    suite.test("CREATE (POST /api/users)");
+    suite.test(TESTS[0]);
     let reply = client.create_user("Test User", &email).await;
     show(&mut suite, "POST /api/users", &reply);
     let user = match expect_status(&reply, StatusCode::CREATED).and_then(|r| r.data::<User>()) {
@@ -49,7 +65,7 @@ pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
         }
     };
 
-    suite.test("READ (GET /api/users, GET /api/users/{id})");
+    suite.test(TESTS[1]);
     let reply = client.list_users().await;
     show(&mut suite, "GET /api/users", &reply);
     let listed = expect_status(&reply, StatusCode::OK).and_then(|r| r.data::<Vec<User>>());
@@ -72,7 +88,7 @@ pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
         }
     }
 
-    suite.test("UPDATE (PUT /api/users/{id})");
+    suite.test(TESTS[2]);
     match &user {
         Some(user) => {
             let id = user.id.to_string();
@@ -95,7 +111,7 @@ pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
         }
     }
 
-    suite.test("DELETE (DELETE /api/users/{id})");
+    suite.test(TESTS[3]);
     match &user {
         Some(user) => {
             let id = user.id.to_string();
@@ -122,7 +138,7 @@ pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
         }
     }
 
-    suite.test("Status Code Validation");
+    suite.test(TESTS[4]);
     let missing = uuid::Uuid::new_v4().to_string();
     let checks = [
         (
@@ -164,7 +180,7 @@ pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
         suite.check(name, result);
     }
 
-    suite.test("Request/Response Format");
+    suite.test(TESTS[5]);
     let ok = client.list_users().await;
     suite.check("success is JSON", content_type(&ok));
     suite.check(

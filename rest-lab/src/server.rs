@@ -1,21 +1,21 @@
 //! Serving the app over TCP: HTTP/1.1 with keep-alive and HTTP/2 cleartext (prior
 //! knowledge) on the same port, under the connection policy every lab shares
-//! ([`HttpPolicy`]: connection cap, idle timeout from accept, bounded writes, HTTP/2
-//! limits) and with a graceful shutdown that cannot hang.
+//! ([`HttpPolicy`](lab_kit::http::HttpPolicy): connection cap, idle timeout from accept,
+//! bounded writes, HTTP/2 limits) and with a graceful shutdown that cannot hang.
 
 use std::future::Future;
 use std::io;
 
-use lab_kit::http::HttpPolicy;
 use tokio::net::TcpListener;
 
-use crate::app::{AppState, app};
+use crate::config::Config;
+use crate::router::app;
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting, lets
-/// requests in flight finish (up to `policy.drain_timeout`) and returns.
+/// requests in flight finish (up to `config.policy.drain_timeout`) and returns.
 ///
-/// A client gets `policy.header_timeout` to send a request's headers, and
-/// `state.request_timeout` for the rest of the request (the app's 408).
+/// A client gets `config.policy.header_timeout` to send a request's headers, and
+/// `config.request_timeout` for the rest of the request (the app's 408).
 ///
 /// # Errors
 ///
@@ -23,9 +23,9 @@ use crate::app::{AppState, app};
 /// connection's errors stay with it.
 pub async fn run(
     listener: TcpListener,
-    state: AppState,
-    policy: HttpPolicy,
+    config: Config,
     shutdown: impl Future + Send + 'static,
 ) -> io::Result<()> {
-    lab_kit::http::serve(listener, app(state), &policy, shutdown).await
+    let policy = config.policy.clone();
+    lab_kit::http::serve(listener, app(config), &policy, shutdown).await
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::{start_server, start_with, start_with_policy};
 use reqwest::{Method, StatusCode};
 use rest_lab::client::{ApiReply, ClientOptions, RestClient};
-use rest_lab::{AppState, HttpPolicy};
+use rest_lab::{Config, HttpPolicy};
 use serde_json::{Value, json};
 use user_store::{User, UserStore};
 
@@ -29,7 +29,7 @@ fn assert_success(reply: &ApiReply, status: StatusCode) {
 
 #[tokio::test]
 async fn list_is_in_creation_order_and_starts_with_the_demo_users() {
-    let server = start_with(AppState::new(UserStore::new())).await;
+    let server = start_with(Config::new(UserStore::new())).await;
     let client = server.client();
     for i in 0..3 {
         let reply = client
@@ -303,7 +303,7 @@ async fn delete_answers_with_a_message_then_404() {
 
 #[tokio::test]
 async fn search_matches_names_and_emails_and_needs_q() {
-    let server = start_with(AppState::new(UserStore::new())).await;
+    let server = start_with(Config::new(UserStore::new())).await;
     let client = server.client();
     let reply = client.search(Some("JANE")).await.unwrap();
     assert_success(&reply, StatusCode::OK);
@@ -466,6 +466,32 @@ async fn openapi_document_lists_every_route_and_states_its_rules() {
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.is_json());
     assert!(reply.body["openapi"].as_str().unwrap().starts_with("3."));
+    // The schemas are the wire's: a user the server sends has exactly the properties
+    // (all required) and the envelope the document names.
+    let client = server.client();
+    let created = client
+        .create_user("Schema Check", "schema@example.com")
+        .await
+        .unwrap();
+    let schemas = &reply.body["components"]["schemas"];
+    let user_schema = &schemas["User"];
+    let mut wire_keys: Vec<&String> = created.body["data"].as_object().unwrap().keys().collect();
+    let mut doc_keys: Vec<&String> = user_schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    wire_keys.sort();
+    doc_keys.sort();
+    assert_eq!(wire_keys, doc_keys);
+    assert_eq!(
+        user_schema["required"].as_array().unwrap().len(),
+        wire_keys.len()
+    );
+    let created_ref = &reply.body["paths"]["/api/users"]["post"]["responses"]["201"]["content"]["application/json"]
+        ["schema"]["$ref"];
+    let envelope = created_ref.as_str().unwrap().rsplit('/').next().unwrap();
+    assert_eq!(schemas[envelope]["properties"]["data"], *user_schema);
     let paths = &reply.body["paths"];
     for (path, methods) in [
         ("/api/users", &["get", "post"][..]),
@@ -518,9 +544,9 @@ async fn openapi_document_lists_every_route_and_states_its_rules() {
 #[tokio::test]
 async fn a_stalled_body_is_abandoned_with_408() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let state = AppState {
+    let state = Config {
         request_timeout: Duration::from_millis(300),
-        ..AppState::new(UserStore::empty())
+        ..Config::new(UserStore::empty())
     };
     let server = start_with(state).await;
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
@@ -554,7 +580,7 @@ async fn a_stalled_body_is_abandoned_with_408() {
 
 #[tokio::test]
 async fn self_test_suite_passes_and_cleans_up() {
-    let server = start_with(AppState::new(UserStore::new())).await;
+    let server = start_with(Config::new(UserStore::new())).await;
     let client = server.client();
     let mut out = Vec::new();
     let summary = rest_lab::selftest::run_self_test(&client, &mut out).await;
@@ -679,7 +705,7 @@ async fn a_client_stalling_in_its_headers_is_disconnected() {
         header_timeout: Duration::from_millis(300),
         ..HttpPolicy::default()
     };
-    let server = start_with_policy(AppState::new(UserStore::empty()), policy).await;
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     stream
         .write_all(b"GET /health HTTP/1.1\r\nHo")

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::start_with_policy;
 use lab_kit::ReplyBudget;
 use reqwest::StatusCode;
-use rest_lab::{AppState, HttpPolicy};
+use rest_lab::{Config, HttpPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use user_store::{NewUser, UserStore};
@@ -34,7 +34,7 @@ async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Vec<u8> {
 
 #[tokio::test]
 async fn silent_and_half_spoken_connections_are_closed_after_the_idle_timeout() {
-    let server = start_with_policy(AppState::new(UserStore::empty()), policy()).await;
+    let server = start_with_policy(Config::new(UserStore::empty()), policy()).await;
     let greetings: [&[u8]; 3] = [
         b"",
         b"PRI * HTTP/2.0\r\n\r\nSM",
@@ -65,7 +65,7 @@ async fn a_connection_over_the_cap_waits_for_a_free_slot() {
         max_connections: 1,
         ..policy()
     };
-    let server = start_with_policy(AppState::new(UserStore::empty()), policy).await;
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
     let mut first = TcpStream::connect(server.addr).await.unwrap();
     first
         .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
@@ -100,9 +100,9 @@ async fn http2_streams_that_never_read_hold_at_most_the_budget_and_only_until_th
     }
     // Room for about two lists of 2,000 users.
     let budget = ReplyBudget::new(2 * 2_000 * 320);
-    let state = AppState {
+    let state = Config {
         reply_budget: budget.clone(),
-        ..AppState::new(store)
+        ..Config::new(store)
     };
     let policy = HttpPolicy {
         idle_timeout: Duration::from_secs(1),

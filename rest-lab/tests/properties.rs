@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
-use rest_lab::{AppState, app};
+use rest_lab::{Config, app};
 use serde_json::Value;
 use tower::ServiceExt;
 use user_store::UserStore;
@@ -78,7 +78,7 @@ proptest! {
             if let Some(content_type) = content_type {
                 request = request.header(header::CONTENT_TYPE, content_type);
             }
-            let response = app(AppState::new(store))
+            let response = app(Config::new(store))
                 .oneshot(request.body(Body::from(body)).unwrap())
                 .await
                 .unwrap();

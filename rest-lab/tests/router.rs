@@ -4,13 +4,13 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use rest_lab::{AppState, app};
+use rest_lab::{Config, app};
 use serde_json::Value;
 use tower::ServiceExt;
 use user_store::UserStore;
 
 async fn call(request: Request<Body>) -> (StatusCode, Option<String>, Option<String>, Value) {
-    let response = app(AppState::new(UserStore::new()))
+    let response = app(Config::new(UserStore::new()))
         .oneshot(request)
         .await
         .unwrap();

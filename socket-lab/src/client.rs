@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use crate::protocol::{Reply, Request, Status};
 
 /// Default limit on connecting and on each request.
-pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT;
+pub const DEFAULT_TIMEOUT: Duration = lab_kit::args::DEFAULT_CLIENT_TIMEOUT.0;
 
 /// Longest reply line the client reads. A reply to the longest request the server takes
 /// (64 KiB) fits many times over, even fully escaped; a peer that sends a line with no

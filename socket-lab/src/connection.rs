@@ -21,7 +21,7 @@ const WRITE_HIGH_WATER: usize = 64 * 1024;
 
 /// Why a line could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum FrameError {
+pub(crate) enum FrameError {
     /// The line grew past the limit before its newline arrived.
     #[error("line longer than {limit} bytes")]
     TooLong {
@@ -35,7 +35,7 @@ pub enum FrameError {
 
 /// A TCP stream read as newline-terminated lines, with buffered writes.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     stream: TcpStream,
     /// Bytes read and not yet handed out start at `start`; `scanned` of them are known
     /// to hold no newline, so a slowly arriving line is searched only once.
@@ -50,7 +50,7 @@ pub struct Connection {
 
 impl Connection {
     /// Wraps `stream`, refusing lines longer than `max_line_bytes` (newline excluded).
-    pub fn new(stream: TcpStream, max_line_bytes: usize) -> Self {
+    pub(crate) fn new(stream: TcpStream, max_line_bytes: usize) -> Self {
         Connection {
             stream,
             input: Vec::with_capacity(READ_CHUNK.min(max_line_bytes + 1)),
@@ -75,7 +75,7 @@ impl Connection {
     /// [`FrameError::TooLong`] when the line passes the limit; the connection should be
     /// closed after an error reply, since the rest of that line cannot be trusted.
     /// [`FrameError::Io`] when the socket fails.
-    pub async fn read_frame(&mut self) -> Result<Option<&[u8]>, FrameError> {
+    pub(crate) async fn read_frame(&mut self) -> Result<Option<&[u8]>, FrameError> {
         let (start, end) = loop {
             let unscanned = self.start + self.scanned;
             if let Some(i) = memchr::memchr(b'\n', &self.input[unscanned..]) {
@@ -109,7 +109,7 @@ impl Connection {
 
     /// True when bytes have been read that no [`read_frame`](Self::read_frame) has
     /// returned yet: a complete line, or the start of one.
-    pub fn has_buffered_input(&self) -> bool {
+    pub(crate) fn has_buffered_input(&self) -> bool {
         self.start < self.input.len()
     }
 
@@ -119,7 +119,7 @@ impl Connection {
     /// # Errors
     ///
     /// When the socket fails.
-    pub fn try_fill(&mut self) -> io::Result<usize> {
+    pub(crate) fn try_fill(&mut self) -> io::Result<usize> {
         let room = self.make_room();
         if room == 0 || self.eof {
             return Ok(0);
@@ -148,7 +148,7 @@ impl Connection {
     /// # Errors
     ///
     /// When a large backlog of replies is written out and the socket fails.
-    pub async fn write_frame(&mut self, line: &[u8]) -> io::Result<()> {
+    pub(crate) async fn write_frame(&mut self, line: &[u8]) -> io::Result<()> {
         self.output.extend_from_slice(line);
         if self.output.len() >= WRITE_HIGH_WATER {
             self.flush().await?;
@@ -163,7 +163,7 @@ impl Connection {
     /// # Errors
     ///
     /// When the socket fails.
-    pub async fn flush(&mut self) -> io::Result<()> {
+    pub(crate) async fn flush(&mut self) -> io::Result<()> {
         while !self.output.is_empty() {
             let n = self.stream.write(&self.output).await?;
             if n == 0 {
@@ -181,7 +181,7 @@ impl Connection {
     /// can destroy a reply the client has not read yet (the error for an over-long line,
     /// say). So this sends FIN first and then reads and discards what the client still
     /// sends, until it closes its side or `grace` runs out.
-    pub async fn close(mut self, grace: Duration) {
+    pub(crate) async fn close(mut self, grace: Duration) {
         let polite = async {
             self.flush().await?;
             self.stream.shutdown().await?;

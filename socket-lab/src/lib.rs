@@ -9,24 +9,21 @@
 //! client with `cargo run -p socket-lab --bin socket-client`. The pieces:
 //!
 //! - [`protocol`]: the wire format and the pure request-to-reply step (no sockets).
-//! - [`connection`]: line framing over a TCP stream, with the line-length limit.
-//! - [`server`]: the accept loop, connection cap, idle timeout and graceful shutdown.
+//! - `connection`: line framing over a TCP stream, with the line-length limit.
+//! - `server`: [`run`], the accept loop, connection cap, idle timeout and graceful
+//!   shutdown, configured by one [`ServerConfig`].
 //! - [`client`]: a [`Client`] that the self-test suite and the benchmark both use.
 //! - [`selftest`]: the client's self-test suite.
 //! - [`udp_chat`]: the UDP group chat behind the `udp-chat` binary.
+//! - [`cli`]: the binaries, one module per app.
 
 pub mod cli;
 pub mod client;
-pub mod connection;
+mod connection;
 pub mod protocol;
 pub mod selftest;
-pub mod server;
+mod server;
 pub mod udp_chat;
 
 pub use client::{Client, ClientError};
-pub use server::{ServerConfig, run};
-
-/// Default address the server listens on.
-pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:8080";
-/// Default address the client connects to.
-pub const DEFAULT_CONNECT_ADDR: &str = "127.0.0.1:8080";
+pub use server::{DEFAULT_DRAIN_TIMEOUT, ServerConfig, run};

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use lab_kit::{Suite, Summary};
+use lab_kit::term::{Lab, Suite, Summary, explain_failure};
 
 use crate::client::{Client, ClientError};
 use crate::protocol::Status;
@@ -18,23 +18,36 @@ const CONVERSIONS: [(&str, &str); 5] = [
     ("PyThOn SoCkEt", "PYTHON SOCKET"),
 ];
 
+/// The tests, in order.
+const TESTS: [&str; 5] = [
+    "Connection Establishment",
+    "Message Send/Receive",
+    "Uppercase Conversion",
+    "Error Handling",
+    "Multiple Requests on One Connection",
+];
+
 /// How long the error-handling test waits for a connection that cannot succeed.
 const FAILURE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Runs the suite against the server at `addr`, printing to `out`.
 ///
 /// `timeout` bounds each connection and request, so a dead server fails the suite
-/// quickly instead of hanging it.
+/// quickly instead of hanging it. When no socket server answers there, it says so
+/// once and reports every test as not run.
 pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> Summary {
     let mut suite = Suite::new(out, "Socket Lab Self-Test (TCP, JSON lines)", addr);
+    if let Some(reason) = explain_failure(Lab::Socket, addr, timeout).await {
+        return suite.not_run(reason, &TESTS);
+    }
 
-    suite.test("Connection Establishment");
+    suite.test(TESTS[0]);
     match Client::connect(addr, timeout).await {
         Ok(_) => suite.check("connect", Ok::<_, String>(format!("connected to {addr}"))),
         Err(e) => suite.check("connect", Err::<String, _>(e)),
     };
 
-    suite.test("Message Send/Receive");
+    suite.test(TESTS[1]);
     let sent = "Hello Socket Server";
     suite.info(format!("request:  {sent:?}"));
     let result = echo(addr, timeout, sent).await;
@@ -43,7 +56,7 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
     }
     suite.check("send and receive", expect(result, "HELLO SOCKET SERVER"));
 
-    suite.test("Uppercase Conversion");
+    suite.test(TESTS[2]);
     match Client::connect(addr, timeout).await {
         Ok(mut client) => {
             for (input, expected) in CONVERSIONS {
@@ -56,7 +69,7 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
         }
     }
 
-    suite.test("Error Handling");
+    suite.test(TESTS[3]);
     let closed = closed_local_port().await;
     let result = Client::connect(&closed, FAILURE_TIMEOUT).await;
     suite.check("wrong port", expect_failure(result));
@@ -65,7 +78,7 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
     let result = malformed_then_valid(addr, timeout).await;
     suite.check("invalid JSON", result);
 
-    suite.test("Multiple Requests on One Connection");
+    suite.test(TESTS[4]);
     let result = several_requests(addr, timeout, 5).await;
     suite.check("requests", result);
 

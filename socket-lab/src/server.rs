@@ -24,9 +24,9 @@ use crate::protocol::{self, DEFAULT_MAX_LINE_BYTES};
 
 /// Default time a connection may take to send a complete line (the same idle timeout
 /// as every server's).
-pub use lab_kit::connection::DEFAULT_IDLE_TIMEOUT;
+pub(crate) use lab_kit::connection::DEFAULT_IDLE_TIMEOUT;
 /// Default cap on open connections (the same for every server).
-pub use lab_kit::connection::DEFAULT_MAX_CONNECTIONS;
+pub(crate) use lab_kit::connection::DEFAULT_MAX_CONNECTIONS;
 /// Default time shutdown waits for open connections to finish.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 

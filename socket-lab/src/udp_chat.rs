@@ -209,15 +209,21 @@ pub struct ChatPeer {
 }
 
 impl ChatPeer {
-    /// Binds `addr` (port 0 picks a free one) as `name`.
+    /// Binds `addr` (port 0 picks a free one) as `name`, or as `user-PORT` (the port
+    /// bound) when `name` is `None`.
     ///
     /// # Errors
     ///
     /// When the address cannot be bound.
-    pub async fn bind(addr: impl ToSocketAddrs, name: impl Into<String>) -> io::Result<Self> {
+    pub async fn bind(addr: impl ToSocketAddrs, name: Option<String>) -> io::Result<Self> {
+        let socket = UdpSocket::bind(addr).await?;
+        let name = match name {
+            Some(name) => name,
+            None => format!("user-{}", socket.local_addr()?.port()),
+        };
         Ok(ChatPeer {
-            socket: UdpSocket::bind(addr).await?,
-            name: name.into(),
+            socket,
+            name,
             next_seq: AtomicU64::new(1),
             peers: Mutex::new(BTreeSet::new()),
             max_peers: DEFAULT_MAX_PEERS,
@@ -447,13 +453,7 @@ pub fn describe(event: &Event) -> String {
         }
         Event::Left { name, .. } => format!("* {} left the chat", printable(name)),
         Event::Message { datagram, .. } => {
-            let time = chrono::DateTime::parse_from_rfc3339(&datagram.timestamp)
-                .map(|t| {
-                    t.with_timezone(&chrono::Local)
-                        .format("%H:%M:%S")
-                        .to_string()
-                })
-                .unwrap_or_else(|_| datagram.timestamp.clone());
+            let time = lab_kit::term::chat_time(&datagram.timestamp);
             format!(
                 "[{}] {}: {}",
                 printable(&time),
@@ -583,7 +583,7 @@ mod tests {
 
     #[tokio::test]
     async fn spoofed_senders_cannot_grow_the_peer_table_and_bad_numbers_are_ignored() {
-        let peer = ChatPeer::bind("127.0.0.1:0", "me")
+        let peer = ChatPeer::bind("127.0.0.1:0", Some("me".into()))
             .await
             .unwrap()
             .with_max_peers(8);
@@ -684,7 +684,7 @@ mod tests {
             ) {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 runtime.block_on(async {
-                    let peer = ChatPeer::bind("127.0.0.1:0", "me").await.unwrap().with_max_peers(8);
+                    let peer = ChatPeer::bind("127.0.0.1:0", Some("me".into())).await.unwrap().with_max_peers(8);
                     for (port, kind, text, seq) in datagrams {
                         let from = SocketAddr::from(([127, 0, 0, 2], port));
                         let datagram = Datagram {

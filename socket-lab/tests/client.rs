@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use common::start_server;
-use socket_lab::cli::{ClientCli, client};
+use socket_lab::cli::client::{ClientCli, run as client};
 use socket_lab::selftest::run_self_test;
 use socket_lab::{Client, ClientError, ServerConfig};
 
@@ -35,10 +35,37 @@ async fn self_test_fails_against_a_closed_port() {
     let summary = run_self_test(&addr, TIMEOUT, &mut out).await;
     let text = String::from_utf8(out).unwrap();
     assert!(!summary.all_passed(), "{text}");
-    // Only the error-handling test can pass without a server, and it needs the server
-    // for its last check.
+    // Said once, with the next step; every planned test reported as not run.
     assert_eq!(summary.passed, 0, "{text}");
-    assert!(text.contains("cannot connect"), "{text}");
+    assert_eq!(summary.total, 5, "{text}");
+    assert_eq!(text.matches("nothing listens on").count(), 1, "{text}");
+    assert!(text.contains("--bin socket-server"), "{text}");
+    assert_eq!(text.matches(": not run").count(), 5, "{text}");
+}
+
+#[tokio::test]
+async fn a_client_pointed_at_an_http_server_says_so() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 512];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+        }
+    });
+    let error = client(ClientCli::parse_from([
+        "socket-client",
+        "--url",
+        &addr,
+        "check",
+    ]))
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("is not the socket server"), "{error}");
+    assert!(error.contains("HTTP/1.1"), "{error}");
 }
 
 #[tokio::test]
@@ -69,8 +96,8 @@ async fn cli_send_and_check_work_against_a_live_server() {
     let server = start_server(ServerConfig::default()).await;
     let addr = server.addr.to_string();
     for args in [
-        vec!["socket-client", "--addr", &addr, "send", "a", "b"],
-        vec!["socket-client", "--addr", &addr, "check"],
+        vec!["socket-client", "--url", &addr, "send", "a", "b"],
+        vec!["socket-client", "--url", &addr, "check"],
     ] {
         let code = client(ClientCli::parse_from(args)).await.unwrap();
         assert_eq!(code, ExitCode::SUCCESS);
@@ -78,7 +105,7 @@ async fn cli_send_and_check_work_against_a_live_server() {
     server.shutdown().await;
     let refused = client(ClientCli::parse_from([
         "socket-client",
-        "--addr",
+        "--url",
         &addr,
         "check",
     ]))
@@ -125,5 +152,66 @@ async fn a_client_works_over_any_stream() {
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let mut client = Client::from_stream(stream, TIMEOUT);
     assert_eq!(client.uppercase("any stream").await.unwrap(), "ANY STREAM");
+    server.shutdown().await;
+}
+
+/// The real binary at its prompt, with piped input: `help` and `quit` are obeyed, not
+/// sent; Ctrl-C (SIGINT) leaves at once with status 130.
+#[tokio::test]
+async fn the_interactive_binary_obeys_quit_and_leaves_on_ctrl_c_with_130() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let server = start_server(ServerConfig::default()).await;
+    let addr = server.addr.to_string();
+    let binary = env!("CARGO_BIN_EXE_socket-client");
+    let session = tokio::task::spawn_blocking({
+        let addr = addr.clone();
+        move || {
+            let mut child = Command::new(binary)
+                .args(["--url", &addr, "interactive"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"hello\nhelp\nquit\nafter quit\n").unwrap();
+            drop(stdin);
+            child.wait_with_output().unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&session.stdout);
+    assert!(session.status.success(), "{text}");
+    assert!(text.contains("HELLO"), "{text}");
+    assert!(text.contains("recall earlier lines"), "{text}");
+    assert!(!text.contains("HELP") && !text.contains("QUIT"), "{text}");
+    assert!(!text.contains("AFTER QUIT"), "{text}");
+
+    let interrupted = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(binary)
+            .args(["--url", &addr, "interactive"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until it is at its prompt, then press Ctrl-C.
+        let mut greeting = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut greeting)
+            .unwrap();
+        assert!(greeting.starts_with("Connected"), "{greeting}");
+        let pid = child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        // Input stays open: only Ctrl-C can end the session.
+        let stdin = child.stdin.take();
+        let status = child.wait().unwrap();
+        drop(stdin);
+        status
+    })
+    .await
+    .unwrap();
+    assert_eq!(interrupted.code(), Some(130));
     server.shutdown().await;
 }

@@ -377,7 +377,7 @@ async fn a_client_that_never_reads_is_dropped_and_frees_its_slot() {
 #[test]
 fn out_of_range_limits_are_refused_at_start_up() {
     use clap::Parser;
-    use socket_lab::cli::ServerCli;
+    use socket_lab::cli::server::ServerCli;
     let parse = |args: &[&str]| {
         let mut all = vec!["socket-server"];
         all.extend_from_slice(args);
@@ -386,16 +386,21 @@ fn out_of_range_limits_are_refused_at_start_up() {
     for bad in [
         &["--idle-timeout", "18446744073709551615"][..],
         &["--idle-timeout", "0"],
+        &["--idle-timeout", "25h"],
+        &["--addr", "nowhere"],
         &["--max-line-bytes", "18446744073709551615"],
         &["--max-line-bytes", "0"],
     ] {
         let error = parse(bad).expect_err("refused");
         assert!(error.to_string().contains(bad[0]), "{error}");
     }
-    let config = parse(&["--idle-timeout", "86400", "--max-line-bytes", "1048576"])
+    let config = parse(&["--idle-timeout", "24h", "--max-line-bytes", "1048576"])
         .unwrap()
         .config();
     assert_eq!(config.idle_timeout, Duration::from_secs(86_400));
+    let short = parse(&["--idle-timeout", "1.5s"]).unwrap().config();
+    assert_eq!(short.idle_timeout, Duration::from_millis(1500));
+    assert_eq!(parse(&["--addr", "9000"]).unwrap().addr, "0.0.0.0:9000");
     assert_eq!(config.max_line_bytes, 1 << 20);
     assert_eq!(
         parse(&[]).unwrap().config().idle_timeout,

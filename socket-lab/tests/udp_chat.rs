@@ -7,7 +7,9 @@ use socket_lab::udp_chat::{ChatError, ChatPeer, Datagram, Event, Kind, MAX_DATAG
 use tokio::net::UdpSocket;
 
 async fn peer(name: &str) -> ChatPeer {
-    ChatPeer::bind("127.0.0.1:0", name).await.unwrap()
+    ChatPeer::bind("127.0.0.1:0", Some(name.into()))
+        .await
+        .unwrap()
 }
 
 /// The next events, within a few seconds (loopback does not lose datagrams in practice).

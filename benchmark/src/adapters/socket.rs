@@ -23,7 +23,7 @@ pub const EXPECTED: &str = "HELLO SOCKET SERVER";
 pub static SOCKET: LabServer = LabServer {
     key: "socket",
     name: "Socket",
-    flag: "--socket-addr",
+    flag: "--socket-url",
     url: false,
     start_command: "cargo run --release -p socket-lab --bin socket-server",
     serve,

@@ -40,12 +40,9 @@ pub static GRPC: LabServer = LabServer {
 
 fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
-        let config = rest_lab::HttpPolicy {
-            drain_timeout: Duration::from_secs(1),
-            ..rest_lab::HttpPolicy::default()
-        };
-        let state = rest_lab::AppState::new(UserStore::new());
-        rest_lab::run(listener, state, config, shutdown)
+        let mut config = rest_lab::Config::new(UserStore::new());
+        config.policy.drain_timeout = Duration::from_secs(1);
+        rest_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
@@ -53,12 +50,9 @@ fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFut
 
 fn serve_grpc(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
-        let service = grpc_lab::UserService::new(UserStore::new());
-        let config = rest_lab::HttpPolicy {
-            drain_timeout: Duration::from_secs(1),
-            ..rest_lab::HttpPolicy::default()
-        };
-        grpc_lab::run(listener, service, config, shutdown)
+        let mut config = grpc_lab::Config::new(UserStore::new());
+        config.policy.drain_timeout = Duration::from_secs(1);
+        grpc_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
     })

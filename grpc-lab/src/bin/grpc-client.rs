@@ -5,11 +5,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use grpc_lab::cli::{ClientCli, client};
+use grpc_lab::cli::client::{ClientCli, run};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = ClientCli::parse();
-    lab_kit::init_tracing("warn");
-    lab_kit::exit_code(client(cli).await)
+    lab_kit::term::run_main("warn", run(cli))
 }

@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use grpc_lab::config::ChatLimits;
 use grpc_lab::server::ServerError;
-use grpc_lab::{ChatRoom, GrpcClient, HttpPolicy, UserService};
+use grpc_lab::{Config, GrpcClient, HttpPolicy};
 use lab_kit::SpawnedServer;
 use user_store::UserStore;
 
@@ -38,26 +39,33 @@ impl TestServer {
 
 /// Starts a server with an empty store.
 pub async fn start_server() -> TestServer {
-    start_with(UserService::new(UserStore::empty())).await
+    start_with(Config::new(UserStore::empty())).await
 }
 
 /// Starts a server with a given store and a chat room of the given capacity.
 pub async fn start_with_room(store: UserStore, room_capacity: usize) -> TestServer {
-    start_with(UserService::with_room(store, ChatRoom::new(room_capacity))).await
+    let chat = ChatLimits {
+        capacity: room_capacity,
+        ..ChatLimits::default()
+    };
+    start_with(Config {
+        chat,
+        ..Config::new(store)
+    })
+    .await
 }
 
-/// Starts a server around `service`. The listener is bound before this returns, so
+/// Starts a server with the given configuration with the given connection policy.
+pub async fn start_with_policy(config: Config, policy: HttpPolicy) -> TestServer {
+    start_with(Config { policy, ..config }).await
+}
+
+/// Starts a server with `config`. The listener is bound before this returns, so
 /// clients can connect at once: no sleep, no retry.
-pub async fn start_with(service: UserService) -> TestServer {
-    start_with_policy(service, HttpPolicy::default()).await
-}
-
-/// Starts a server around `service` with the given connection policy.
-pub async fn start_with_policy(service: UserService, policy: HttpPolicy) -> TestServer {
-    let server =
-        SpawnedServer::start(|listener, stop| grpc_lab::run(listener, service, policy, stop))
-            .await
-            .unwrap();
+pub async fn start_with(config: Config) -> TestServer {
+    let server = SpawnedServer::start(|listener, stop| grpc_lab::run(listener, config, stop))
+        .await
+        .unwrap();
     let addr = server.addr();
     TestServer {
         addr,

@@ -5,11 +5,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rest_lab::cli::{ServerCli, serve};
+use rest_lab::cli::server::{ServerCli, run};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = ServerCli::parse();
-    lab_kit::init_tracing("info");
-    lab_kit::exit_code(serve(cli).await.map(|()| ExitCode::SUCCESS))
+    lab_kit::term::run_main("info", run(cli))
 }

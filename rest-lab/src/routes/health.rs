@@ -4,12 +4,12 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use super::{Success, success};
-use crate::app::AppState;
+use crate::config::Config;
+use crate::envelope::{Success, success};
 
 /// What `/health` reports.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Health {
+pub(crate) struct Health {
     /// Always `"healthy"` when the server answers.
     pub status: &'static str,
     /// How many users the store holds.
@@ -21,9 +21,9 @@ pub struct Health {
     get,
     path = "/health",
     tag = "health",
-    responses((status = 200, description = "The server is up", body = inline(crate::openapi::HealthEnvelope)))
+    responses((status = 200, description = "The server is up", body = Success<Health>))
 )]
-pub async fn health(State(state): State<AppState>) -> Json<Success<Health>> {
+pub(crate) async fn health(State(state): State<Config>) -> Json<Success<Health>> {
     success(Health {
         status: "healthy",
         users: state.store.len(),

@@ -13,15 +13,14 @@ use serde::{Deserialize, Serialize};
 use user_store::{NewUser, StoreError, User, UserStore, UserUpdate};
 use uuid::Uuid;
 
-use super::{Success, success};
-use crate::app::AppState;
+use crate::config::Config;
+use crate::envelope::{Deleted, ErrorBody, Success, success};
 use crate::error::ApiError;
 use crate::extract::AppJson;
-use crate::openapi::{ErrorEnvelope, UserEnvelope, UserListEnvelope};
 
 /// Body of `POST /api/users`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct CreateUserRequest {
+pub(crate) struct CreateUserRequest {
     /// Display name: 1 to 100 characters once trimmed.
     #[serde(default)]
     pub name: Option<String>,
@@ -32,7 +31,7 @@ pub struct CreateUserRequest {
 
 /// Body of `PUT /api/users/{id}`: either field or both.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct UpdateUserRequest {
+pub(crate) struct UpdateUserRequest {
     /// New display name, if it changes.
     #[serde(default)]
     pub name: Option<String>,
@@ -44,25 +43,16 @@ pub struct UpdateUserRequest {
 /// Query of `GET /api/users/search`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SearchParams {
+pub(crate) struct SearchParams {
     /// Text to look for in names and emails, ignoring case.
     pub q: Option<String>,
 }
 
-/// Body of a successful `DELETE`: `{"status": "success", "message": "User <id> deleted"}`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Deleted {
-    /// Always `"success"`.
-    pub status: &'static str,
-    /// `User <id> deleted`.
-    pub message: String,
-}
-
 /// `GET /api/users`: every user, in creation order.
 #[utoipa::path(get, path = "/api/users", tag = "users",
-    responses((status = 200, description = "All users, in creation order", body = UserListEnvelope)))]
-pub async fn list_users(
-    State(state): State<AppState>,
+    responses((status = 200, description = "All users, in creation order", body = Success<Vec<User>>)))]
+pub(crate) async fn list_users(
+    State(state): State<Config>,
 ) -> (Extension<ReplyPermit>, Json<Success<Vec<User>>>) {
     let permit = reserve_list(&state).await;
     (permit, success(state.store.list()))
@@ -72,11 +62,11 @@ pub async fn list_users(
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users",
     params(("id" = String, Path, description = "User id (UUID)")),
     responses(
-        (status = 200, description = "The user", body = UserEnvelope),
-        (status = 404, description = "No user has this id (or it is not a UUID)", body = ErrorEnvelope),
+        (status = 200, description = "The user", body = Success<User>),
+        (status = 404, description = "No user has this id (or it is not a UUID)", body = ErrorBody),
     ))]
-pub async fn get_user(
-    State(state): State<AppState>,
+pub(crate) async fn get_user(
+    State(state): State<Config>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Success<User>>, ApiError> {
     let id = user_id(id)?;
@@ -87,14 +77,14 @@ pub async fn get_user(
 #[utoipa::path(post, path = "/api/users", tag = "users",
     request_body = CreateUserRequest,
     responses(
-        (status = 201, description = "Created; Location: /api/users/{id}", body = UserEnvelope),
-        (status = 400, description = "Malformed JSON, or a missing, blank or invalid field", body = ErrorEnvelope),
-        (status = 409, description = "Another user has this email", body = ErrorEnvelope),
-        (status = 413, description = "Body over the server's limit", body = ErrorEnvelope),
-        (status = 415, description = "Body not sent as application/json", body = ErrorEnvelope),
+        (status = 201, description = "Created; Location: /api/users/{id}", body = Success<User>),
+        (status = 400, description = "Malformed JSON, or a missing, blank or invalid field", body = ErrorBody),
+        (status = 409, description = "Another user has this email", body = ErrorBody),
+        (status = 413, description = "Body over the server's limit", body = ErrorBody),
+        (status = 415, description = "Body not sent as application/json", body = ErrorBody),
     ))]
-pub async fn create_user(
-    State(state): State<AppState>,
+pub(crate) async fn create_user(
+    State(state): State<Config>,
     AppJson(body): AppJson<CreateUserRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let name = body.name.ok_or_else(|| required("name"))?;
@@ -113,15 +103,15 @@ pub async fn create_user(
     params(("id" = String, Path, description = "User id (UUID)")),
     request_body = UpdateUserRequest,
     responses(
-        (status = 200, description = "The updated user", body = UserEnvelope),
-        (status = 400, description = "Malformed JSON, no field given, or an invalid field", body = ErrorEnvelope),
-        (status = 404, description = "No user has this id", body = ErrorEnvelope),
-        (status = 409, description = "Another user has this email", body = ErrorEnvelope),
-        (status = 413, description = "Body over the server's limit", body = ErrorEnvelope),
-        (status = 415, description = "Body not sent as application/json", body = ErrorEnvelope),
+        (status = 200, description = "The updated user", body = Success<User>),
+        (status = 400, description = "Malformed JSON, no field given, or an invalid field", body = ErrorBody),
+        (status = 404, description = "No user has this id", body = ErrorBody),
+        (status = 409, description = "Another user has this email", body = ErrorBody),
+        (status = 413, description = "Body over the server's limit", body = ErrorBody),
+        (status = 415, description = "Body not sent as application/json", body = ErrorBody),
     ))]
-pub async fn update_user(
-    State(state): State<AppState>,
+pub(crate) async fn update_user(
+    State(state): State<Config>,
     id: Result<Path<String>, PathRejection>,
     AppJson(body): AppJson<UpdateUserRequest>,
 ) -> Result<Json<Success<User>>, ApiError> {
@@ -138,10 +128,10 @@ pub async fn update_user(
     params(("id" = String, Path, description = "User id (UUID)")),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 404, description = "No user has this id", body = ErrorEnvelope),
+        (status = 404, description = "No user has this id", body = ErrorBody),
     ))]
-pub async fn delete_user(
-    State(state): State<AppState>,
+pub(crate) async fn delete_user(
+    State(state): State<Config>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Deleted>, ApiError> {
     let id = user_id(id)?;
@@ -156,11 +146,11 @@ pub async fn delete_user(
 #[utoipa::path(get, path = "/api/users/search", tag = "users",
     params(SearchParams),
     responses(
-        (status = 200, description = "Matching users, in creation order", body = UserListEnvelope),
-        (status = 400, description = "q is missing or blank", body = ErrorEnvelope),
+        (status = 200, description = "Matching users, in creation order", body = Success<Vec<User>>),
+        (status = 400, description = "q is missing or blank", body = ErrorBody),
     ))]
-pub async fn search_users(
-    State(state): State<AppState>,
+pub(crate) async fn search_users(
+    State(state): State<Config>,
     query: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<(Extension<ReplyPermit>, Json<Success<Vec<User>>>), ApiError> {
     let Query(params) =
@@ -178,7 +168,7 @@ const LIST_BYTES_PER_USER: usize = 320;
 
 /// Waits for the reply budget a list of every user needs; the connection holds the
 /// permit until the reply has been read (see [`lab_kit::budget`]).
-async fn reserve_list(state: &AppState) -> Extension<ReplyPermit> {
+async fn reserve_list(state: &Config) -> Extension<ReplyPermit> {
     let bytes = state.store.len().saturating_mul(LIST_BYTES_PER_USER);
     Extension(state.reply_budget.reserve(bytes).await)
 }

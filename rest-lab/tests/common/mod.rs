@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use lab_kit::SpawnedServer;
-use rest_lab::{AppState, HttpPolicy, RestClient};
+use rest_lab::{Config, HttpPolicy, RestClient};
 use user_store::UserStore;
 
 /// A server running in this test process.
@@ -39,20 +39,19 @@ impl TestServer {
 
 /// Starts a server with an empty store and default limits.
 pub async fn start_server() -> TestServer {
-    start_with(AppState::new(UserStore::empty())).await
+    start_with(Config::new(UserStore::empty())).await
 }
 
-/// Starts a server with the given state.
-pub async fn start_with(state: AppState) -> TestServer {
-    start_with_policy(state, HttpPolicy::default()).await
+/// Starts a server with the given configuration.
+pub async fn start_with_policy(config: Config, policy: HttpPolicy) -> TestServer {
+    start_with(Config { policy, ..config }).await
 }
 
-/// Starts a server with the given state and connection policy.
-pub async fn start_with_policy(state: AppState, policy: HttpPolicy) -> TestServer {
-    let server =
-        SpawnedServer::start(|listener, stop| rest_lab::run(listener, state, policy, stop))
-            .await
-            .unwrap();
+/// Starts a server with the given configuration.
+pub async fn start_with(config: Config) -> TestServer {
+    let server = SpawnedServer::start(|listener, stop| rest_lab::run(listener, config, stop))
+        .await
+        .unwrap();
     let addr = server.addr();
     TestServer {
         addr,

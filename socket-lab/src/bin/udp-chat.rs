@@ -5,11 +5,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use socket_lab::cli::{UdpChatCli, udp_chat};
+use socket_lab::cli::udp_chat::{UdpChatCli, run};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = UdpChatCli::parse();
-    lab_kit::init_tracing("warn");
-    lab_kit::exit_code(udp_chat(cli).await.map(|()| ExitCode::SUCCESS))
+    lab_kit::term::run_main("warn", run(cli))
 }

@@ -8,6 +8,8 @@
 use std::fmt::Display;
 use std::io::Write;
 
+use super::{Tone, paint};
+
 const RULE: &str = "============================================================";
 
 /// Prints a self-test run and counts its results.
@@ -76,8 +78,8 @@ impl<W: Write> Suite<W> {
     pub fn check<D: Display, E: Display>(&mut self, name: &str, result: Result<D, E>) -> bool {
         let ok = result.is_ok();
         let _ = match result {
-            Ok(detail) => writeln!(self.out, "  ✓ {name}: {detail}"),
-            Err(reason) => writeln!(self.out, "  ✗ {name}: {reason}"),
+            Ok(detail) => writeln!(self.out, "  {} {name}: {detail}", paint(Tone::Good, "✓")),
+            Err(reason) => writeln!(self.out, "  {} {name}: {reason}", paint(Tone::Bad, "✗")),
         };
         if !ok {
             // A check outside any test still counts, as a failed test of its own.
@@ -87,6 +89,18 @@ impl<W: Write> Suite<W> {
             self.current_ok = Some(false);
         }
         ok
+    }
+
+    /// Ends a suite that cannot run at all (its server cannot be reached): says why
+    /// once, lists every planned test as not run, and finishes. The summary counts them
+    /// as run and failed, so the exit status is a failure.
+    pub fn not_run(mut self, reason: impl Display, planned: &[&str]) -> Summary {
+        let _ = writeln!(self.out, "\n{} {reason}", paint(Tone::Bad, "✗"));
+        for title in planned {
+            self.tests += 1;
+            let _ = writeln!(self.out, "  TEST {}: {title}: not run", self.tests);
+        }
+        self.finish()
     }
 
     /// Closes the last test, prints `Test Results: N/N Passed` and returns the counts.
@@ -140,6 +154,24 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("✗ d: broken"), "{text}");
         assert!(text.contains("Test Results: 2/3 Passed"), "{text}");
+    }
+
+    #[test]
+    fn a_suite_that_cannot_run_lists_every_test_once() {
+        let mut out = Vec::new();
+        let summary = Suite::new(&mut out, "demo", "here")
+            .not_run("nothing listens on here", &["one", "two", "three"]);
+        assert_eq!(
+            summary,
+            Summary {
+                passed: 0,
+                total: 3
+            }
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("nothing listens").count(), 1, "{text}");
+        assert!(text.contains("TEST 3: three: not run"), "{text}");
+        assert!(text.contains("Test Results: 0/3 Passed"), "{text}");
     }
 
     #[test]

@@ -1,6 +1,5 @@
-//! The router: every route, the JSON fallbacks for 404 and 405, and the layers.
-
-use std::time::Duration;
+//! The router: every route, the JSON fallbacks for 404 and 405, and the layers. It
+//! imports the handlers and the OpenAPI document; neither imports it.
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -8,49 +7,19 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use lab_kit::ReplyBudget;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use user_store::UserStore;
 
+use crate::config::Config;
 use crate::error::ApiError;
-use crate::routes::{health, users};
-use crate::{DEFAULT_MAX_BODY_BYTES, openapi, routes};
-
-/// Default limit on how long one request may take, body included.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What every handler can reach: the shared store and the limits.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The users.
-    pub store: UserStore,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Longest a client may take to send a request's headers, and again for the rest of
-    /// the request and its handling.
-    pub request_timeout: Duration,
-    /// Memory list replies waiting to be read may hold across the server.
-    pub reply_budget: ReplyBudget,
-}
-
-impl AppState {
-    /// State around `store` with the default limits.
-    pub fn new(store: UserStore) -> Self {
-        AppState {
-            store,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            reply_budget: ReplyBudget::default(),
-        }
-    }
-}
+use crate::openapi;
+use crate::routes::{self, health, users};
 
 /// Builds the application: the routes of the contract plus `/api/openapi.json`.
 ///
 /// Tests drive it in memory with `tower::ServiceExt::oneshot`; [`run`](crate::run) serves
 /// it over TCP.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: Config) -> Router {
     Router::new()
         .route(
             "/api/users",
@@ -88,7 +57,7 @@ fn server_header() -> HeaderValue {
 
 /// Abandons a request that takes longer than the limit, so a client that stalls while
 /// sending its body cannot hold a connection and a task forever.
-async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn request_timeout(State(state): State<Config>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(state.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout {

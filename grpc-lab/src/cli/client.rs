@@ -1,0 +1,103 @@
+//! `grpc-client`: the self-test suite (the default), `greet` and `check`; `demo`,
+//! `interactive` and `chat` live in their own modules.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
+use lab_kit::term::{CompletionsArgs, Lab, explained, print_completions};
+
+use crate::client::GrpcClient;
+use crate::selftest::run_self_test;
+
+/// Default URL the client connects to.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
+
+/// Client for the gRPC lab's server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "grpc-client", version = lab_kit::build::VERSION)]
+pub struct ClientCli {
+    /// Server URL (http://host:port; host:port alone means http://).
+    #[arg(long, global = true, env = "GRPC_URL", default_value = DEFAULT_URL,
+          value_parser = lab_kit::args::http_url)]
+    pub url: String,
+    /// How long to wait for a connection or a unary reply: 5s, 300ms, 1.5s.
+    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
+    pub timeout: Span,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `grpc-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// Show the four RPC patterns one after another.
+    Demo,
+    /// A prompt for every unary method and `list [LIMIT]`; `help` lists the commands.
+    /// Ctrl-D leaves, Ctrl-C too (status 130).
+    Interactive,
+    /// Join the chat room: lines typed are sent, everyone's messages are printed.
+    Chat {
+        /// Your name in the room.
+        #[arg(long)]
+        name: String,
+    },
+    /// Call greet.GreetService/Greet and print the greeting.
+    Greet {
+        /// Who to greet.
+        name: String,
+    },
+    /// Exit 0 when the server's health service says users.v1.UserService is SERVING
+    /// (for health checks; reads no users).
+    Check,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit status.
+///
+/// # Errors
+///
+/// When the server cannot be reached, explained in one line (the self-test reports
+/// through the exit status).
+pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let timeout = cli.timeout.get();
+    let url = cli.url.as_str();
+    let command = cli.command.unwrap_or(ClientCommand::Test);
+    let result = match command {
+        ClientCommand::Test => {
+            let summary = run_self_test(url, timeout, std::io::stdout()).await;
+            return Ok(summary.exit_code());
+        }
+        ClientCommand::Completions(shell) => {
+            print_completions::<ClientCli>(&shell);
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => connected(other, url, timeout).await,
+    };
+    explained(result, Lab::Grpc, &url_authority(url), timeout).await
+}
+
+async fn connected(
+    command: ClientCommand,
+    url: &str,
+    timeout: std::time::Duration,
+) -> anyhow::Result<ExitCode> {
+    let mut client = GrpcClient::connect(url, timeout).await?;
+    match command {
+        ClientCommand::Check => {
+            let serving = client.serving().await?;
+            anyhow::ensure!(serving, "{url} answers but is not serving (draining?)");
+            println!("ok: {url} is serving");
+        }
+        ClientCommand::Greet { name } => println!("{}", client.greet(&name).await?),
+        ClientCommand::Demo => super::demo::run(&mut client).await?,
+        ClientCommand::Interactive => return super::interactive::run(&mut client).await,
+        ClientCommand::Chat { name } => return super::chat::run(&mut client, &name).await,
+        ClientCommand::Test | ClientCommand::Completions(_) => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

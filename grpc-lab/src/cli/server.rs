@@ -1,0 +1,93 @@
+//! `grpc-server`: binds its address and serves until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::http::HttpArgs;
+use lab_kit::term::{CompletionsArgs, print_completions};
+use user_store::UserStore;
+
+use crate::config::{
+    ChatLimits, Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MEMBER_QUEUE_BYTES,
+};
+
+/// Default address the server listens on.
+pub const DEFAULT_ADDR: &str = "0.0.0.0:50051";
+
+/// gRPC server for users.v1.UserService, with health checking and reflection.
+#[derive(Debug, Parser)]
+#[command(name = "grpc-server", version = lab_kit::build::VERSION)]
+pub struct ServerCli {
+    /// Address to listen on: host:port, or a port for every interface.
+    #[arg(long, env = "GRPC_ADDR", default_value = DEFAULT_ADDR,
+          value_parser = lab_kit::args::listen_addr)]
+    pub addr: String,
+    /// Start with no users instead of the two demo users.
+    #[arg(long)]
+    pub empty: bool,
+    /// Most members of the chat room at once (1 to 100000); one more is refused with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_MEMBERS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_chat_members: u64,
+    /// Largest chat message, sender and text, in bytes (1 to 1048576); a larger one is
+    /// not sent and its sender is told.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_chat_message_bytes: u64,
+    /// The connection policy.
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// Something other than serving.
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+}
+
+/// What `grpc-server` does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ServerCommand {
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+impl ServerCli {
+    /// The server these options ask for.
+    pub fn config(&self) -> Config {
+        let store = if self.empty {
+            UserStore::empty()
+        } else {
+            UserStore::new()
+        };
+        // Both range-checked by clap, so they fit.
+        let max_message_bytes = usize::try_from(self.max_chat_message_bytes).unwrap_or(usize::MAX);
+        let chat = ChatLimits {
+            max_members: usize::try_from(self.max_chat_members).unwrap_or(usize::MAX),
+            max_message_bytes,
+            // Room for four of the largest messages, and never less than the default.
+            member_queue_bytes: DEFAULT_MEMBER_QUEUE_BYTES.max(4 * max_message_bytes),
+            ..ChatLimits::default()
+        };
+        Config {
+            store,
+            chat,
+            reply_budget: self.http.reply_budget(),
+            policy: self.http.policy(),
+        }
+    }
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the address cannot be bound or serving fails.
+pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
+    if let Some(ServerCommand::Completions(shell)) = &cli.command {
+        print_completions::<ServerCli>(shell);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let listener = lab_kit::listen::bind(&cli.addr, "gRPC server").await?;
+    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
+    tracing::info!("gRPC server stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,216 @@
+//! When a client fails, say why in one line with the next step: nothing listens there
+//! (and how to start the right server), or something else does (the REST server where
+//! the gRPC one was expected, and so on).
+//!
+//! [`probe`] asks the address once, the way no lab server could mistake: it sends an
+//! HTTP/1.1 request and reads the first bytes of the answer. An HTTP/1.1 server
+//! answers `HTTP/1.1 ...`; an HTTP/2-only server (the gRPC lab) opens with a SETTINGS
+//! frame whatever it is sent; the socket lab answers a JSON error line.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The labs a client can expect at an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lab {
+    /// The socket lab's JSON-lines server.
+    Socket,
+    /// The REST lab's HTTP server (HTTP/1.1 and h2c).
+    Rest,
+    /// The gRPC lab's server (HTTP/2 only).
+    Grpc,
+    /// Another `grpc-peer` (HTTP/2 only).
+    GrpcPeer,
+}
+
+impl Lab {
+    fn what(self) -> &'static str {
+        match self {
+            Lab::Socket => "the socket server",
+            Lab::Rest => "the REST server",
+            Lab::Grpc => "the gRPC server",
+            Lab::GrpcPeer => "the other grpc-peer",
+        }
+    }
+
+    fn how_to_start(self) -> &'static str {
+        match self {
+            Lab::Socket => "start it with `cargo run -p socket-lab --bin socket-server`",
+            Lab::Rest => "start it with `cargo run -p rest-lab --bin rest-server`",
+            Lab::Grpc => "start it with `cargo run -p grpc-lab --bin grpc-server`",
+            Lab::GrpcPeer => "start it with `cargo run -p grpc-lab --bin grpc-peer`",
+        }
+    }
+
+    fn speaks(self, found: Found) -> bool {
+        matches!(
+            (self, found),
+            (Lab::Socket, Found::JsonLines)
+                | (Lab::Rest, Found::Http1)
+                | (Lab::Grpc | Lab::GrpcPeer, Found::Http2Only)
+        )
+    }
+}
+
+/// What answered at an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The name does not resolve.
+    NoSuchHost,
+    /// Nothing listens (connection refused).
+    Nothing,
+    /// No answer in time (a firewall, a host that is down, or a server that waits).
+    NoAnswer,
+    /// A JSON-lines server (the socket lab's).
+    JsonLines,
+    /// An HTTP/1.1 server (the REST lab's, or any web server).
+    Http1,
+    /// An HTTP/2-only server (the gRPC lab's).
+    Http2Only,
+    /// Something else; its first bytes, printable.
+    Other(String),
+}
+
+impl Found {
+    fn describe(&self) -> String {
+        match self {
+            Found::NoSuchHost => "the host name does not resolve".into(),
+            Found::Nothing => "nothing listens there".into(),
+            Found::NoAnswer => "no answer (a server that waits, or a host that is down)".into(),
+            Found::JsonLines => "a JSON-lines server answers (the socket server?)".into(),
+            Found::Http1 => "an HTTP/1.1 server answers (the REST server?)".into(),
+            Found::Http2Only => "an HTTP/2-only server answers (the gRPC server?)".into(),
+            Found::Other(start) => format!("something else answers: {start:?}"),
+        }
+    }
+}
+
+/// Asks `addr` (`host:port`) what it is, within `timeout`.
+pub async fn probe(addr: &str, timeout: Duration) -> Found {
+    let Ok(Ok(mut addrs)) = tokio::time::timeout(timeout, tokio::net::lookup_host(addr)).await
+    else {
+        return Found::NoSuchHost;
+    };
+    let Some(target) = addrs.next() else {
+        return Found::NoSuchHost;
+    };
+    let mut stream = match tokio::time::timeout(timeout, TcpStream::connect(target)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Found::Nothing,
+        _ => return Found::NoAnswer,
+    };
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut first = [0u8; 64];
+    let read = async {
+        stream.write_all(request.as_bytes()).await?;
+        stream.read(&mut first).await
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(n)) if n > 0 => classify(&first[..n]),
+        Ok(_) => Found::Other("(closed without a word)".into()),
+        Err(_) => Found::NoAnswer,
+    }
+}
+
+fn classify(start: &[u8]) -> Found {
+    // An HTTP/2 frame header: 3 bytes of length, then the type, SETTINGS (4) or GOAWAY (7).
+    const SETTINGS: u8 = 0x4;
+    const GOAWAY: u8 = 0x7;
+    if start.starts_with(b"HTTP/1.") {
+        Found::Http1
+    } else if start.first() == Some(&b'{') {
+        Found::JsonLines
+    } else if start.len() >= 9 && matches!(start[3], SETTINGS | GOAWAY) {
+        Found::Http2Only
+    } else {
+        Found::Other(String::from_utf8_lossy(&start[..start.len().min(24)]).into_owned())
+    }
+}
+
+/// After a failure talking to `addr`: one line saying why and what to do, when the
+/// reason is that the expected lab is not what answers there. `None` when it is (the
+/// failure is then the client's original error, worth showing as it is).
+pub async fn explain_failure(expected: Lab, addr: &str, timeout: Duration) -> Option<String> {
+    let found = probe(addr, timeout.min(Duration::from_secs(2))).await;
+    if expected.speaks(found.clone()) {
+        return None;
+    }
+    let what = expected.what();
+    Some(match found {
+        Found::NoSuchHost => format!("cannot resolve {addr}: check the host name"),
+        Found::Nothing => {
+            format!("nothing listens on {addr}: {}", expected.how_to_start())
+        }
+        other => format!("{addr} is not {what}: {}", other.describe()),
+    })
+}
+
+/// `result`, or when it failed because `expected` is not what answers at `addr`, that
+/// reason in its place (one line with the next step). Ctrl-C passes through untouched.
+///
+/// # Errors
+///
+/// The original error or the explanation.
+pub async fn explained<T>(
+    result: anyhow::Result<T>,
+    expected: Lab,
+    addr: &str,
+    timeout: Duration,
+) -> anyhow::Result<T> {
+    match result {
+        Err(e) if !super::is_interrupted(&e) => {
+            match explain_failure(expected, addr, timeout).await {
+                Some(line) => Err(anyhow::anyhow!(line)),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    #[test]
+    fn first_bytes_tell_the_kind_of_server() {
+        assert_eq!(classify(b"HTTP/1.1 200 OK\r\n"), Found::Http1);
+        assert_eq!(classify(br#"{"status":"error"}"#), Found::JsonLines);
+        let settings = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100];
+        assert_eq!(classify(&settings), Found::Http2Only);
+        assert!(matches!(classify(b"SSH-2.0-OpenSSH"), Found::Other(_)));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_nothing_and_says_how_to_start_the_server() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        assert_eq!(probe(&addr, Duration::from_secs(1)).await, Found::Nothing);
+        let line = explain_failure(Lab::Rest, &addr, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(line.contains("nothing listens on"), "{line}");
+        assert!(line.contains("--bin rest-server"), "{line}");
+    }
+
+    #[tokio::test]
+    async fn the_wrong_kind_of_server_is_named() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 256];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\n\r\n").await;
+        });
+        let line = explain_failure(Lab::Grpc, &addr, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(line.contains("is not the gRPC server"), "{line}");
+        assert!(line.contains("HTTP/1.1"), "{line}");
+    }
+}

@@ -1,0 +1,85 @@
+//! `rest-client`: the self-test suite (the default), `check`, and the prompt of
+//! [`interactive`](super::interactive).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
+use lab_kit::term::{CompletionsArgs, Lab, explained, print_completions};
+
+use crate::client::{ClientOptions, RestClient};
+use crate::selftest::run_self_test;
+
+/// Default base URL the client talks to.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:5000";
+
+/// Client for the REST lab's server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "rest-client", version = lab_kit::build::VERSION)]
+pub struct ClientCli {
+    /// Server base URL (http://host:port; host:port alone means http://).
+    #[arg(long, global = true, env = "REST_URL", default_value = DEFAULT_URL,
+          value_parser = lab_kit::args::http_url)]
+    pub url: String,
+    /// How long to wait for each response: 5s, 300ms, 1.5s.
+    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
+    pub timeout: Span,
+    /// Speak HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1.
+    #[arg(long, global = true)]
+    pub http2: bool,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `rest-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// A prompt for list, get, create, update, delete and search; `help` lists them.
+    /// Ctrl-D leaves, Ctrl-C too (status 130).
+    Interactive,
+    /// Exit 0 when GET /health answers 200 (for health checks).
+    Check,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit status.
+///
+/// # Errors
+///
+/// When the URL is unusable, or the server cannot be reached, explained in one line.
+pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let options = ClientOptions {
+        timeout: cli.timeout.get(),
+        http2: cli.http2,
+        ..ClientOptions::default()
+    };
+    let client = RestClient::with_options(&cli.url, &options)?;
+    let result = match cli.command.unwrap_or(ClientCommand::Test) {
+        ClientCommand::Test => {
+            let summary = run_self_test(&client, std::io::stdout()).await;
+            return Ok(summary.exit_code());
+        }
+        ClientCommand::Completions(shell) => {
+            print_completions::<ClientCli>(&shell);
+            return Ok(ExitCode::SUCCESS);
+        }
+        ClientCommand::Check => check(&client).await,
+        ClientCommand::Interactive => super::interactive::run(&client).await,
+    };
+    explained(result, Lab::Rest, &url_authority(&cli.url), options.timeout).await
+}
+
+async fn check(client: &RestClient) -> anyhow::Result<ExitCode> {
+    let reply = client.health().await?;
+    anyhow::ensure!(
+        reply.status.is_success(),
+        "health answered {}",
+        reply.status
+    );
+    println!("ok: {} answers", client.base_url());
+    Ok(ExitCode::SUCCESS)
+}

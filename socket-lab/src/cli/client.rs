@@ -1,0 +1,107 @@
+//! `socket-client`: the self-test suite (the default), `send`, `check`, and the
+//! prompt of [`interactive`](super::interactive).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span};
+use lab_kit::term::{CompletionsArgs, Lab, Tone, explained, paint, print_completions};
+
+use crate::client::{Client, ClientError};
+use crate::selftest::run_self_test;
+
+/// Default server the client talks to.
+pub const DEFAULT_URL: &str = "127.0.0.1:8080";
+
+/// Client for the socket lab's uppercase server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "socket-client", version = lab_kit::build::VERSION)]
+pub struct ClientCli {
+    /// The server: host:port or tcp://host:port.
+    #[arg(long, global = true, env = "SOCKET_URL", default_value = DEFAULT_URL,
+          value_parser = lab_kit::args::tcp_target)]
+    pub url: String,
+    /// How long to wait for a connection or a reply: 5s, 300ms, 1.5s.
+    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
+    pub timeout: Span,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `socket-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// Send each TEXT as one request and print each reply; fails if any is refused.
+    Send {
+        /// Texts to upper-case.
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Type lines at a prompt; each is sent and its reply printed. `help` lists the
+    /// commands; Ctrl-D leaves, Ctrl-C too (status 130).
+    Interactive,
+    /// Exit 0 when the server answers one request correctly (for health checks).
+    Check,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit status.
+///
+/// # Errors
+///
+/// When the server cannot be reached or fails, explained in one line (the self-test
+/// reports failures through the exit status instead).
+pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let timeout = cli.timeout.get();
+    let addr = cli.url.as_str();
+    let result = match cli.command.unwrap_or(ClientCommand::Test) {
+        ClientCommand::Test => {
+            let summary = run_self_test(addr, timeout, std::io::stdout()).await;
+            return Ok(summary.exit_code());
+        }
+        ClientCommand::Completions(shell) => {
+            print_completions::<ClientCli>(&shell);
+            return Ok(ExitCode::SUCCESS);
+        }
+        ClientCommand::Send { text } => send(addr, timeout, &text).await,
+        ClientCommand::Check => check(addr, timeout).await,
+        ClientCommand::Interactive => super::interactive::run(addr, timeout).await,
+    };
+    explained(result, Lab::Socket, addr, timeout).await
+}
+
+async fn send(
+    addr: &str,
+    timeout: std::time::Duration,
+    texts: &[String],
+) -> anyhow::Result<ExitCode> {
+    let mut client = Client::connect(addr, timeout).await?;
+    let mut refused = 0;
+    for text in texts {
+        match client.uppercase(text).await {
+            Ok(reply) => println!("{reply}"),
+            Err(ClientError::Refused(reason)) => {
+                refused += 1;
+                println!("{} {reason}", paint(Tone::Bad, "refused:"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn check(addr: &str, timeout: std::time::Duration) -> anyhow::Result<ExitCode> {
+    let mut client = Client::connect(addr, timeout).await?;
+    let reply = client.uppercase("health check").await?;
+    anyhow::ensure!(reply == "HEALTH CHECK", "unexpected reply {reply:?}");
+    println!("ok: {addr} answers");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,75 @@
+//! `socket-server`: binds its address and serves until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::connection::ConnectionArgs;
+use lab_kit::term::{CompletionsArgs, print_completions};
+
+use crate::protocol::DEFAULT_MAX_LINE_BYTES;
+use crate::server::ServerConfig;
+
+/// Default address the server listens on.
+pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
+
+/// The largest `--max-line-bytes` accepted: a line is held in memory whole.
+const MAX_LINE_BYTES_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// TCP server that upper-cases text sent as JSON lines:
+/// {"message": "hi"} -> {"status":"ok","message":"HI"}.
+#[derive(Debug, Parser)]
+#[command(name = "socket-server", version = lab_kit::build::VERSION)]
+pub struct ServerCli {
+    /// Address to listen on: host:port, or a port for every interface.
+    #[arg(long, env = "SOCKET_ADDR", default_value = DEFAULT_ADDR,
+          value_parser = lab_kit::args::listen_addr)]
+    pub addr: String,
+    /// Longest request line accepted, in bytes (newline excluded, 1 to 16 MiB); a
+    /// longer line gets an error reply and its connection is closed.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_LINE_BYTES_LIMIT))]
+    pub max_line_bytes: u64,
+    /// The connection cap and idle timeout (a connection gets the idle timeout to send
+    /// a complete line, and to read its reply).
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Something other than serving.
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+}
+
+/// What `socket-server` does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ServerCommand {
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+impl ServerCli {
+    /// The server limits these options ask for.
+    pub fn config(&self) -> ServerConfig {
+        ServerConfig {
+            // At most 16 MiB (checked by clap), so it fits any usize this builds for.
+            max_line_bytes: usize::try_from(self.max_line_bytes).unwrap_or(usize::MAX),
+            max_connections: self.connection.max_connections(),
+            idle_timeout: self.connection.idle_timeout.get(),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the address cannot be bound.
+pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
+    if let Some(ServerCommand::Completions(shell)) = &cli.command {
+        print_completions::<ServerCli>(shell);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let listener = lab_kit::listen::bind(&cli.addr, "socket server").await?;
+    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
+    tracing::info!("socket server stopped");
+    Ok(ExitCode::SUCCESS)
+}
