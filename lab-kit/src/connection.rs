@@ -23,13 +23,46 @@ use std::net::SocketAddr;
 use crate::args::Span;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::OwnedSemaphorePermit;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
 /// Default cap on open connections, the same for every server.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Default idle timeout, the same for every server.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default time a stopping server waits for open connections to finish, the same for
+/// every server.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Waits for one of the server's connection `slots`, then for a connection, and returns
+/// both. Over the cap, newcomers wait in the kernel's backlog until a slot frees up.
+/// Accept errors (out of file descriptors, a connection reset before it was accepted)
+/// are logged and retried after a pause that grows up to one second, so a persistent
+/// error cannot spin the CPU.
+pub async fn admit(
+    listener: &TcpListener,
+    slots: &Arc<Semaphore>,
+) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
+    // The servers never close their semaphore, so acquiring only waits.
+    let permit = loop {
+        if let Ok(permit) = Arc::clone(slots).acquire_owned().await {
+            break permit;
+        }
+    };
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => return (stream, peer, permit),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
 /// Longest idle timeout a server accepts (one day).
 pub const MAX_IDLE_TIMEOUT: Duration = Duration::from_secs(86_400);
 

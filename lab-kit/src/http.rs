@@ -31,13 +31,13 @@ use tracing::{debug, info, warn};
 use crate::budget::ReplyPermit;
 use crate::connection::{
     Activity, ConnectionArgs, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HeldReply,
-    RequestGuard, Watched, already_waiting,
+    RequestGuard, Watched, admit, already_waiting,
 };
 
 /// Default cap on concurrent HTTP/2 streams per connection.
 pub const DEFAULT_MAX_STREAMS: u32 = 100;
 /// Default time shutdown waits for requests in flight.
-pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+pub use crate::connection::DEFAULT_DRAIN_TIMEOUT;
 /// Default time a client has to send a request's headers (HTTP/1.1).
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often an HTTP/2 peer is pinged, and how long it has to answer.
@@ -154,29 +154,10 @@ where
         });
     };
 
-    let mut backoff = Duration::from_millis(10);
     loop {
-        // Over the cap, newcomers wait in the kernel's backlog until a slot frees up.
-        let slot = tokio::select! {
+        let (stream, peer, slot) = tokio::select! {
             _ = &mut shutdown => break,
-            slot = slots.clone().acquire_owned() => slot,
-        };
-        let Ok(slot) = slot else { break };
-        let accepted = tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => {
-                backoff = Duration::from_millis(10);
-                accepted
-            }
-            Err(e) => {
-                warn!(error = %e, "accept failed; retrying in {backoff:?}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-                continue;
-            }
+            admitted = admit(&listener, &slots) => admitted,
         };
         spawn(stream, peer, slot);
     }

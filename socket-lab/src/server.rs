@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
+use lab_kit::connection::admit;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, timeout_at};
@@ -22,13 +23,13 @@ use tracing::{debug, info, warn};
 use crate::connection::{Connection, FrameError};
 use crate::protocol::{self, DEFAULT_MAX_LINE_BYTES};
 
+/// Default time shutdown waits for open connections to finish (the same for every server).
+pub use lab_kit::connection::DEFAULT_DRAIN_TIMEOUT;
 /// Default time a connection may take to send a complete line (the same idle timeout
 /// as every server's).
 pub(crate) use lab_kit::connection::DEFAULT_IDLE_TIMEOUT;
 /// Default cap on open connections (the same for every server).
 pub(crate) use lab_kit::connection::DEFAULT_MAX_CONNECTIONS;
-/// Default time shutdown waits for open connections to finish.
-pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a closing connection waits for the client to read its last reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -83,7 +84,7 @@ pub async fn run(
     loop {
         let accepted = tokio::select! {
             _ = &mut shutdown => break,
-            accepted = accept(&listener, &slots) => accepted,
+            accepted = admit(&listener, &slots) => accepted,
         };
         let (stream, peer, permit) = accepted;
         tasks.spawn(handle(
@@ -126,32 +127,6 @@ pub async fn run(
         );
     }
     Ok(())
-}
-
-/// Waits for a free slot, then for a connection. Accept errors (out of file descriptors,
-/// a connection reset before it was accepted) are logged and retried after a pause
-/// that grows up to one second, so a persistent error cannot spin the CPU.
-async fn accept(
-    listener: &TcpListener,
-    slots: &Arc<Semaphore>,
-) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
-    // The semaphore is never closed, so acquiring only waits.
-    let permit = loop {
-        if let Ok(permit) = Arc::clone(slots).acquire_owned().await {
-            break permit;
-        }
-    };
-    let mut backoff = Duration::from_millis(10);
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => return (stream, peer, permit),
-            Err(e) => {
-                warn!(error = %e, "accept failed; retrying in {backoff:?}");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
-        }
-    }
 }
 
 /// Runs one connection to its end and logs how it ended.
