@@ -31,7 +31,7 @@ const SETUP_TIMEOUTS: u32 = 4;
 /// bytes per request. Servers are started in-process (release builds when this is one)
 /// unless an address is given.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "benchmark", version)]
+#[command(name = "benchmark", version = lab_kit::build::VERSION)]
 pub struct Cli {
     /// What to measure and how.
     #[command(flatten)]
@@ -45,6 +45,16 @@ pub struct Cli {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Something other than a run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `benchmark` does instead of a run.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print shell completions.
+    Completions(lab_kit::completions::CompletionsArgs),
 }
 
 /// The binary's work: run with Ctrl-C wired to stop, write the report, and give the
@@ -54,6 +64,10 @@ pub struct Cli {
 ///
 /// When a server cannot be reached or set up, or the report cannot be written.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(Command::Completions(shell)) = &cli.command {
+        lab_kit::completions::print_completions::<Cli>(shell);
+        return Ok(ExitCode::SUCCESS);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let control = control_runtime()?;
     let flag = Arc::clone(&stop);

@@ -2,10 +2,10 @@
 //!
 //! - runtime: how a server binds ([`listen`]), serves under one connection policy
 //!   ([`connection`], [`http`], [`budget`]), stops ([`shutdown`]) and names its build
-//!   ([`build`]); how flags read addresses and durations ([`args`]); logging; a cheap
-//!   per-request timeout ([`timeout`]).
-//! - [`term`] (feature `term`): what a person sees: the line prompt, the self-test
-//!   report, colours, failures explained with the next step, completions, exit codes.
+//!   ([`build`]); how flags read addresses and durations ([`args`]); shell
+//!   [`completions`]; logging; a cheap per-request timeout.
+//! - `term` (feature `term`): what a person sees: the line prompt, the self-test
+//!   report, colours, failures explained with the next step, exit codes.
 //!
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
 //! `SpawnedServer` (feature `test-util`) starts a server in-process for tests.
@@ -13,6 +13,7 @@
 pub mod args;
 pub mod budget;
 pub mod build;
+pub mod completions;
 pub mod connection;
 #[cfg(feature = "http")]
 pub mod http;

@@ -4,24 +4,25 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lab_kit::term::{CompletionsArgs, Prompt, Tone, paint, print_completions};
+use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::term::{Prompt, Tone, paint};
 
 use crate::peer::{Peer, describe};
 
 /// Peer-to-peer chat over gRPC: serves ChattingService on --addr and talks to the
 /// other peer's at --peer. Start one peer in each of two terminals.
 #[derive(Debug, Parser)]
-#[command(name = "grpc-peer", version = lab_kit::build::VERSION)]
+#[command(name = "grpc-peer", version = lab_kit::build::VERSION, subcommand_negates_reqs = true)]
 pub struct PeerCli {
     /// Your name in the chat.
-    #[arg(long, required_unless_present = "command")]
+    #[arg(long, required = true)]
     pub name: Option<String>,
     /// Address to serve ChattingService on: host:port, or a port for every interface.
-    #[arg(long, alias = "listen", value_name = "ADDR", required_unless_present = "command",
+    #[arg(long, alias = "listen", value_name = "ADDR", required = true,
           value_parser = lab_kit::args::listen_addr)]
     pub addr: Option<String>,
     /// The other peer: host:port or http://host:port.
-    #[arg(long, alias = "connect", value_name = "URL", required_unless_present = "command",
+    #[arg(long, alias = "connect", value_name = "URL", required = true,
           value_parser = lab_kit::args::http_url)]
     pub peer: Option<String>,
     /// Something other than chatting.

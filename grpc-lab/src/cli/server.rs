@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::http::HttpArgs;
-use lab_kit::term::{CompletionsArgs, print_completions};
 use user_store::UserStore;
 
 use crate::config::{

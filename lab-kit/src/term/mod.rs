@@ -1,18 +1,16 @@
 //! What the clients and servers show a person at a terminal: the line prompt, the
 //! self-test report, colours, chat times, the explanation of a failure with the next
-//! step, shell completions and the exit status.
+//! step, and the exit status.
 //!
 //! Behind the `term` feature, so code that only serves or measures (the benchmark's
 //! load generator) does not carry a line editor.
 
-mod completions;
 mod diagnose;
 mod prompt;
 mod selftest;
 mod style;
 mod words;
 
-pub use completions::{CompletionsArgs, print_completions};
 pub use diagnose::{Found, Lab, explain_failure, explained, probe};
 pub use prompt::{Printer, Prompt, PromptError};
 pub use selftest::{Suite, Summary};

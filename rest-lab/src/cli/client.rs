@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
-use lab_kit::term::{CompletionsArgs, Lab, explained, print_completions};
+use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::term::{Lab, explained};
 
 use crate::client::{ClientOptions, RestClient};
 use crate::selftest::run_self_test;

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lab_kit::args::{Span, span_up_to};
+use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::http::{HttpArgs, HttpPolicy};
-use lab_kit::term::{CompletionsArgs, print_completions};
 use user_store::UserStore;
 
 use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT};

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span};
-use lab_kit::term::{CompletionsArgs, Lab, Tone, explained, paint, print_completions};
+use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::term::{Lab, Tone, explained, paint};
 
 use crate::client::{Client, ClientError};
 use crate::selftest::run_self_test;

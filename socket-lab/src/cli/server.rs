@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::connection::ConnectionArgs;
-use lab_kit::term::{CompletionsArgs, print_completions};
 
 use crate::protocol::DEFAULT_MAX_LINE_BYTES;
 use crate::server::ServerConfig;

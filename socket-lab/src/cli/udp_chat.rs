@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use lab_kit::term::{CompletionsArgs, Printer, Prompt, Tone, paint, print_completions};
+use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::term::{Printer, Prompt, Tone, paint};
 
 use crate::udp_chat::{ChatError, ChatPeer, DEFAULT_MAX_PEERS, describe};
 
