@@ -681,3 +681,43 @@ async fn greet_is_served_beside_the_user_service() {
     assert_eq!(code, std::process::ExitCode::SUCCESS);
     server.shutdown().await;
 }
+
+/// `grpc-client chat` (the real binary, input piped and left open): when the server
+/// stops, it says so and exits 1 instead of waiting for input and exiting 0.
+#[tokio::test]
+async fn the_chat_client_says_when_the_server_goes_and_fails() {
+    use std::process::{Command, Stdio};
+    let server = start_server().await;
+    let url = server.url.clone();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grpc-client"))
+        .args(["chat", "--name", "ann", "--url", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until ann is in the room (her join is announced), then stop the server.
+    let mut watcher = server.client().await;
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut room = watcher.chat(ReceiverStream::new(rx)).await.unwrap();
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), room.next())
+            .await
+            .expect("ann joins in time")
+            .unwrap()
+            .unwrap();
+        if message.content == "ann joined the chat" {
+            break;
+        }
+    }
+    server.shutdown().await;
+    // Input stays open: only the server's going can end the session.
+    let stdin = child.stdin.take();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the server ended the chat"), "{stderr}");
+}

@@ -721,3 +721,21 @@ async fn a_client_stalling_in_its_headers_is_disconnected() {
     );
     server.shutdown().await;
 }
+
+/// The client keeps a reply's keys in the order the server sent them (what
+/// `rest-client interactive` prints), not sorted.
+#[tokio::test]
+async fn replies_keep_the_wire_order_of_their_keys() {
+    let server = start_server().await;
+    let reply = server
+        .client()
+        .create_user("Wire Order", "order@example.com")
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&reply.body).unwrap();
+    let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap();
+    assert!(at("status") < at("data"), "{text}");
+    assert!(at("id") < at("name") && at("name") < at("email"), "{text}");
+    assert!(at("email") < at("created_at"), "{text}");
+    server.shutdown().await;
+}

@@ -186,3 +186,11 @@ async fn an_unreachable_peer_does_not_stop_delivery_to_others() {
     assert_eq!(text_of(&next(&bob).await), ["ann: one"]);
     assert_eq!(text_of(&next(&bob).await), ["ann: two"]);
 }
+
+#[tokio::test]
+async fn an_unnamed_peer_is_named_after_the_port_it_bound_even_port_0() {
+    let peer = ChatPeer::bind("127.0.0.1:0", None).await.unwrap();
+    let port = peer.local_addr().unwrap().port();
+    assert_ne!(port, 0);
+    assert_eq!(peer.name(), format!("user-{port}"));
+}
