@@ -142,6 +142,30 @@ pub fn http_url(text: &str) -> Result<String, String> {
     Ok(url)
 }
 
+/// Reads a WebSocket client's `--url`: `ws://host:port`, or `host:port` meaning
+/// `ws://host:port`. The result has no trailing `/`.
+///
+/// # Errors
+///
+/// When the scheme is not `ws` (the lab serves cleartext), or no host is given.
+pub fn ws_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let rest = match text.split_once("://") {
+        None => text,
+        Some(("ws", rest)) => rest,
+        Some((scheme, rest)) => {
+            return Err(format!(
+                "{scheme}:// is not served by the WebSocket lab (cleartext only): use ws://{rest}"
+            ));
+        }
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with(':') {
+        return Err(format!("{text:?} names no host: use ws://host:port"));
+    }
+    Ok(format!("ws://{rest}"))
+}
+
 /// The `host:port` an `http://` URL (as [`http_url`] returns it) connects to.
 pub fn url_authority(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -232,6 +256,11 @@ mod tests {
         assert!(http_url(":5000").is_err());
         assert_eq!(url_authority("http://h:1/api"), "h:1");
         assert_eq!(url_authority("http://h"), "h:80");
+        assert_eq!(ws_url("127.0.0.1:8765").unwrap(), "ws://127.0.0.1:8765");
+        assert_eq!(ws_url("ws://h:1/").unwrap(), "ws://h:1");
+        assert!(ws_url("wss://h:1").unwrap_err().contains("ws://h:1"));
+        assert!(ws_url("ws://").is_err());
+        assert_eq!(url_authority("ws://h:1"), "h:1");
     }
 
     #[test]

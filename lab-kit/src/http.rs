@@ -34,6 +34,19 @@ use crate::connection::{
     RequestGuard, Watched, admit, already_waiting,
 };
 
+/// The activity of the connection a request came on, in the request's extensions: a
+/// handler whose work outlives its response (a WebSocket session after the upgrade)
+/// holds a [`RequestGuard`] on it, so the idle timeout does not count that time.
+#[derive(Debug, Clone)]
+pub struct ConnectionActivity(pub Arc<Activity>);
+
+impl ConnectionActivity {
+    /// Marks the connection busy until the guard is dropped.
+    pub fn busy(&self) -> RequestGuard {
+        RequestGuard::new(self.0.clone())
+    }
+}
+
 /// Default cap on concurrent HTTP/2 streams per connection.
 pub const DEFAULT_MAX_STREAMS: u32 = 100;
 /// Default time shutdown waits for requests in flight.
@@ -143,15 +156,26 @@ where
             inner: service.clone(),
             activity,
         });
-        let connection = builder
-            .serve_connection(TokioIo::new(io), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
+        let ended = move |result: Result<(), Box<dyn std::error::Error + Send + Sync>>| {
+            if let Err(e) = result {
                 debug!(%peer, error = %e, "connection ended with an error");
             }
-        });
+        };
+        if policy.http2_only {
+            let connection = builder
+                .serve_connection(TokioIo::new(io), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move { ended(connection.await) });
+        } else {
+            // HTTP/1.1 upgrades (WebSocket) keep the watched connection: its write
+            // bound goes on applying after the 101.
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(io), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move { ended(connection.await) });
+        }
     };
 
     loop {
@@ -207,7 +231,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<R>) -> Self::Future {
+    fn call(&mut self, mut request: Request<R>) -> Self::Future {
+        // A handler that keeps the connection busy past its response (a WebSocket
+        // session) holds a request of its own through this.
+        request
+            .extensions_mut()
+            .insert(ConnectionActivity(self.activity.clone()));
         TrackedFuture {
             guard: Some(RequestGuard::new(self.activity.clone())),
             inner: self.inner.call(request),

@@ -9,8 +9,9 @@ use lab_kit::term::{Lab, Suite, Summary, explain_failure};
 use crate::client::{Client, ClientError};
 use crate::protocol::Status;
 
-/// The sub-tests of the uppercase test: input and expected output.
-const CONVERSIONS: [(&str, &str); 5] = [
+/// The sub-tests of the uppercase test: input and expected output (the WebSocket lab
+/// runs them too).
+pub const CONVERSIONS: [(&str, &str); 5] = [
     ("test message", "TEST MESSAGE"),
     ("hello world", "HELLO WORLD"),
     ("12345", "12345"),

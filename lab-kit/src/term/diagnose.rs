@@ -23,6 +23,8 @@ pub enum Lab {
     Grpc,
     /// Another `grpc-peer` (HTTP/2 only).
     GrpcPeer,
+    /// The WebSocket lab's server (HTTP/1.1, upgraded).
+    Ws,
 }
 
 impl Lab {
@@ -32,6 +34,7 @@ impl Lab {
             Lab::Rest => "the REST server",
             Lab::Grpc => "the gRPC server",
             Lab::GrpcPeer => "the other grpc-peer",
+            Lab::Ws => "the WebSocket server",
         }
     }
 
@@ -41,6 +44,7 @@ impl Lab {
             Lab::Rest => "start it with `cargo run -p rest-lab --bin rest-server`",
             Lab::Grpc => "start it with `cargo run -p grpc-lab --bin grpc-server`",
             Lab::GrpcPeer => "start it with `cargo run -p grpc-lab --bin grpc-peer`",
+            Lab::Ws => "start it with `cargo run -p ws-lab --bin ws-server`",
         }
     }
 
@@ -48,7 +52,7 @@ impl Lab {
         matches!(
             (self, found),
             (Lab::Socket, Found::JsonLines)
-                | (Lab::Rest, Found::Http1)
+                | (Lab::Rest | Lab::Ws, Found::Http1)
                 | (Lab::Grpc | Lab::GrpcPeer, Found::Http2Only)
         )
     }

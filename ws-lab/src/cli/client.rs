@@ -1,0 +1,114 @@
+//! `ws-client`: the self-test suite (the default), `send` and `check`; `interactive`
+//! and `chat` live in their own modules.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
+use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::term::{Lab, Tone, explained, paint};
+
+use crate::client::{ECHO_PATH, WsClient, WsError};
+use crate::selftest::run_self_test;
+
+/// Default server the client talks to.
+pub const DEFAULT_URL: &str = "ws://127.0.0.1:8765";
+
+/// Client for the WebSocket lab's server; runs the self-test suite by default.
+#[derive(Debug, Parser)]
+#[command(name = "ws-client", version = lab_kit::build::VERSION)]
+pub struct ClientCli {
+    /// The server: ws://host:port (host:port alone means ws://).
+    #[arg(long, global = true, env = "WS_URL", default_value = DEFAULT_URL,
+          value_parser = lab_kit::args::ws_url)]
+    pub url: String,
+    /// How long to wait for the upgrade or a reply: 5s, 300ms, 1.5s.
+    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
+    pub timeout: Span,
+    /// What to do (default: test).
+    #[command(subcommand)]
+    pub command: Option<ClientCommand>,
+}
+
+/// What `ws-client` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientCommand {
+    /// Run the self-test suite (the default).
+    Test,
+    /// Send each TEXT on one echo connection and print each reply; fails if any is
+    /// refused.
+    Send {
+        /// Texts to upper-case.
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Type lines at a prompt; each is sent on one kept-open echo connection and its
+    /// reply printed. Ctrl-D leaves, Ctrl-C too (status 130).
+    Interactive,
+    /// Join the chat room: lines typed are sent, everything the room pushes is printed.
+    Chat {
+        /// Your name in the room.
+        #[arg(long)]
+        name: String,
+    },
+    /// Exit 0 when the echo endpoint answers one request correctly (for health checks).
+    Check,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// Runs the chosen client command, printing to stdout; returns the exit status.
+///
+/// # Errors
+///
+/// When the server cannot be reached, explained in one line.
+pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let timeout = cli.timeout.get();
+    let url = cli.url.as_str();
+    let result = match cli.command.unwrap_or(ClientCommand::Test) {
+        ClientCommand::Test => {
+            let summary = run_self_test(url, timeout, std::io::stdout()).await;
+            return Ok(summary.exit_code());
+        }
+        ClientCommand::Completions(shell) => {
+            print_completions::<ClientCli>(&shell);
+            return Ok(ExitCode::SUCCESS);
+        }
+        ClientCommand::Send { text } => send(url, timeout, &text).await,
+        ClientCommand::Check => check(url, timeout).await,
+        ClientCommand::Interactive => super::interactive::run(url, timeout).await,
+        ClientCommand::Chat { name } => super::chat::run(url, timeout, &name).await,
+    };
+    explained(result, Lab::Ws, &url_authority(url), timeout).await
+}
+
+async fn send(url: &str, timeout: Duration, texts: &[String]) -> anyhow::Result<ExitCode> {
+    let mut client = WsClient::connect(&format!("{url}{ECHO_PATH}"), timeout).await?;
+    let mut refused = 0;
+    for text in texts {
+        match client.uppercase(text).await {
+            Ok(reply) => println!("{reply}"),
+            Err(WsError::Refused(reason)) => {
+                refused += 1;
+                println!("{} {reason}", paint(Tone::Bad, "refused:"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    client.close().await;
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn check(url: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
+    let mut client = WsClient::connect(&format!("{url}{ECHO_PATH}"), timeout).await?;
+    let reply = client.uppercase("health check").await?;
+    anyhow::ensure!(reply == "HEALTH CHECK", "unexpected reply {reply:?}");
+    client.close().await;
+    println!("ok: {url} answers");
+    Ok(ExitCode::SUCCESS)
+}

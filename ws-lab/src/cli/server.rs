@@ -1,0 +1,80 @@
+//! `ws-server`: binds its address and serves until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::connection::ConnectionArgs;
+use lab_kit::http::HttpPolicy;
+
+use crate::config::{Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES};
+
+/// Default address the server listens on.
+pub const DEFAULT_ADDR: &str = "0.0.0.0:8765";
+
+/// WebSocket server: /ws/echo (the socket lab's uppercase echo), /ws/chat?name=NAME (a
+/// chat room that pushes every message to every member), /health.
+#[derive(Debug, Parser)]
+#[command(name = "ws-server", version = lab_kit::build::VERSION)]
+pub struct ServerCli {
+    /// Address to listen on: host:port, or a port for every interface.
+    #[arg(long, env = "WS_ADDR", default_value = DEFAULT_ADDR,
+          value_parser = lab_kit::args::listen_addr)]
+    pub addr: String,
+    /// Largest message a client may send, in bytes (1 to 16 MiB); a larger one closes
+    /// the connection with code 1009.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..=16 * 1024 * 1024))]
+    pub max_message_bytes: u64,
+    /// Most chat members at once (1 to 100000); one more is refused with 503.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_MEMBERS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_chat_members: u64,
+    /// The connection cap and idle timeout (the idle timeout counts from the last frame
+    /// a client sent; pings go out at least twice within it).
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Something other than serving.
+    #[command(subcommand)]
+    pub command: Option<ServerCommand>,
+}
+
+/// What `ws-server` does instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ServerCommand {
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+impl ServerCli {
+    /// The server these options ask for.
+    pub fn config(&self) -> Config {
+        Config {
+            // Range-checked by clap, so they fit.
+            max_message_bytes: usize::try_from(self.max_message_bytes).unwrap_or(usize::MAX),
+            max_members: usize::try_from(self.max_chat_members).unwrap_or(usize::MAX),
+            policy: HttpPolicy {
+                max_connections: self.connection.max_connections(),
+                idle_timeout: self.connection.idle_timeout.get(),
+                ..HttpPolicy::default()
+            },
+            ..Config::default()
+        }
+    }
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the address cannot be bound.
+pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
+    if let Some(ServerCommand::Completions(shell)) = &cli.command {
+        print_completions::<ServerCli>(shell);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let listener = lab_kit::listen::bind(&cli.addr, "WebSocket server").await?;
+    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
+    tracing::info!("WebSocket server stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,203 @@
+//! A client for the WebSocket server, used by the self-test, the prompt, the chat and
+//! the benchmark: one upgraded connection, kept open.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use socket_lab::protocol::{Reply, Request, Status};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The echo endpoint's path.
+pub const ECHO_PATH: &str = "/ws/echo";
+/// The chat endpoint's path.
+pub const CHAT_PATH: &str = "/ws/chat";
+
+/// Why a request did not get a good reply.
+#[derive(Debug, thiserror::Error)]
+pub enum WsError {
+    /// The TCP connection or the upgrade failed.
+    #[error("cannot open {url}: {reason}")]
+    Connect {
+        /// Where.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The step did not finish in time.
+    #[error("{what} timed out after {after:?}")]
+    Timeout {
+        /// What was being waited for.
+        what: &'static str,
+        /// The limit.
+        after: Duration,
+    },
+    /// The server closed the connection.
+    #[error("the server closed the connection{}", .0.as_ref().map(|f| format!(" ({} {})", f.code, f.reason)).unwrap_or_default())]
+    Closed(Option<CloseFrame>),
+    /// The connection failed.
+    #[error("connection failed: {0}")]
+    Protocol(String),
+    /// The server sent something that is not a reply.
+    #[error("malformed reply from server: {0}")]
+    BadReply(String),
+    /// The server answered with an error reply.
+    #[error("server refused the request: {0}")]
+    Refused(String),
+}
+
+/// One open WebSocket connection: over TCP, or any byte stream (the benchmark wraps one
+/// to count its bytes).
+#[derive(Debug)]
+pub struct WsClient<S = MaybeTlsStream<TcpStream>> {
+    stream: WebSocketStream<S>,
+    timeout: Duration,
+}
+
+impl WsClient {
+    /// Connects to `url` (`ws://host:port/path`) and upgrades, within `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`WsError::Connect`] or [`WsError::Timeout`].
+    pub async fn connect(url: &str, timeout: Duration) -> Result<Self, WsError> {
+        let connecting = tokio_tungstenite::connect_async(url);
+        let (stream, _) = tokio::time::timeout(timeout, connecting)
+            .await
+            .map_err(|_| WsError::Timeout {
+                what: "connecting",
+                after: timeout,
+            })?
+            .map_err(|e| connect_error(url, e))?;
+        Ok(WsClient { stream, timeout })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
+    /// Upgrades an open byte stream to a WebSocket at `url`, within `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`WsError::Connect`] when the server refuses the upgrade.
+    pub async fn upgrade(stream: S, url: &str, timeout: Duration) -> Result<Self, WsError> {
+        let upgrading = tokio_tungstenite::client_async(url, stream);
+        let (stream, _) = tokio::time::timeout(timeout, upgrading)
+            .await
+            .map_err(|_| WsError::Timeout {
+                what: "the upgrade",
+                after: timeout,
+            })?
+            .map_err(|e| connect_error(url, e))?;
+        Ok(WsClient { stream, timeout })
+    }
+
+    /// Sends `text` as the socket lab's request and returns the upper-cased reply.
+    ///
+    /// # Errors
+    ///
+    /// [`WsError::Refused`] for an error reply; otherwise the connection's failure.
+    pub async fn uppercase(&mut self, text: &str) -> Result<String, WsError> {
+        let request = Request {
+            message: text,
+            id: None,
+        };
+        let json = serde_json::to_string(&request).map_err(|e| WsError::BadReply(e.to_string()))?;
+        let reply = self.request_raw(&json).await?;
+        let reply: Reply =
+            serde_json::from_str(&reply).map_err(|_| WsError::BadReply(reply.clone()))?;
+        match reply.status {
+            Status::Ok => reply
+                .message
+                .ok_or_else(|| WsError::BadReply("no message".into())),
+            Status::Error => Err(WsError::Refused(reply.error.unwrap_or_default())),
+        }
+    }
+
+    /// Sends one text message and returns the next text message the server sends.
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails, closes, or the reply is late.
+    pub async fn request_raw(&mut self, text: &str) -> Result<String, WsError> {
+        self.send(Message::Text(text.into())).await?;
+        self.next_text().await
+    }
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails or the send is late.
+    pub async fn send(&mut self, message: Message) -> Result<(), WsError> {
+        tokio::time::timeout(self.timeout, self.stream.send(message))
+            .await
+            .map_err(|_| WsError::Timeout {
+                what: "sending",
+                after: self.timeout,
+            })?
+            .map_err(stream_error)
+    }
+
+    /// The next text message, within the timeout.
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails, closes, or nothing comes in time.
+    pub async fn next_text(&mut self) -> Result<String, WsError> {
+        let timeout = self.timeout;
+        tokio::time::timeout(timeout, self.next_text_untimed())
+            .await
+            .map_err(|_| WsError::Timeout {
+                what: "the reply",
+                after: timeout,
+            })?
+    }
+
+    /// The next text message, however long it takes (a chat waits for others).
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails or closes.
+    pub async fn next_text_untimed(&mut self) -> Result<String, WsError> {
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+                Some(Ok(Message::Close(frame))) => return Err(WsError::Closed(frame)),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(stream_error(e)),
+                None => return Err(WsError::Closed(None)),
+            }
+        }
+    }
+
+    /// Says goodbye with a normal Close frame.
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
+
+fn connect_error(url: &str, error: tungstenite::Error) -> WsError {
+    let reason = match error {
+        tungstenite::Error::Http(response) => format!(
+            "the server refused the upgrade with {} (is it the WebSocket server?)",
+            response.status()
+        ),
+        other => lab_kit::error_chain(&other),
+    };
+    WsError::Connect {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+fn stream_error(error: tungstenite::Error) -> WsError {
+    match error {
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            WsError::Closed(None)
+        }
+        other => WsError::Protocol(lab_kit::error_chain(&other)),
+    }
+}

@@ -1,0 +1,175 @@
+//! Serving the two endpoints and `/health` under the connection policy every lab shares,
+//! with a shutdown that sends each client a Close frame (1001) after the message in
+//! hand.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json};
+use lab_kit::http::ConnectionActivity;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::chat::{self, Room};
+use crate::config::Config;
+use crate::echo;
+use crate::session::Session;
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Serving failed.
+    #[error("WebSocket server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every handler reaches.
+#[derive(Debug, Clone)]
+struct AppState {
+    config: Config,
+    room: Room,
+    stop: CancellationToken,
+    sessions: TaskTracker,
+}
+
+/// Builds the application, with `stop` ending its sessions and `sessions` tracking them.
+pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Router {
+    let room = Room::new(config.max_members, config.room_capacity);
+    let id = lab_kit::build::server_id("ws-lab", env!("CARGO_PKG_VERSION"));
+    let server_id = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("ws-lab"));
+    Router::new()
+        .route("/health", get(health))
+        .route("/ws/echo", get(echo_upgrade))
+        .route("/ws/chat", get(chat_upgrade))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::SERVER,
+            server_id,
+        ))
+        .with_state(AppState {
+            config,
+            room,
+            stop,
+            sessions,
+        })
+}
+
+/// Serves on `listener` until `shutdown` completes; then every session finishes the
+/// message in hand and sends Close 1001, and `run` returns once they have (up to the
+/// policy's drain timeout).
+///
+/// # Errors
+///
+/// Never in practice: accept errors are logged and retried.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future + Send + 'static,
+) -> Result<(), ServerError> {
+    let stop = CancellationToken::new();
+    let sessions = TaskTracker::new();
+    let policy = config.policy.clone();
+    let router = app(config, stop.clone(), sessions.clone());
+    let signal = {
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            stop.cancel();
+        }
+    };
+    lab_kit::http::serve(listener, router, &policy, signal).await?;
+    sessions.close();
+    let drain = policy.drain_timeout.max(Duration::from_millis(100));
+    if tokio::time::timeout(drain, sessions.wait()).await.is_err() {
+        tracing::warn!("WebSocket sessions still open after {drain:?}; dropping them");
+    }
+    Ok(())
+}
+
+async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "healthy",
+        "chat_members": state.room.members(),
+    }))
+}
+
+fn session(state: &AppState, activity: Option<&ConnectionActivity>) -> Session {
+    Session {
+        _busy: activity.map(ConnectionActivity::busy),
+        stop: state.stop.clone(),
+        idle: state.config.policy.idle_timeout,
+        ping_interval: state.config.ping_interval,
+    }
+}
+
+async fn echo_upgrade(
+    State(state): State<AppState>,
+    activity: Option<Extension<ConnectionActivity>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let session = session(&state, activity.as_deref());
+    let limit = state.config.max_message_bytes;
+    let sessions = state.sessions.clone();
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| sessions.track_future(echo::serve(socket, session, limit)))
+}
+
+/// The chat's query: `?name=NAME`.
+#[derive(Debug, Deserialize)]
+struct ChatQuery {
+    name: Option<String>,
+}
+
+async fn chat_upgrade(
+    State(state): State<AppState>,
+    activity: Option<Extension<ConnectionActivity>>,
+    query: Result<Query<ChatQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let name = query
+        .ok()
+        .and_then(|Query(q)| q.name)
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty());
+    let Some(name) = name else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "a name is required: /ws/chat?name=ann",
+        );
+    };
+    let limit = state.config.max_message_bytes;
+    if name.len() > limit / 2 {
+        return refuse(StatusCode::BAD_REQUEST, "the name is too long");
+    }
+    let Some(seat) = state.room.seat() else {
+        let full = format!(
+            "the chat room is full ({} members); try again later",
+            state.room.max_members()
+        );
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, &full);
+    };
+    let session = session(&state, activity.as_deref());
+    let room = state.room.clone();
+    let sessions = state.sessions.clone();
+    upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| {
+            sessions.track_future(chat::serve(socket, session, room, name, seat, limit))
+        })
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"status": "error", "message": message}))).into_response()
+}
