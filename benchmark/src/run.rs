@@ -467,12 +467,12 @@ fn resolve(
 
 /// `host:port` of a target: the socket address itself, or a URL's authority.
 fn authority(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
-    if !lab.url {
+    let Some(scheme) = lab.scheme else {
         return Ok(configured.to_owned());
-    }
-    let Some(rest) = configured.strip_prefix("http://") else {
+    };
+    let Some(rest) = configured.strip_prefix(&format!("{scheme}://")) else {
         bail!(
-            "the {} URL {configured:?} must start with http:// (the labs serve cleartext)",
+            "the {} URL {configured:?} must start with {scheme}:// (the labs serve cleartext)",
             lab.name
         );
     };
@@ -533,6 +533,12 @@ mod tests {
             "127.0.0.1:8080"
         );
         assert!(authority(&REST, "https://x:1").is_err());
+        use crate::adapters::ws::WS;
+        assert_eq!(
+            authority(&WS, "ws://127.0.0.1:8765").unwrap(),
+            "127.0.0.1:8765"
+        );
+        assert!(authority(&WS, "http://127.0.0.1:8765").is_err());
         assert!(authority(&REST, "http:///").is_err());
     }
 
@@ -543,7 +549,7 @@ mod tests {
         assert_eq!(s.length(), crate::settings::Length::Iterations(50));
         assert_eq!(s.timeout, Duration::from_secs(5));
         assert_eq!(s.client, ClientChoice::Standard);
-        assert!(["socket", "rest", "grpc"].iter().all(|k| s.wants(k)));
+        assert!(["socket", "rest", "grpc", "ws"].iter().all(|k| s.wants(k)));
     }
 
     #[test]
@@ -558,11 +564,11 @@ mod tests {
         };
         assert_eq!(
             keys(&[]),
-            ["floor", "socket", "rest-reqwest", "grpc-channel"]
+            ["floor", "socket", "rest-reqwest", "grpc-channel", "ws"]
         );
         assert_eq!(
             keys(&["--client", "lean"]),
-            ["floor", "socket", "rest-hyper", "grpc-hyper"]
+            ["floor", "socket", "rest-hyper", "grpc-hyper", "ws"]
         );
         assert_eq!(
             keys(&["--client", "both", "--protocols", "rest"]),

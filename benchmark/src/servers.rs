@@ -28,8 +28,8 @@ pub struct LabServer {
     pub name: &'static str,
     /// The option (and environment variable) that points the benchmark at a running one.
     pub flag: &'static str,
-    /// True when the address is a URL (`http://host:port`), false for `host:port`.
-    pub url: bool,
+    /// The URL scheme of its address (`http`, `ws`), or `None` for a bare `host:port`.
+    pub scheme: Option<&'static str>,
     /// How to start one by hand.
     pub start_command: &'static str,
     /// Serves on `listener` until `shutdown`.
@@ -39,10 +39,9 @@ pub struct LabServer {
 impl LabServer {
     /// The address clients use for a server listening at `addr`.
     pub fn address_of(&self, addr: SocketAddr) -> String {
-        if self.url {
-            format!("http://{addr}")
-        } else {
-            addr.to_string()
+        match self.scheme {
+            Some(scheme) => format!("{scheme}://{addr}"),
+            None => addr.to_string(),
         }
     }
 }

@@ -17,6 +17,8 @@ pub enum Protocol {
     Rest,
     /// The gRPC lab: HTTP/2 and Protocol Buffers.
     Grpc,
+    /// The WebSocket lab: the socket lab's echo over a kept-open, upgraded connection.
+    Ws,
 }
 
 impl Protocol {
@@ -26,6 +28,7 @@ impl Protocol {
             Protocol::Socket => "socket",
             Protocol::Rest => "rest",
             Protocol::Grpc => "grpc",
+            Protocol::Ws => "ws",
         }
     }
 }
@@ -104,7 +107,7 @@ pub const DEFAULT_LIST_SIZE: usize = 100;
 /// external server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerPid {
-    /// The lab (`socket`, `rest`, `grpc`), or `None` for all.
+    /// The lab (`socket`, `rest`, `grpc`, `ws`), or `None` for all.
     pub lab: Option<String>,
     /// The process id.
     pub pid: u32,
@@ -118,8 +121,8 @@ pub struct ServerPid {
 pub fn parse_server_pid(text: &str) -> Result<ServerPid, String> {
     let (lab, pid) = match text.split_once('=') {
         Some((lab, pid)) => {
-            if !["socket", "rest", "grpc"].contains(&lab) {
-                return Err(format!("unknown lab {lab:?}: use socket, rest or grpc"));
+            if !["socket", "rest", "grpc", "ws"].contains(&lab) {
+                return Err(format!("unknown lab {lab:?}: use socket, rest, grpc or ws"));
             }
             (Some(lab.to_owned()), pid)
         }
@@ -141,7 +144,7 @@ pub struct Settings {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "socket,rest,grpc"
+        default_value = "socket,rest,grpc,ws"
     )]
     pub protocols: Vec<Protocol>,
     /// Which clients: the labs' own (standard), the leanest correct ones (lean), or both.
@@ -201,6 +204,10 @@ pub struct Settings {
     /// A running gRPC lab server to measure instead of an embedded one.
     #[arg(long, env = "GRPC_URL", value_name = "URL")]
     pub grpc_url: Option<String>,
+    /// A running WebSocket lab server to measure instead of an embedded one
+    /// (`ws://host:port`).
+    #[arg(long, env = "WS_URL", value_name = "URL", value_parser = lab_kit::args::ws_url)]
+    pub ws_url: Option<String>,
     /// An external server's process id, to read its CPU time from /proc: `1234` for
     /// every external server, or `rest=1234` for one lab (repeat the option).
     #[arg(long = "server-pid", value_name = "[LAB=]PID", value_parser = parse_server_pid)]
@@ -232,6 +239,7 @@ impl Settings {
             "socket" => self.socket_url.as_deref(),
             "rest" => self.rest_url.as_deref(),
             "grpc" => self.grpc_url.as_deref(),
+            "ws" => self.ws_url.as_deref(),
             _ => None,
         }
     }

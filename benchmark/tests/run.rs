@@ -66,10 +66,11 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
             "rest-hyper",
             "grpc-channel",
             "grpc-hyper",
+            "ws",
         ],
     );
     assert!(report.results.iter().all(|r| r.embedded));
-    assert_eq!(report.ranking.len(), 5);
+    assert_eq!(report.ranking.len(), 6);
     assert_eq!(report.ranked_by, "p50");
     assert_eq!(report.exit_code(), 0);
 
@@ -96,6 +97,13 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
             row.key
         );
     }
+    // WebSocket: the socket request without its newline, in a masked client frame (2
+    // bytes of header, 4 of mask) out; the reply in an unmasked frame (2 bytes) back.
+    let ws = report.results.iter().find(|r| r.key == "ws").unwrap();
+    assert_eq!(
+        (ws.bytes_sent, ws.bytes_received),
+        (Some(33.0 + 6.0), Some(47.0 + 2.0))
+    );
     let rest = &report.results[3];
     assert!(
         rest.server_build
@@ -105,7 +113,7 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
     );
 
     let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
-    assert_eq!(json["results"].as_array().unwrap().len(), 6);
+    assert_eq!(json["results"].as_array().unwrap().len(), 7);
     assert_eq!(json["results"][0]["x_floor"], 1.0);
     assert_eq!(
         json["results"][0]["p99_us"],
@@ -120,7 +128,7 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
         csv.starts_with("key,operation,embedded,requests,errors,p50_us"),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 7);
+    assert_eq!(csv.lines().count(), 8);
 
     let table = report.render(Format::Table, false);
     for line in table.lines() {
@@ -563,5 +571,41 @@ fn a_server_that_dies_mid_run_gives_counted_errors_not_a_hang() {
         socket.error_kinds.contains_key("connect") || socket.error_kinds.contains_key("transport"),
         "{:?}",
         socket.error_kinds
+    );
+}
+
+/// `--connection new` on the WebSocket row: a fresh TCP connection and HTTP upgrade per
+/// request, whose bytes (the upgrade's request and 101 response) each request now pays.
+#[test]
+fn a_websocket_per_request_pays_for_its_upgrade() {
+    let kept = run(&["--protocols", "ws", "--iterations", "20", "--warmup", "2"]).unwrap();
+    let fresh = run(&[
+        "--protocols",
+        "ws",
+        "--iterations",
+        "20",
+        "--warmup",
+        "2",
+        "--connection",
+        "new",
+    ])
+    .unwrap();
+    assert_clean(&kept, &["floor", "ws"]);
+    assert_clean(&fresh, &["floor", "ws"]);
+    let sent = |report: &Report| report.results[1].bytes_sent.unwrap();
+    let received = |report: &Report| report.results[1].bytes_received.unwrap();
+    // The upgrade request (GET with the Upgrade, Connection, Sec-WebSocket-* headers)
+    // and the 101 response, on top of the frames.
+    assert!(
+        sent(&fresh) > sent(&kept) + 150.0,
+        "{} vs {}",
+        sent(&fresh),
+        sent(&kept)
+    );
+    assert!(
+        received(&fresh) > received(&kept) + 100.0,
+        "{} vs {}",
+        received(&fresh),
+        received(&kept)
     );
 }

@@ -25,7 +25,7 @@ pub static FLOOR: LabServer = LabServer {
     key: "floor",
     name: "Floor",
     flag: "",
-    url: false,
+    scheme: None,
     start_command: "",
     serve,
 };

@@ -22,6 +22,7 @@ pub mod rest_hyper;
 pub mod rest_reqwest;
 pub mod socket;
 pub mod users;
+pub mod ws;
 
 pub use crate::servers::LabServer;
 
@@ -164,8 +165,15 @@ pub fn all() -> Vec<&'static dyn crate::run::Row> {
         &rest_hyper::RestHyper,
         &grpc_channel::GrpcChannel,
         &grpc_hyper::GrpcHyper,
+        &ws::WsLab,
     ]
 }
 
 /// Every lab server, the floor first.
-pub const LABS: [&LabServer; 4] = [&floor::FLOOR, &socket::SOCKET, &users::REST, &users::GRPC];
+pub const LABS: [&LabServer; 5] = [
+    &floor::FLOOR,
+    &socket::SOCKET,
+    &users::REST,
+    &users::GRPC,
+    &ws::WS,
+];

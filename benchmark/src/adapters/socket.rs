@@ -24,7 +24,7 @@ pub static SOCKET: LabServer = LabServer {
     key: "socket",
     name: "Socket",
     flag: "--socket-url",
-    url: false,
+    scheme: None,
     start_command: "cargo run --release -p socket-lab --bin socket-server",
     serve,
 };

@@ -23,7 +23,7 @@ pub static REST: LabServer = LabServer {
     key: "rest",
     name: "REST",
     flag: "--rest-url",
-    url: true,
+    scheme: Some("http"),
     start_command: "cargo run --release -p rest-lab --bin rest-server",
     serve: serve_rest,
 };
@@ -33,7 +33,7 @@ pub static GRPC: LabServer = LabServer {
     key: "grpc",
     name: "gRPC",
     flag: "--grpc-url",
-    url: true,
+    scheme: Some("http"),
     start_command: "cargo run --release -p grpc-lab --bin grpc-server",
     serve: serve_grpc,
 };
