@@ -55,6 +55,7 @@ pub enum WsError {
 pub struct WsClient<S = MaybeTlsStream<TcpStream>> {
     stream: WebSocketStream<S>,
     timeout: Duration,
+    server: Option<String>,
 }
 
 impl WsClient {
@@ -65,14 +66,18 @@ impl WsClient {
     /// [`WsError::Connect`] or [`WsError::Timeout`].
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, WsError> {
         let connecting = tokio_tungstenite::connect_async(url);
-        let (stream, _) = tokio::time::timeout(timeout, connecting)
+        let (stream, response) = tokio::time::timeout(timeout, connecting)
             .await
             .map_err(|_| WsError::Timeout {
                 what: "connecting",
                 after: timeout,
             })?
             .map_err(|e| connect_error(url, e))?;
-        Ok(WsClient { stream, timeout })
+        Ok(WsClient {
+            stream,
+            timeout,
+            server: server_header(&response),
+        })
     }
 }
 
@@ -84,14 +89,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
     /// [`WsError::Connect`] when the server refuses the upgrade.
     pub async fn upgrade(stream: S, url: &str, timeout: Duration) -> Result<Self, WsError> {
         let upgrading = tokio_tungstenite::client_async(url, stream);
-        let (stream, _) = tokio::time::timeout(timeout, upgrading)
+        let (stream, response) = tokio::time::timeout(timeout, upgrading)
             .await
             .map_err(|_| WsError::Timeout {
                 what: "the upgrade",
                 after: timeout,
             })?
             .map_err(|e| connect_error(url, e))?;
-        Ok(WsClient { stream, timeout })
+        Ok(WsClient {
+            stream,
+            timeout,
+            server: server_header(&response),
+        })
+    }
+
+    /// The server's `server` header on the upgrade (`ws-lab/0.1.0 (release)`), if sent.
+    pub fn server(&self) -> Option<&str> {
+        self.server.as_deref()
     }
 
     /// Sends `text` as the socket lab's request and returns the upper-cased reply.
@@ -177,6 +191,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }
+}
+
+fn server_header(response: &tungstenite::handshake::client::Response) -> Option<String> {
+    response
+        .headers()
+        .get("server")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
 }
 
 fn connect_error(url: &str, error: tungstenite::Error) -> WsError {

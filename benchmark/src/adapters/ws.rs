@@ -60,12 +60,16 @@ impl Adapter for WsLab {
         &INFO
     }
 
-    async fn set_up(&self, _target: &str, _setup: &SetUp) -> anyhow::Result<Prepared<()>> {
+    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<()>> {
+        // One upgrade, to learn which build answers (its `server` header).
+        let client = WsClient::connect(&format!("{target}{ECHO_PATH}"), setup.timeout).await?;
+        let server_id = client.server().map(str::to_owned);
+        client.close().await;
         Ok(Prepared {
             plan: (),
             operation: "uppercase echo".into(),
             created: Vec::new(),
-            server_id: None,
+            server_id,
         })
     }
 
