@@ -34,8 +34,8 @@ use crate::connection::{
     RequestGuard, Watched, admit, already_waiting,
 };
 
-/// The activity of the connection a request came on, in the request's extensions: a
-/// handler whose work outlives its response (a WebSocket session after the upgrade)
+/// The activity of the connection a request came on, in the extensions of a request that
+/// asks for an upgrade: a handler whose work outlives its response (a WebSocket session after the upgrade)
 /// holds a [`RequestGuard`] on it, so the idle timeout does not count that time.
 #[derive(Debug, Clone)]
 pub struct ConnectionActivity(pub Arc<Activity>);
@@ -233,10 +233,13 @@ where
 
     fn call(&mut self, mut request: Request<R>) -> Self::Future {
         // A handler that keeps the connection busy past its response (a WebSocket
-        // session) holds a request of its own through this.
-        request
-            .extensions_mut()
-            .insert(ConnectionActivity(self.activity.clone()));
+        // session) holds a request of its own through this; only upgrades need it, so
+        // ordinary requests pay nothing for it.
+        if request.headers().contains_key(http::header::UPGRADE) {
+            request
+                .extensions_mut()
+                .insert(ConnectionActivity(self.activity.clone()));
+        }
         TrackedFuture {
             guard: Some(RequestGuard::new(self.activity.clone())),
             inner: self.inner.call(request),
