@@ -310,3 +310,52 @@ async fn the_self_test_passes_against_a_live_server_and_reports_a_closed_port() 
     assert_eq!(text.matches("nothing listens on").count(), 1, "{text}");
     assert!(text.contains("--bin ws-server"), "{text}");
 }
+
+/// A member that never reads what the room pushes holds its writes for the idle
+/// timeout at most: then its connection is closed and its seat freed, while the others
+/// go on chatting.
+#[tokio::test]
+async fn a_member_that_never_reads_is_closed_and_its_seat_freed() {
+    let server = start(Config {
+        max_members: 2,
+        ping_interval: Duration::from_secs(30),
+        policy: HttpPolicy {
+            idle_timeout: Duration::from_millis(500),
+            ..HttpPolicy::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    let chat = |name: &str| format!("{}/ws/chat?name={name}", server.url);
+    let _deaf = open(&chat("deaf")).await;
+    let mut talker = open(&chat("talker")).await;
+    let body = "z".repeat(60 * 1024);
+    // Megabytes the deaf member never reads; the talker reads its own copies.
+    let talk = async {
+        for _ in 0..200 {
+            talker
+                .send(Message::Text(body.clone().into()))
+                .await
+                .unwrap();
+            loop {
+                if let Event::Message { .. } = event(&mut talker).await {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), talk)
+        .await
+        .expect("the talker is never held up by the deaf member");
+    // The deaf member's seat comes back: a new member can join a room of two.
+    let mut joined = None;
+    for _ in 0..100 {
+        if let Ok((socket, _)) = tokio_tungstenite::connect_async(chat("late")).await {
+            joined = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(joined.is_some(), "the deaf member still holds its seat");
+    server.server.shutdown().await.unwrap().unwrap();
+}
