@@ -27,5 +27,6 @@ pub mod settings;
 pub mod stats;
 pub mod traffic;
 pub mod turns;
+pub mod wire;
 
 pub use run::{Cli, run};

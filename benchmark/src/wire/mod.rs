@@ -1,0 +1,2 @@
+//! `benchmark wire`: one annotated exchange per protocol.
+pub mod annotate;
