@@ -55,6 +55,27 @@ pub struct Cli {
 pub enum Command {
     /// Print shell completions.
     Completions(lab_kit::completions::CompletionsArgs),
+    /// Show the bytes of one exchange per protocol (a request, then the same request
+    /// again on the same connection), annotated by layer, and a table of bytes per
+    /// request. Takes the run's targets (`--protocols`, `--rest-url`...) before the
+    /// word `wire`, and `--format json`.
+    Wire,
+}
+
+/// `benchmark wire`: records and prints one annotated exchange per protocol.
+fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let runtime = control_runtime()?;
+    let report = runtime.block_on(crate::wire::run(&cli.settings))?;
+    let text = match cli.format {
+        Format::Json => serde_json::to_string_pretty(&report)?,
+        _ => report.render_text(),
+    };
+    match &cli.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The binary's work: run with Ctrl-C wired to stop, write the report, and give the
@@ -64,9 +85,13 @@ pub enum Command {
 ///
 /// When a server cannot be reached or set up, or the report cannot be written.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Some(Command::Completions(shell)) = &cli.command {
-        lab_kit::completions::print_completions::<Cli>(shell);
-        return Ok(ExitCode::SUCCESS);
+    match &cli.command {
+        Some(Command::Completions(shell)) => {
+            lab_kit::completions::print_completions::<Cli>(shell);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Wire) => return wire(&cli),
+        None => {}
     }
     let stop = Arc::new(AtomicBool::new(false));
     let control = control_runtime()?;

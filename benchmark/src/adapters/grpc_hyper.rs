@@ -70,6 +70,13 @@ pub struct H2Connection {
     sender: SendRequest<tonic::body::Body>,
 }
 
+impl H2Connection {
+    /// A service sending on an HTTP/2 connection's request handle.
+    pub fn new(sender: SendRequest<tonic::body::Body>) -> Self {
+        H2Connection { sender }
+    }
+}
+
 type Reply = http::Response<hyper::body::Incoming>;
 
 impl tower::Service<http::Request<tonic::body::Body>> for H2Connection {

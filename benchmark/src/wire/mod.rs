@@ -1,2 +1,289 @@
-//! `benchmark wire`: one annotated exchange per protocol.
+//! `benchmark wire`: one annotated exchange per protocol. Each lab's real client sends
+//! one request, then a second identical one on the same connection, over a stream that
+//! records every byte; the bytes are then read back layer by layer ([`annotate`]):
+//! what is framing, what is headers, what is payload, and what the connection costs
+//! once. The second request shows what stays the same and what shrinks (HPACK's
+//! dynamic table).
+
 pub mod annotate;
+mod exchange;
+pub mod record;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::adapters::{self, LabServer};
+use crate::settings::Settings;
+use annotate::{Direction, Layer, Part};
+
+/// What one protocol's exchange sent and received.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// `gRPC`, `REST (h2c)`...
+    pub protocol: String,
+    /// What carries it.
+    pub transport: String,
+    /// What the connection costs once: the HTTP/2 preface and SETTINGS, the WebSocket
+    /// upgrade (empty for the socket lab and HTTP/1.1).
+    pub setup: Vec<Part>,
+    /// The two requests, in order.
+    pub requests: Vec<Phase>,
+    /// Bytes the connection counted going out.
+    pub counted_sent: usize,
+    /// Bytes the connection counted coming in.
+    pub counted_received: usize,
+}
+
+/// One request and its reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    /// Every annotated run of bytes, out then in.
+    pub parts: Vec<Part>,
+}
+
+/// Bytes by direction and layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Framing bytes.
+    pub framing: usize,
+    /// Header bytes.
+    pub headers: usize,
+    /// Payload bytes.
+    pub payload: usize,
+}
+
+impl Tally {
+    /// The bytes of `parts` going `direction`, by layer.
+    pub fn of(parts: &[Part], direction: Direction) -> Tally {
+        let mut tally = Tally::default();
+        for part in parts.iter().filter(|p| p.direction == direction) {
+            match part.layer {
+                Layer::Framing => tally.framing += part.bytes,
+                Layer::Headers => tally.headers += part.bytes,
+                Layer::Payload => tally.payload += part.bytes,
+            }
+        }
+        tally
+    }
+
+    /// All of them.
+    pub fn total(self) -> usize {
+        self.framing + self.headers + self.payload
+    }
+}
+
+impl Exchange {
+    /// Every part, set-up and requests.
+    pub fn all_parts(&self) -> impl Iterator<Item = &Part> {
+        self.setup
+            .iter()
+            .chain(self.requests.iter().flat_map(|r| r.parts.iter()))
+    }
+
+    /// Annotated bytes going `direction`, which equal what the connection counted.
+    pub fn annotated(&self, direction: Direction) -> usize {
+        self.all_parts()
+            .filter(|p| p.direction == direction)
+            .map(|p| p.bytes)
+            .sum()
+    }
+}
+
+/// Every exchange of a `benchmark wire` run.
+#[derive(Debug, Clone, Serialize)]
+pub struct WireReport {
+    /// One per protocol measured.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// Records one exchange per protocol `settings` asks for, against the servers it
+/// names or against embedded ones.
+///
+/// # Errors
+///
+/// When a server cannot be reached or started, or a request fails.
+pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
+    let timeout = settings.timeout;
+    let mut servers = Vec::new();
+    let mut exchanges = Vec::new();
+    for protocol in &settings.protocols {
+        let key = protocol.key();
+        let lab = adapters::LABS
+            .iter()
+            .find(|lab| lab.key == key)
+            .copied()
+            .with_context(|| format!("no lab server for {key}"))?;
+        let addr = match settings.address_of(key) {
+            Some(given) => authority(lab, given),
+            None => {
+                let (addr, stop) = embed(lab).await?;
+                servers.push(stop);
+                addr
+            }
+        };
+        match key {
+            "socket" => exchanges.push(exchange::socket(&addr, timeout).await?),
+            "rest" => {
+                let id = first_rest_user(&addr, timeout).await?;
+                exchanges.push(exchange::rest_http1(&addr, &id, timeout).await?);
+                exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
+            }
+            "grpc" => {
+                let id = first_grpc_user(&addr, timeout).await?;
+                exchanges.push(exchange::grpc(&addr, &id, timeout).await?);
+            }
+            "ws" => exchanges.push(exchange::websocket(&addr, timeout).await?),
+            _ => {}
+        }
+    }
+    drop(servers);
+    Ok(WireReport { exchanges })
+}
+
+fn authority(lab: &LabServer, given: &str) -> String {
+    match lab.scheme {
+        Some(_) => lab_kit::args::url_authority(given),
+        None => given.to_owned(),
+    }
+}
+
+/// A lab server on `127.0.0.1:0` in this runtime, stopped when the sender drops.
+async fn embed(
+    lab: &'static LabServer,
+) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn((lab.serve)(
+        listener,
+        Box::pin(async move {
+            let _ = stopped.await;
+        }),
+    ));
+    Ok((addr, stop))
+}
+
+async fn first_rest_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
+    let options = rest_lab::client::ClientOptions {
+        timeout,
+        ..Default::default()
+    };
+    let client = rest_lab::RestClient::with_options(&format!("http://{addr}"), &options)?;
+    let users = client.fetch_users().await?;
+    match users.first() {
+        Some(user) => Ok(user.id.to_string()),
+        None => Ok(client
+            .create(
+                "Wire Example",
+                &format!("wire-{}@example.com", std::process::id()),
+            )
+            .await?
+            .id
+            .to_string()),
+    }
+}
+
+async fn first_grpc_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
+    let mut client = grpc_lab::GrpcClient::connect(&format!("http://{addr}"), timeout).await?;
+    let users = client.get_all_users().await?;
+    match users.first() {
+        Some(user) => Ok(user.id.clone()),
+        None => Ok(client
+            .create_user(
+                "Wire Example",
+                &format!("wire-{}@example.com", std::process::id()),
+            )
+            .await?
+            .id),
+    }
+}
+
+impl WireReport {
+    /// Every exchange annotated, then the summary table.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        for exchange in &self.exchanges {
+            let _ = writeln!(out, "== {}: {} ==", exchange.protocol, exchange.transport);
+            if !exchange.setup.is_empty() {
+                let _ = writeln!(out, "\nconnection, once:");
+                write_parts(&mut out, &exchange.setup);
+            }
+            for (i, request) in exchange.requests.iter().enumerate() {
+                let title = if i == 0 {
+                    "request 1:".to_owned()
+                } else {
+                    format!("request {} (same connection):", i + 1)
+                };
+                let _ = writeln!(out, "\n{title}");
+                write_parts(&mut out, &request.parts);
+            }
+            let _ = writeln!(
+                out,
+                "\n{} bytes out and {} in, every one annotated above.\n",
+                exchange.counted_sent, exchange.counted_received
+            );
+        }
+        out.push_str(&self.summary());
+        out
+    }
+
+    /// Bytes per request each way and by layer, for every protocol.
+    pub fn summary(&self) -> String {
+        let mut out = String::from(
+            "| protocol | connection once, out/in | request 1 out: framing + headers + payload | request 1 in | request 2 out | request 2 in |\n|---|---:|---:|---:|---:|---:|\n",
+        );
+        let cell = |t: Tally| {
+            format!(
+                "{} = {} + {} + {}",
+                t.total(),
+                t.framing,
+                t.headers,
+                t.payload
+            )
+        };
+        for exchange in &self.exchanges {
+            let setup = (
+                Tally::of(&exchange.setup, Direction::Out),
+                Tally::of(&exchange.setup, Direction::In),
+            );
+            let mut row = format!(
+                "| {} | {}/{} |",
+                exchange.protocol,
+                setup.0.total(),
+                setup.1.total()
+            );
+            for request in &exchange.requests {
+                for direction in [Direction::Out, Direction::In] {
+                    let _ = write!(row, " {} |", cell(Tally::of(&request.parts, direction)));
+                }
+            }
+            out.push_str(&row);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn write_parts(out: &mut String, parts: &[Part]) {
+    for part in parts {
+        let layer = match part.layer {
+            Layer::Framing => "framing",
+            Layer::Headers => "headers",
+            Layer::Payload => "payload",
+        };
+        let mut lines = part.note.lines();
+        let first = lines.next().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} {:>5} B {layer:<7}  {first}",
+            part.direction.arrow(),
+            part.bytes
+        );
+        for line in lines {
+            let _ = writeln!(out, "                          {line}");
+        }
+    }
+}

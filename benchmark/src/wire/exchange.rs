@@ -1,0 +1,208 @@
+//! One recorded exchange per protocol: connect, one request, then a second identical
+//! request on the same connection, each through the protocol's real client stack over a
+//! [`Recorded`] stream.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpStream;
+
+use super::annotate::{self, Direction, Part};
+use super::record::{Recorded, Tape, bytes, mark};
+use super::{Exchange, Phase};
+use crate::adapters::grpc_hyper::H2Connection;
+use crate::adapters::socket::TEXT;
+
+async fn open(addr: &str, timeout: Duration) -> anyhow::Result<(Recorded<TcpStream>, Tape)> {
+    let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        .await
+        .with_context(|| format!("connecting to {addr} timed out"))?
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    let _ = stream.set_nodelay(true);
+    let tape = Tape::default();
+    Ok((Recorded::new(stream, tape.clone()), tape))
+}
+
+/// Splits a recording at `marks` (phase ends) and annotates each slice of each
+/// direction with `annotate(bytes, direction, phase index)`.
+fn phases(
+    tape: &Tape,
+    marks: &[(usize, usize)],
+    mut annotate: impl FnMut(&[u8], Direction, usize) -> Vec<Part>,
+) -> Vec<Vec<Part>> {
+    let (sent, received) = bytes(tape);
+    let mut from = (0, 0);
+    let mut out = Vec::new();
+    for (i, &to) in marks.iter().enumerate() {
+        let mut parts = annotate(&sent[from.0..to.0], Direction::Out, i);
+        parts.extend(annotate(&received[from.1..to.1], Direction::In, i));
+        out.push(parts);
+        from = to;
+    }
+    out
+}
+
+fn exchange(protocol: &str, transport: &str, tape: &Tape, mut phased: Vec<Vec<Part>>) -> Exchange {
+    let (sent, received) = mark(tape);
+    let setup = if phased.len() > 2 {
+        phased.remove(0)
+    } else {
+        Vec::new()
+    };
+    Exchange {
+        protocol: protocol.to_owned(),
+        transport: transport.to_owned(),
+        setup,
+        requests: phased.into_iter().map(|parts| Phase { parts }).collect(),
+        counted_sent: sent,
+        counted_received: received,
+    }
+}
+
+/// The socket lab: the request line, the reply line, twice.
+pub(super) async fn socket(addr: &str, timeout: Duration) -> anyhow::Result<Exchange> {
+    let (stream, tape) = open(addr, timeout).await?;
+    let mut client = socket_lab::Client::from_stream(stream, timeout);
+    let mut marks = Vec::new();
+    for _ in 0..2 {
+        client.uppercase(TEXT).await?;
+        marks.push(mark(&tape));
+    }
+    let phased = phases(&tape, &marks, |b, d, _| annotate::lines(b, d));
+    Ok(exchange("Socket", "JSON lines over TCP", &tape, phased))
+}
+
+/// REST over HTTP/1.1: `GET /api/users/{id}` twice on one keep-alive connection.
+pub(super) async fn rest_http1(
+    addr: &str,
+    id: &str,
+    timeout: Duration,
+) -> anyhow::Result<Exchange> {
+    let (stream, tape) = open(addr, timeout).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let mut marks = Vec::new();
+    for _ in 0..2 {
+        let request = http::Request::get(format!("/api/users/{id}"))
+            .header(http::header::HOST, addr)
+            .body(Empty::<Bytes>::new())?;
+        let response = tokio::time::timeout(timeout, sender.send_request(request)).await??;
+        response.into_body().collect().await?;
+        marks.push(mark(&tape));
+    }
+    let phased = phases(&tape, &marks, |b, d, _| annotate::http1(b, d));
+    Ok(exchange("REST (HTTP/1.1)", "HTTP/1.1, JSON", &tape, phased))
+}
+
+/// Groups HTTP/2 parts: stream 0 (the preface, SETTINGS, window updates, pings) is the
+/// connection's, shown once; then one phase per request stream, in order.
+fn by_stream(parts: Vec<Part>) -> Vec<Vec<Part>> {
+    let mut connection = Vec::new();
+    let mut streams: Vec<(u32, Vec<Part>)> = Vec::new();
+    for part in parts {
+        match part.stream.unwrap_or(0) {
+            0 => connection.push(part),
+            id => match streams.iter_mut().find(|(s, _)| *s == id) {
+                Some((_, list)) => list.push(part),
+                None => streams.push((id, vec![part])),
+            },
+        }
+    }
+    let mut out = vec![connection];
+    out.extend(streams.into_iter().map(|(_, parts)| parts));
+    out
+}
+
+fn http2_phases(tape: &Tape, grpc: bool) -> Vec<Vec<Part>> {
+    let (sent, received) = bytes(tape);
+    let mut out_decoder = loona_hpack::Decoder::new();
+    let mut in_decoder = loona_hpack::Decoder::new();
+    let mut parts = annotate::http2(&sent, Direction::Out, &mut out_decoder, grpc);
+    parts.extend(annotate::http2(
+        &received,
+        Direction::In,
+        &mut in_decoder,
+        grpc,
+    ));
+    by_stream(parts)
+}
+
+/// REST over HTTP/2 with prior knowledge (h2c): `GET /api/users/{id}` twice, two
+/// streams of one connection.
+pub(super) async fn rest_http2(
+    addr: &str,
+    id: &str,
+    timeout: Duration,
+) -> anyhow::Result<Exchange> {
+    let (stream, tape) = open(addr, timeout).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    for _ in 0..2 {
+        let request = http::Request::get(format!("http://{addr}/api/users/{id}"))
+            .body(Empty::<Bytes>::new())?;
+        let response = tokio::time::timeout(timeout, sender.send_request(request)).await??;
+        response.into_body().collect().await?;
+    }
+    // Let frames in flight (acknowledgements) land before reading the tape.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(exchange(
+        "REST (h2c)",
+        "HTTP/2 cleartext, JSON",
+        &tape,
+        http2_phases(&tape, false),
+    ))
+}
+
+/// gRPC: `GetUser` twice, two streams of one HTTP/2 connection, through the generated
+/// tonic client.
+pub(super) async fn grpc(addr: &str, id: &str, timeout: Duration) -> anyhow::Result<Exchange> {
+    use grpc_lab::pb::UserRequest;
+    use grpc_lab::pb::user_service_client::UserServiceClient;
+    let (stream, tape) = open(addr, timeout).await?;
+    let (sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let origin: http::Uri = format!("http://{addr}").parse()?;
+    let mut client = UserServiceClient::with_origin(H2Connection::new(sender), origin);
+    for _ in 0..2 {
+        let request = UserRequest { id: id.to_owned() };
+        tokio::time::timeout(timeout, client.get_user(request)).await??;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(exchange(
+        "gRPC",
+        "HTTP/2, Protocol Buffers",
+        &tape,
+        http2_phases(&tape, true),
+    ))
+}
+
+/// The WebSocket lab: the upgrade once, then the echo request twice as frames.
+pub(super) async fn websocket(addr: &str, timeout: Duration) -> anyhow::Result<Exchange> {
+    let (stream, tape) = open(addr, timeout).await?;
+    let url = format!("ws://{addr}{}", ws_lab::client::ECHO_PATH);
+    let mut client = ws_lab::WsClient::upgrade(stream, &url, timeout).await?;
+    let mut marks = vec![mark(&tape)];
+    for _ in 0..2 {
+        client.uppercase(TEXT).await?;
+        marks.push(mark(&tape));
+    }
+    let phased = phases(&tape, &marks, |b, d, phase| {
+        if phase == 0 {
+            annotate::http1(b, d)
+        } else {
+            annotate::websocket(b, d)
+        }
+    });
+    Ok(exchange(
+        "WebSocket",
+        "upgraded HTTP/1.1, JSON text frames",
+        &tape,
+        phased,
+    ))
+}
