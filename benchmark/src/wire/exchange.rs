@@ -15,15 +15,22 @@ use super::record::{Recorded, Tape, bytes, mark};
 use super::{Exchange, Phase};
 use crate::adapters::grpc_hyper::H2Connection;
 use crate::adapters::socket::TEXT;
+use crate::traffic::{Counted, Traffic};
+use std::sync::Arc;
 
-async fn open(addr: &str, timeout: Duration) -> anyhow::Result<(Recorded<TcpStream>, Tape)> {
+/// A connection that both records (for the annotation) and counts (the same counter
+/// the benchmark's bytes column uses, as the check that nothing was missed).
+type Wire = Recorded<Counted<TcpStream>>;
+
+async fn open(addr: &str, timeout: Duration) -> anyhow::Result<(Wire, Tape, Arc<Traffic>)> {
     let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
         .await
         .with_context(|| format!("connecting to {addr} timed out"))?
         .with_context(|| format!("cannot connect to {addr}"))?;
     let _ = stream.set_nodelay(true);
-    let tape = Tape::default();
-    Ok((Recorded::new(stream, tape.clone()), tape))
+    let (tape, traffic) = (Tape::default(), Arc::new(Traffic::default()));
+    let counted = Counted::new(stream, Arc::clone(&traffic));
+    Ok((Recorded::new(counted, tape.clone()), tape, traffic))
 }
 
 /// Splits a recording at `marks` (phase ends) and annotates each slice of each
@@ -45,8 +52,17 @@ fn phases(
     out
 }
 
-fn exchange(protocol: &str, transport: &str, tape: &Tape, mut phased: Vec<Vec<Part>>) -> Exchange {
-    let (sent, received) = mark(tape);
+fn exchange(
+    protocol: &str,
+    transport: &str,
+    traffic: &Traffic,
+    mut phased: Vec<Vec<Part>>,
+) -> Exchange {
+    let (sent, received) = traffic.snapshot();
+    let (sent, received) = (
+        usize::try_from(sent).unwrap_or(usize::MAX),
+        usize::try_from(received).unwrap_or(usize::MAX),
+    );
     let setup = if phased.len() > 2 {
         phased.remove(0)
     } else {
@@ -64,7 +80,7 @@ fn exchange(protocol: &str, transport: &str, tape: &Tape, mut phased: Vec<Vec<Pa
 
 /// The socket lab: the request line, the reply line, twice.
 pub(super) async fn socket(addr: &str, timeout: Duration) -> anyhow::Result<Exchange> {
-    let (stream, tape) = open(addr, timeout).await?;
+    let (stream, tape, traffic) = open(addr, timeout).await?;
     let mut client = socket_lab::Client::from_stream(stream, timeout);
     let mut marks = Vec::new();
     for _ in 0..2 {
@@ -72,7 +88,7 @@ pub(super) async fn socket(addr: &str, timeout: Duration) -> anyhow::Result<Exch
         marks.push(mark(&tape));
     }
     let phased = phases(&tape, &marks, |b, d, _| annotate::lines(b, d));
-    Ok(exchange("Socket", "JSON lines over TCP", &tape, phased))
+    Ok(exchange("Socket", "JSON lines over TCP", &traffic, phased))
 }
 
 /// REST over HTTP/1.1: `GET /api/users/{id}` twice on one keep-alive connection.
@@ -81,7 +97,7 @@ pub(super) async fn rest_http1(
     id: &str,
     timeout: Duration,
 ) -> anyhow::Result<Exchange> {
-    let (stream, tape) = open(addr, timeout).await?;
+    let (stream, tape, traffic) = open(addr, timeout).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
@@ -95,7 +111,20 @@ pub(super) async fn rest_http1(
         marks.push(mark(&tape));
     }
     let phased = phases(&tape, &marks, |b, d, _| annotate::http1(b, d));
-    Ok(exchange("REST (HTTP/1.1)", "HTTP/1.1, JSON", &tape, phased))
+    Ok(exchange(
+        "REST (HTTP/1.1)",
+        "HTTP/1.1, JSON",
+        &traffic,
+        phased,
+    ))
+}
+
+/// Lets frames in flight (acknowledgements) land, then closes the connection, so the
+/// tape and the counter stop at the same byte.
+async fn settle<T>(connection: tokio::task::JoinHandle<T>) {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    connection.abort();
+    let _ = connection.await;
 }
 
 /// Groups HTTP/2 parts: stream 0 (the preface, SETTINGS, window updates, pings) is the
@@ -138,22 +167,21 @@ pub(super) async fn rest_http2(
     id: &str,
     timeout: Duration,
 ) -> anyhow::Result<Exchange> {
-    let (stream, tape) = open(addr, timeout).await?;
+    let (stream, tape, traffic) = open(addr, timeout).await?;
     let (mut sender, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
+    let connection = tokio::spawn(connection);
     for _ in 0..2 {
         let request = http::Request::get(format!("http://{addr}/api/users/{id}"))
             .body(Empty::<Bytes>::new())?;
         let response = tokio::time::timeout(timeout, sender.send_request(request)).await??;
         response.into_body().collect().await?;
     }
-    // Let frames in flight (acknowledgements) land before reading the tape.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    settle(connection).await;
     Ok(exchange(
         "REST (h2c)",
         "HTTP/2 cleartext, JSON",
-        &tape,
+        &traffic,
         http2_phases(&tape, false),
     ))
 }
@@ -163,28 +191,28 @@ pub(super) async fn rest_http2(
 pub(super) async fn grpc(addr: &str, id: &str, timeout: Duration) -> anyhow::Result<Exchange> {
     use grpc_lab::pb::UserRequest;
     use grpc_lab::pb::user_service_client::UserServiceClient;
-    let (stream, tape) = open(addr, timeout).await?;
+    let (stream, tape, traffic) = open(addr, timeout).await?;
     let (sender, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
+    let connection = tokio::spawn(connection);
     let origin: http::Uri = format!("http://{addr}").parse()?;
     let mut client = UserServiceClient::with_origin(H2Connection::new(sender), origin);
     for _ in 0..2 {
         let request = UserRequest { id: id.to_owned() };
         tokio::time::timeout(timeout, client.get_user(request)).await??;
     }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    settle(connection).await;
     Ok(exchange(
         "gRPC",
         "HTTP/2, Protocol Buffers",
-        &tape,
+        &traffic,
         http2_phases(&tape, true),
     ))
 }
 
 /// The WebSocket lab: the upgrade once, then the echo request twice as frames.
 pub(super) async fn websocket(addr: &str, timeout: Duration) -> anyhow::Result<Exchange> {
-    let (stream, tape) = open(addr, timeout).await?;
+    let (stream, tape, traffic) = open(addr, timeout).await?;
     let url = format!("ws://{addr}{}", ws_lab::client::ECHO_PATH);
     let mut client = ws_lab::WsClient::upgrade(stream, &url, timeout).await?;
     let mut marks = vec![mark(&tape)];
@@ -202,7 +230,7 @@ pub(super) async fn websocket(addr: &str, timeout: Duration) -> anyhow::Result<E
     Ok(exchange(
         "WebSocket",
         "upgraded HTTP/1.1, JSON text frames",
-        &tape,
+        &traffic,
         phased,
     ))
 }

@@ -31,7 +31,8 @@ pub struct Exchange {
     pub setup: Vec<Part>,
     /// The two requests, in order.
     pub requests: Vec<Phase>,
-    /// Bytes the connection counted going out.
+    /// Bytes the connection counted going out (the benchmark's own byte counter,
+    /// apart from the recording).
     pub counted_sent: usize,
     /// Bytes the connection counted coming in.
     pub counted_received: usize,
