@@ -37,13 +37,13 @@ pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Every percentile in the table, and the operation of each row.
     #[arg(long)]
     pub wide: bool,
     /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Something other than a run.
     #[command(subcommand)]

@@ -106,6 +106,7 @@ pub(super) async fn rest_http1(
         let request = http::Request::get(format!("/api/users/{id}"))
             .header(http::header::HOST, addr)
             .body(Empty::<Bytes>::new())?;
+        tokio::time::timeout(timeout, sender.ready()).await??;
         let response = tokio::time::timeout(timeout, sender.send_request(request)).await??;
         response.into_body().collect().await?;
         marks.push(mark(&tape));
@@ -174,6 +175,7 @@ pub(super) async fn rest_http2(
     for _ in 0..2 {
         let request = http::Request::get(format!("http://{addr}/api/users/{id}"))
             .body(Empty::<Bytes>::new())?;
+        tokio::time::timeout(timeout, sender.ready()).await??;
         let response = tokio::time::timeout(timeout, sender.send_request(request)).await??;
         response.into_body().collect().await?;
     }
