@@ -120,10 +120,20 @@ pub(super) async fn rest_http1(
     ))
 }
 
-/// Lets frames in flight (acknowledgements) land, then closes the connection, so the
-/// tape and the counter stop at the same byte.
-async fn settle<T>(connection: tokio::task::JoinHandle<T>) {
-    tokio::time::sleep(Duration::from_millis(50)).await;
+/// Closes the connection (the client has been dropped, so HTTP/2 says GOAWAY) and waits
+/// until no byte has moved for a moment, so the tape and the counter end at the same
+/// byte (at most a second).
+async fn settle<T>(connection: tokio::task::JoinHandle<T>, traffic: &Traffic) {
+    let quiet = Duration::from_millis(30);
+    let mut last = traffic.snapshot();
+    for _ in 0..30 {
+        tokio::time::sleep(quiet).await;
+        let now = traffic.snapshot();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
     connection.abort();
     let _ = connection.await;
 }
@@ -179,7 +189,8 @@ pub(super) async fn rest_http2(
         let response = tokio::time::timeout(timeout, sender.send_request(request)).await??;
         response.into_body().collect().await?;
     }
-    settle(connection).await;
+    drop(sender);
+    settle(connection, &traffic).await;
     Ok(exchange(
         "REST (h2c)",
         "HTTP/2 cleartext, JSON",
@@ -203,7 +214,8 @@ pub(super) async fn grpc(addr: &str, id: &str, timeout: Duration) -> anyhow::Res
         let request = UserRequest { id: id.to_owned() };
         tokio::time::timeout(timeout, client.get_user(request)).await??;
     }
-    settle(connection).await;
+    drop(client);
+    settle(connection, &traffic).await;
     Ok(exchange(
         "gRPC",
         "HTTP/2, Protocol Buffers",
