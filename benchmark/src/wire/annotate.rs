@@ -267,10 +267,11 @@ pub fn representations(block: &[u8]) -> Result<Vec<Representation>, String> {
             representation,
             Representation::Indexed(_) | Representation::SizeUpdate(_)
         ) {
+            let rest = |at: usize| block.get(at..).ok_or("the block ends inside a string");
             if index == 0 {
-                at += string_length(&block[at..])?;
+                at += string_length(rest(at)?)?;
             }
-            at += string_length(&block[at..])?;
+            at += string_length(rest(at)?)?;
         }
         out.push(representation);
     }
@@ -732,7 +733,26 @@ pub fn websocket(bytes: &[u8], direction: Direction) -> Vec<Part> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Whatever a peer sends, every annotator accounts for each byte once and never
+        /// panics (the bytes come from the network).
+        #[test]
+        fn any_bytes_are_annotated_whole(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut decoder = loona_hpack::Decoder::new();
+            for (direction, grpc) in [(Direction::Out, true), (Direction::In, false)] {
+                prop_assert_eq!(total(&http2(&bytes, direction, &mut decoder, grpc)), bytes.len());
+            }
+            prop_assert_eq!(total(&http1(&bytes, Direction::In)), bytes.len());
+            prop_assert_eq!(total(&websocket(&bytes, Direction::Out)), bytes.len());
+            prop_assert_eq!(total(&lines(&bytes, Direction::In)), bytes.len());
+            let _ = protobuf(&bytes, 0);
+            let _ = representations(&bytes);
+        }
+    }
 
     fn total(parts: &[Part]) -> usize {
         parts.iter().map(|p| p.bytes).sum()
