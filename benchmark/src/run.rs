@@ -339,7 +339,7 @@ impl<A: Adapter> Row for A {
 
 /// Whether a row runs under the settings.
 fn selected(info: &RowInfo, settings: &Settings) -> bool {
-    let lab_wanted = info.lab.key == "floor" || settings.wants(info.lab.key);
+    let lab_wanted = info.lab.key == "floor" || settings.wants(info.protocol);
     let kind_wanted = match (settings.client, info.kind) {
         (_, ClientKind::Both) | (ClientChoice::Both, _) => true,
         (ClientChoice::Standard, kind) => kind == ClientKind::Standard,
@@ -598,6 +598,14 @@ mod tests {
         assert_eq!(
             keys(&["--client", "both", "--protocols", "rest"]),
             ["floor", "rest-reqwest", "rest-hyper"]
+        );
+        assert_eq!(
+            keys(&["--client", "both", "--protocols", "rest-h2"]),
+            ["floor", "rest-h2-reqwest", "rest-h2-hyper"]
+        );
+        assert_eq!(
+            keys(&["--client", "lean", "--protocols", "rest,rest-h2,grpc"]),
+            ["floor", "rest-hyper", "rest-h2-hyper", "grpc-hyper"]
         );
     }
 

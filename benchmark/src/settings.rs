@@ -15,6 +15,11 @@ pub enum Protocol {
     Socket,
     /// The REST lab: HTTP/1.1 and JSON.
     Rest,
+    /// The REST lab over HTTP/2 with prior knowledge (h2c): the same JSON, so REST vs
+    /// gRPC is one difference at a time.
+    #[value(name = "rest-h2")]
+    #[serde(rename = "rest-h2")]
+    RestH2,
     /// The gRPC lab: HTTP/2 and Protocol Buffers.
     Grpc,
     /// The WebSocket lab: the socket lab's echo over a kept-open, upgraded connection.
@@ -27,6 +32,7 @@ impl Protocol {
         match self {
             Protocol::Socket => "socket",
             Protocol::Rest => "rest",
+            Protocol::RestH2 => "rest-h2",
             Protocol::Grpc => "grpc",
             Protocol::Ws => "ws",
         }
@@ -237,7 +243,7 @@ impl Settings {
     pub fn address_of(&self, key: &str) -> Option<&str> {
         match key {
             "socket" => self.socket_url.as_deref(),
-            "rest" => self.rest_url.as_deref(),
+            "rest" | "rest-h2" => self.rest_url.as_deref(),
             "grpc" => self.grpc_url.as_deref(),
             "ws" => self.ws_url.as_deref(),
             _ => None,

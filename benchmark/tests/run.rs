@@ -609,3 +609,46 @@ fn a_websocket_per_request_pays_for_its_upgrade() {
         received(&kept)
     );
 }
+
+/// REST over HTTP/2 with prior knowledge, both clients, against the same embedded REST
+/// server as the HTTP/1.1 rows: clean runs, and the lean row counts its bytes (HPACK
+/// makes a repeated request's headers smaller than HTTP/1.1's text ones).
+#[test]
+fn rest_over_h2c_runs_clean_with_both_clients() {
+    let report = run(&[
+        "--protocols",
+        "rest,rest-h2",
+        "--client",
+        "both",
+        "--iterations",
+        "20",
+        "--warmup",
+        "2",
+    ])
+    .unwrap();
+    assert_clean(
+        &report,
+        &[
+            "floor",
+            "rest-reqwest",
+            "rest-hyper",
+            "rest-h2-reqwest",
+            "rest-h2-hyper",
+        ],
+    );
+    let sent = |key: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap()
+            .bytes_sent
+            .unwrap()
+    };
+    assert!(
+        sent("rest-h2-hyper") < sent("rest-hyper"),
+        "{} vs {}",
+        sent("rest-h2-hyper"),
+        sent("rest-hyper")
+    );
+}

@@ -29,6 +29,7 @@ static INFO: RowInfo = RowInfo {
     client: "tonic Channel",
     kind: ClientKind::Standard,
     lab: &users::GRPC,
+    protocol: "grpc",
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

@@ -31,6 +31,7 @@ static INFO: RowInfo = RowInfo {
     client: "tonic over hyper h2",
     kind: ClientKind::Lean,
     lab: &users::GRPC,
+    protocol: "grpc",
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

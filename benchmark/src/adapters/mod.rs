@@ -77,6 +77,8 @@ pub struct RowInfo {
     pub kind: ClientKind,
     /// The server it talks to.
     pub lab: &'static LabServer,
+    /// The `--protocols` name that selects it (`rest`, `rest-h2`...).
+    pub protocol: &'static str,
     /// Why bytes cannot be counted on this client's connection, if they cannot.
     pub bytes_unmeasured: Option<&'static str>,
     /// Why the server's CPU time says nothing about the request, if it does not.
@@ -161,8 +163,10 @@ pub fn all() -> Vec<&'static dyn crate::run::Row> {
     vec![
         &floor::FloorEcho,
         &socket::SocketLab,
-        &rest_reqwest::RestReqwest,
-        &rest_hyper::RestHyper,
+        &rest_reqwest::HTTP1,
+        &rest_hyper::HTTP1,
+        &rest_reqwest::HTTP2,
+        &rest_hyper::HTTP2,
         &grpc_channel::GrpcChannel,
         &grpc_hyper::GrpcHyper,
         &ws::WsLab,

@@ -1,6 +1,8 @@
-//! REST with the leanest correct client: HTTP/1.1 over hyper's client connection, one
-//! connection per client and no pool, the body read up to a limit and checked. The gap
-//! between this row and `REST (reqwest)` is the client library's share.
+//! REST with the leanest correct client: hyper's client connection, HTTP/1.1 or HTTP/2
+//! with prior knowledge (h2c) to the same server, one connection per client and no
+//! pool, the body read up to a limit and checked. The gap between this row and
+//! `REST (reqwest)` is the client library's share; between its HTTP/1.1 and HTTP/2 rows,
+//! what the HTTP version costs with the same JSON.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use lab_kit::ReusableTimeout;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -23,18 +25,41 @@ use crate::traffic::Traffic;
 /// Largest reply body read (as the lab's own client).
 const MAX_BODY: usize = rest_lab::client::MAX_REPLY_BYTES;
 
-/// The REST row with hyper.
+/// A REST row with hyper, over HTTP/1.1 or HTTP/2.
 #[derive(Debug)]
-pub struct RestHyper;
+pub struct RestHyper {
+    info: &'static RowInfo,
+    http2: bool,
+}
 
-static INFO: RowInfo = RowInfo {
-    key: "rest-hyper",
-    label: "REST (hyper)",
-    client: "hyper",
-    kind: ClientKind::Lean,
-    lab: &users::REST,
-    bytes_unmeasured: None,
-    server_cpu_unmeasured: None,
+/// REST over HTTP/1.1 with hyper.
+pub static HTTP1: RestHyper = RestHyper {
+    info: &RowInfo {
+        key: "rest-hyper",
+        label: "REST (hyper)",
+        client: "hyper",
+        kind: ClientKind::Lean,
+        lab: &users::REST,
+        protocol: "rest",
+        bytes_unmeasured: None,
+        server_cpu_unmeasured: None,
+    },
+    http2: false,
+};
+
+/// REST over HTTP/2 with prior knowledge (h2c) with hyper, to the same server.
+pub static HTTP2: RestHyper = RestHyper {
+    info: &RowInfo {
+        key: "rest-h2-hyper",
+        label: "REST h2c (hyper)",
+        client: "hyper h2",
+        kind: ClientKind::Lean,
+        lab: &users::REST,
+        protocol: "rest-h2",
+        bytes_unmeasured: None,
+        server_cpu_unmeasured: None,
+    },
+    http2: true,
 };
 
 impl Adapter for RestHyper {
@@ -42,7 +67,7 @@ impl Adapter for RestHyper {
     type Probe = HyperProbe;
 
     fn info(&self) -> &'static RowInfo {
-        &INFO
+        self.info
     }
 
     async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
@@ -53,9 +78,15 @@ impl Adapter for RestHyper {
         let authority = super::authority_of(&context.target);
         // Parsed once here, cloned per request. Ids come from the server; one that does
         // not make a path leaves "/", whose 404 counts as an error.
-        let path: http::Uri = match plan {
+        let path = match plan {
             UserOp::Get { id } => format!("/api/users/{id}"),
             UserOp::List { .. } | UserOp::Create => "/api/users".to_owned(),
+        };
+        // HTTP/2 carries the authority in the URI (`:authority`), HTTP/1.1 in `Host`.
+        let path: http::Uri = if self.http2 {
+            format!("http://{authority}{path}")
+        } else {
+            path
         }
         .parse()
         .unwrap_or_default();
@@ -69,6 +100,7 @@ impl Adapter for RestHyper {
             traffic: Arc::clone(&context.traffic),
             timeout: ReusableTimeout::new(context.timeout),
             sender: None,
+            http2: self.http2,
             creator: Creator::new(&context.tag, index),
         }
     }
@@ -89,8 +121,16 @@ pub struct HyperProbe {
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
     timeout: ReusableTimeout,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    sender: Option<Sender>,
+    http2: bool,
     creator: Creator,
+}
+
+/// A connection's request handle, either version.
+#[derive(Debug)]
+enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
 }
 
 #[derive(Deserialize)]
@@ -105,18 +145,27 @@ struct UserFields {
 }
 
 impl HyperProbe {
-    async fn connect(&mut self) -> Result<SendRequest<Full<Bytes>>, CallError> {
+    async fn connect(&mut self) -> Result<Sender, CallError> {
         let limit = self.timeout.limit();
         let stream = super::connect(&self.authority, limit, &self.traffic).await?;
         let io = TokioIo::new(stream);
-        let (sender, connection) = http1::handshake(io)
-            .await
-            .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
+        let failed = |e: hyper::Error| CallError::new(ErrorKind::Connect, e.to_string());
         // The connection's driver runs on this client's thread, like the client.
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        if self.http2 {
+            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(failed)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(Sender::Http2(sender))
+        } else {
+            let (sender, connection) = http1::handshake(io).await.map_err(failed)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Ok(Sender::Http1(sender))
+        }
     }
 
     fn request(&mut self) -> (Request<Full<Bytes>>, Option<String>) {
@@ -132,7 +181,9 @@ impl HyperProbe {
         *request.method_mut() = method;
         *request.uri_mut() = self.path.clone();
         let headers = request.headers_mut();
-        headers.insert(header::HOST, self.host.clone());
+        if !self.http2 {
+            headers.insert(header::HOST, self.host.clone());
+        }
         if email.is_some() {
             headers.insert(
                 header::CONTENT_TYPE,
@@ -180,12 +231,20 @@ impl HyperProbe {
 }
 
 async fn exchange(
-    sender: &mut SendRequest<Full<Bytes>>,
+    sender: &mut Sender,
     request: Request<Full<Bytes>>,
 ) -> Result<(StatusCode, Bytes), CallError> {
     let transport = |e: hyper::Error| CallError::new(ErrorKind::Transport, e.to_string());
-    sender.ready().await.map_err(transport)?;
-    let response = sender.send_request(request).await.map_err(transport)?;
+    let response = match sender {
+        Sender::Http1(sender) => {
+            sender.ready().await.map_err(transport)?;
+            sender.send_request(request).await.map_err(transport)?
+        }
+        Sender::Http2(sender) => {
+            sender.ready().await.map_err(transport)?;
+            sender.send_request(request).await.map_err(transport)?
+        }
+    };
     let status = response.status();
     let body = Limited::new(response.into_body(), MAX_BODY)
         .collect()

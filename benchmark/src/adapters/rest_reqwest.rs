@@ -1,5 +1,6 @@
 //! REST with the lab's own client: `RestClient` on reqwest, HTTP/1.1 with keep-alive
-//! (or a new connection per request). reqwest's pool, its `Url` handling and its
+//! (or a new connection per request), or HTTP/2 with prior knowledge (h2c), one
+//! connection per client. reqwest's pool, its `Url` handling and its
 //! response machinery are what this row adds over the hyper row.
 
 use super::users::{self, Creator, UserOp};
@@ -9,18 +10,45 @@ use crate::settings::ConnectionPolicy;
 use rest_lab::client::{ClientOptions, RestClient, RestError};
 use std::time::Duration;
 
-/// The REST row with reqwest.
+/// A REST row with reqwest, over HTTP/1.1 or HTTP/2.
 #[derive(Debug)]
-pub struct RestReqwest;
+pub struct RestReqwest {
+    info: &'static RowInfo,
+    http2: bool,
+}
 
-static INFO: RowInfo = RowInfo {
-    key: "rest-reqwest",
-    label: "REST (reqwest)",
-    client: "reqwest",
-    kind: ClientKind::Standard,
-    lab: &users::REST,
-    bytes_unmeasured: Some("reqwest keeps its connections to itself; the hyper row counts them"),
-    server_cpu_unmeasured: None,
+/// REST over HTTP/1.1 with reqwest.
+pub static HTTP1: RestReqwest = RestReqwest {
+    info: &RowInfo {
+        key: "rest-reqwest",
+        label: "REST (reqwest)",
+        client: "reqwest",
+        kind: ClientKind::Standard,
+        lab: &users::REST,
+        protocol: "rest",
+        bytes_unmeasured: Some(
+            "reqwest keeps its connections to itself; the hyper row counts them",
+        ),
+        server_cpu_unmeasured: None,
+    },
+    http2: false,
+};
+
+/// REST over HTTP/2 with prior knowledge (h2c) with reqwest, to the same server.
+pub static HTTP2: RestReqwest = RestReqwest {
+    info: &RowInfo {
+        key: "rest-h2-reqwest",
+        label: "REST h2c (reqwest)",
+        client: "reqwest h2",
+        kind: ClientKind::Standard,
+        lab: &users::REST,
+        protocol: "rest-h2",
+        bytes_unmeasured: Some(
+            "reqwest keeps its connections to itself; the hyper row counts them",
+        ),
+        server_cpu_unmeasured: None,
+    },
+    http2: true,
 };
 
 impl Adapter for RestReqwest {
@@ -28,7 +56,7 @@ impl Adapter for RestReqwest {
     type Probe = RestProbe;
 
     fn info(&self) -> &'static RowInfo {
-        &INFO
+        self.info
     }
 
     async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
@@ -38,7 +66,7 @@ impl Adapter for RestReqwest {
     fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> RestProbe {
         let options = ClientOptions {
             timeout: context.timeout,
-            http2: false,
+            http2: self.http2,
             reuse_connections: context.policy == ConnectionPolicy::Reuse,
         };
         RestProbe {

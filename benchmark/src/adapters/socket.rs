@@ -47,6 +47,7 @@ static INFO: RowInfo = RowInfo {
     client: "socket-lab",
     kind: ClientKind::Both,
     lab: &SOCKET,
+    protocol: "socket",
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

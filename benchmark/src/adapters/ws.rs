@@ -48,6 +48,7 @@ static INFO: RowInfo = RowInfo {
     client: "tokio-tungstenite",
     kind: ClientKind::Both,
     lab: &WS,
+    protocol: "ws",
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

@@ -112,9 +112,14 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
     let mut exchanges = Vec::new();
     for protocol in &settings.protocols {
         let key = protocol.key();
+        // REST over h2c is the REST lab's server, spoken to in HTTP/2.
+        let lab_key = if key == "rest-h2" { "rest" } else { key };
+        if key == "rest-h2" && settings.wants("rest") {
+            continue;
+        }
         let lab = adapters::LABS
             .iter()
-            .find(|lab| lab.key == key)
+            .find(|lab| lab.key == lab_key)
             .copied()
             .with_context(|| format!("no lab server for {key}"))?;
         let addr = match settings.address_of(key) {
@@ -130,6 +135,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
             "rest" => {
                 let id = first_rest_user(&addr, timeout).await?;
                 exchanges.push(exchange::rest_http1(&addr, &id, timeout).await?);
+                exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
+            }
+            "rest-h2" => {
+                let id = first_rest_user(&addr, timeout).await?;
                 exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
             }
             "grpc" => {
