@@ -21,6 +21,42 @@ use crate::settings::{Settings, Workload};
 pub const SATURATED: f64 = 0.9;
 /// Largest relative gap allowed between clients and throughput x mean latency.
 pub const LITTLE_TOLERANCE: f64 = 0.10;
+/// What an open-loop run adds: how latency is counted, each row's service time and
+/// late requests, and a plain warning where the target rate was not reached.
+fn open_loop_notes(rate: f64, rows: &[ResultRow]) -> Vec<String> {
+    let mut notes = vec![format!(
+        "open loop at {rate:.0} requests/s in total: each request has an intended start on a \
+         fixed schedule, kept whether or not earlier replies are back; the latencies above \
+         count from that intended start (corrected for coordinated omission), the service \
+         times below from when the request was really sent; a client carries one request \
+         at a time, so a request due while its client waits goes out late"
+    )];
+    let us = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1} us"));
+    for row in rows {
+        let Some(open) = &row.open_loop else { continue };
+        notes.push(format!(
+            "{}: service time p50 {}, p99 {}; {} of {} requests went out more than 2 ms late \
+             (at most {:.1} ms)",
+            row.label,
+            us(open.service_p50_us),
+            us(open.service_p99_us),
+            open.late_requests,
+            row.requests + row.errors,
+            open.max_late_us / 1000.0,
+        ));
+        if row.throughput_rps < 0.95 * rate {
+            notes.push(format!(
+                "{}: the target rate was NOT reached: {:.0} requests/s of {rate:.0} ({:.0}%); \
+                 its latencies show the queue, which is what a server past its capacity does",
+                row.label,
+                row.throughput_rps,
+                100.0 * row.throughput_rps / rate,
+            ));
+        }
+    }
+    notes
+}
+
 /// Share of latencies near 40 ms that is flagged.
 pub const NEAR_40MS_SHARE: f64 = 0.05;
 
@@ -53,6 +89,9 @@ pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> 
          are counted on the client's connection, TCP/IP headers not included"
             .to_owned(),
     );
+    if let Some(rate) = settings.rate {
+        notes.extend(open_loop_notes(rate, rows));
+    }
     if placement.shared() {
         notes.push(format!(
             "load and servers share CPU {}: each row's latency includes taking turns with \
@@ -113,7 +152,7 @@ pub fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
     }
     if let Some(mean) = row
         .mean_us
-        .filter(|_| clients > 1 && row.throughput_rps > 0.0)
+        .filter(|_| clients > 1 && row.throughput_rps > 0.0 && row.open_loop.is_none())
     {
         let in_flight = row.throughput_rps * mean / 1e6;
         let off = in_flight / clients as f64 - 1.0;
@@ -281,6 +320,7 @@ pub(crate) mod tests {
             wall_s: 0.025,
             users_left: 0,
             complete: true,
+            open_loop: None,
         }
     }
 

@@ -132,11 +132,27 @@ pub struct Measurement {
     pub complete: bool,
     /// Users created during the run, to remove afterwards.
     pub created: Vec<String>,
+    /// Open loop (`--rate`): service times of successful requests (from when each was
+    /// sent, not from when it was due), in nanoseconds. Empty in a closed loop, where
+    /// the two are the same.
+    pub service: Histogram<u64>,
+    /// Open loop: requests sent more than [`LATE`] after their intended start.
+    pub late: u64,
+    /// Open loop: the most a request went out after its intended start.
+    pub max_late: Duration,
 }
+
+/// How far past its intended start a request may go out before it counts as late: the
+/// runtime's timer wakes on millisecond ticks, so a request on time may go out up to a
+/// tick after its start; one later than two ticks waited for something.
+pub const LATE: Duration = Duration::from_millis(2);
 
 impl Default for Measurement {
     fn default() -> Self {
         Measurement {
+            service: new_histogram(),
+            late: 0,
+            max_late: Duration::ZERO,
             histogram: new_histogram(),
             errors: BTreeMap::new(),
             first_errors: BTreeMap::new(),
@@ -180,6 +196,9 @@ impl Measurement {
         self.wall = self.wall.max(other.wall);
         self.complete &= other.complete;
         self.created.extend(other.created);
+        let _ = self.service.add(&other.service);
+        self.late += other.late;
+        self.max_late = self.max_late.max(other.max_late);
     }
 }
 
@@ -193,17 +212,36 @@ pub async fn warm_up<P: Probe>(probe: &mut P, count: u64, shared: &Shared) {
     }
 }
 
+/// An open-loop client's schedule: a request is due every `interval`, the first one
+/// `offset` after the start (so clients do not all fire at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// Time between this client's intended starts.
+    pub interval: Duration,
+    /// Where in the interval this client's schedule begins.
+    pub offset: Duration,
+}
+
 /// The measured loop of one client for one round: times each request until the length
 /// is reached or the run stops, into the client's own `measurement` and the thread's
 /// `round` histogram (one allocation each for the whole run, not one per round).
+///
+/// With a `pace` (open loop), each request has an intended start on a fixed schedule,
+/// kept whether or not earlier replies are back; its latency is counted from that
+/// intended start (corrected for coordinated omission: a slow reply's delay to the
+/// requests behind it is counted), and its service time from when it was really sent.
+/// A client carries one request at a time, so a request due while the previous one is
+/// outstanding goes out late; how many, and by how much, is recorded.
 pub async fn measure<P: Probe>(
     probe: &mut P,
     length: Length,
+    pace: Option<Pace>,
     shared: &Shared,
     measurement: &mut Measurement,
     round: &RefCell<Histogram<u64>>,
 ) {
     let started = Instant::now();
+    let mut due = pace.map(|p| started + p.offset);
     let deadline = match length {
         Length::Duration(duration) => Some(started + duration),
         Length::Iterations(_) => None,
@@ -222,13 +260,31 @@ pub async fn measure<P: Probe>(
             measurement.complete = false;
             break;
         }
+        if let Some(intended) = due {
+            tokio::time::sleep_until(intended.into()).await;
+        }
         let sent = Instant::now();
         let result = probe.call().await;
-        let nanos = u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let finished = Instant::now();
+        let nanos = |from: Instant| {
+            u64::try_from(finished.saturating_duration_since(from).as_nanos()).unwrap_or(u64::MAX)
+        };
+        let latency = nanos(due.unwrap_or(sent));
+        if let (Some(intended), Some(pace)) = (due, pace) {
+            let late = sent.saturating_duration_since(intended);
+            if late > LATE {
+                measurement.late += 1;
+            }
+            measurement.max_late = measurement.max_late.max(late);
+            if result.is_ok() {
+                record(&mut measurement.service, nanos(sent));
+            }
+            due = Some(intended + pace.interval);
+        }
         match result {
             Ok(()) => {
-                record(&mut measurement.histogram, nanos);
-                record(&mut round.borrow_mut(), nanos);
+                record(&mut measurement.histogram, latency);
+                record(&mut round.borrow_mut(), latency);
             }
             Err(error) => measurement.count_error(error),
         }
@@ -256,9 +312,21 @@ pub struct Load {
     pub length: Length,
     /// The measured phase is cut into this many rounds, each opened by the gate.
     pub rounds: u32,
+    /// Open loop: requests per second in total, spread evenly over the clients.
+    pub rate: Option<f64>,
 }
 
 impl Load {
+    /// Client number `client`'s schedule in an open loop: every client sends at
+    /// `rate / clients`, the clients' schedules staggered evenly.
+    pub fn pace(&self, client: usize) -> Option<Pace> {
+        let rate = self.rate.filter(|r| *r > 0.0 && r.is_finite())?;
+        let clients = self.clients.max(1);
+        let interval = Duration::try_from_secs_f64(clients as f64 / rate).ok()?;
+        let offset = interval.mul_f64((client % clients) as f64 / clients as f64);
+        Some(Pace { interval, offset })
+    }
+
     /// The threads actually used: never more than there are clients.
     pub fn thread_count(&self) -> usize {
         self.threads.clamp(1, self.clients.max(1))
@@ -547,16 +615,18 @@ where
             let mut probe = make_probe(index);
             let warmup = load.warmup;
             let shared = Arc::clone(shared);
+            let pace = load.pace(index);
             warming.spawn_local(async move {
                 warm_up(&mut probe, warmup, &shared).await;
-                probe
+                (probe, pace)
             });
         }
-        let mut probes: Vec<(P, Measurement)> = warming
+        // Each client keeps its schedule with it (tasks finish in any order).
+        let mut probes: Vec<(P, Measurement, Option<Pace>)> = warming
             .join_all()
             .await
             .into_iter()
-            .map(|probe| (probe, Measurement::default()))
+            .map(|(probe, pace)| (probe, Measurement::default(), pace))
             .collect();
         // Blocking at a meeting is fine: every client of this thread is idle.
         meet.ready.wait();
@@ -574,11 +644,11 @@ where
             }
             if round > 0 && load.warmup > 0 {
                 let mut warming = JoinSet::new();
-                for (mut probe, measurement) in probes.drain(..) {
+                for (mut probe, measurement, pace) in probes.drain(..) {
                     let (shared, count) = (Arc::clone(shared), REWARM.min(load.warmup));
                     warming.spawn_local(async move {
                         warm_up(&mut probe, count, &shared).await;
-                        (probe, measurement)
+                        (probe, measurement, pace)
                     });
                 }
                 probes = warming.join_all().await;
@@ -590,19 +660,20 @@ where
             let start = Instant::now();
             let slice = load.slice(round);
             let mut measuring = JoinSet::new();
-            for (mut probe, mut measurement) in probes.drain(..) {
+            for (mut probe, mut measurement, pace) in probes.drain(..) {
                 let shared = Arc::clone(shared);
                 let round_histogram = Rc::clone(&round_histogram);
                 measuring.spawn_local(async move {
                     measure(
                         &mut probe,
                         slice,
+                        pace,
                         &shared,
                         &mut measurement,
                         &round_histogram,
                     )
                     .await;
-                    (probe, measurement)
+                    (probe, measurement, pace)
                 });
             }
             probes = measuring.join_all().await;
@@ -618,7 +689,7 @@ where
             meet.done.wait();
         }
         let mut measurement = Measurement::default();
-        for (mut probe, mut one) in probes {
+        for (mut probe, mut one, _) in probes {
             one.created = probe.take_created();
             measurement.merge(one);
         }
@@ -639,6 +710,106 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+
+    /// A probe whose every call takes a fixed time.
+    struct Takes(Duration);
+
+    impl Probe for Takes {
+        async fn call(&mut self) -> Result<(), CallError> {
+            tokio::time::sleep(self.0).await;
+            Ok(())
+        }
+    }
+
+    async fn open_loop(takes: Duration, interval: Duration, length: Duration) -> Measurement {
+        let shared = Shared::default();
+        let round = RefCell::new(new_round_histogram());
+        let mut measurement = Measurement::default();
+        let pace = Pace {
+            interval,
+            offset: Duration::ZERO,
+        };
+        let length = Length::Duration(length);
+        measure(
+            &mut Takes(takes),
+            length,
+            Some(pace),
+            &shared,
+            &mut measurement,
+            &round,
+        )
+        .await;
+        measurement
+    }
+
+    /// Requests due every 10 ms to a server that takes 30: the schedule is kept, so
+    /// each request's latency counts the queue behind the slow ones (corrected), while
+    /// the service time does not; the late requests are counted.
+    #[tokio::test]
+    async fn an_open_loop_counts_the_queue_in_latency_but_not_in_service_time() {
+        let slow = open_loop(
+            Duration::from_millis(30),
+            Duration::from_millis(10),
+            Duration::from_millis(600),
+        )
+        .await;
+        let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e6;
+        assert!(slow.histogram.len() >= 10, "{}", slow.histogram.len());
+        assert!(
+            (29.0..80.0).contains(&ms(&slow.service, 0.5)),
+            "service {}",
+            ms(&slow.service, 0.5)
+        );
+        assert!(
+            ms(&slow.histogram, 0.5) > 100.0,
+            "corrected {}",
+            ms(&slow.histogram, 0.5)
+        );
+        assert!(slow.late >= slow.histogram.len() - 2, "{} late", slow.late);
+        assert!(
+            slow.max_late > Duration::from_millis(200),
+            "{:?}",
+            slow.max_late
+        );
+
+        // A server well within the rate: nothing queues, the two latencies agree.
+        let quick = open_loop(
+            Duration::from_millis(1),
+            Duration::from_millis(20),
+            Duration::from_millis(400),
+        )
+        .await;
+        assert!(quick.histogram.len() >= 15, "{}", quick.histogram.len());
+        assert!(
+            ms(&quick.histogram, 0.5) < 15.0,
+            "corrected {}",
+            ms(&quick.histogram, 0.5)
+        );
+        assert!(
+            quick.late <= 2,
+            "{} late, by up to {:?}",
+            quick.late,
+            quick.max_late
+        );
+    }
+
+    #[test]
+    fn the_rate_is_spread_over_the_clients_with_staggered_schedules() {
+        let load = Load {
+            clients: 4,
+            threads: 1,
+            cpus: CpuList(Vec::new()),
+            warmup: 0,
+            length: Length::Duration(Duration::from_secs(1)),
+            rounds: 1,
+            rate: Some(1000.0),
+        };
+        let paces: Vec<Pace> = (0..4).filter_map(|c| load.pace(c)).collect();
+        assert!(paces.iter().all(|p| p.interval == Duration::from_millis(4)));
+        let offsets: Vec<Duration> = paces.iter().map(|p| p.offset).collect();
+        assert_eq!(offsets, [0, 1, 2, 3].map(Duration::from_millis));
+        assert_eq!(Load { rate: None, ..load }.pace(0), None);
+    }
 
     /// Fails every third call; records which threads ran it.
     struct Flaky {
@@ -694,6 +865,7 @@ mod tests {
             warmup,
             length,
             rounds: 1,
+            rate: None,
         }
     }
 

@@ -115,6 +115,23 @@ pub struct ResultRow {
     pub users_left: usize,
     /// False when Ctrl-C cut this measurement short.
     pub complete: bool,
+    /// Open loop (`--rate`): what it measured beside the corrected latencies above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
+}
+
+/// What an open-loop row measured beside its latencies (which, in an open loop, count
+/// from each request's intended start).
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenLoop {
+    /// Median service time (from when each request was really sent), microseconds.
+    pub service_p50_us: Option<f64>,
+    /// 99th percentile of service time, microseconds.
+    pub service_p99_us: Option<f64>,
+    /// Requests that went out more than 2 ms after their intended start.
+    pub late_requests: u64,
+    /// The most a request went out after its intended start, microseconds.
+    pub max_late_us: f64,
 }
 
 impl ResultRow {
@@ -187,6 +204,19 @@ impl ResultRow {
             wall_s: wall,
             users_left: measured.users_left.0,
             complete: m.complete,
+            open_loop: (!m.service.is_empty()).then(|| {
+                let service = |q: f64| {
+                    Stats::from_histogram(&m.service)
+                        .and_then(|s| s.percentile(&m.service, q))
+                        .map(us)
+                };
+                OpenLoop {
+                    service_p50_us: service(0.5),
+                    service_p99_us: service(0.99),
+                    late_requests: m.late,
+                    max_late_us: m.max_late.as_secs_f64() * 1e6,
+                }
+            }),
         }
     }
 }
@@ -277,7 +307,8 @@ impl Report {
         mut results: Vec<ResultRow>,
         interrupted: bool,
     ) -> Self {
-        let by_throughput = settings.clients() > 1;
+        // In an open loop every row is offered the same rate: rank by (corrected) latency.
+        let by_throughput = settings.clients() > 1 && settings.rate.is_none();
         let floor = results.iter().find(|r| r.key == "floor").cloned();
         for row in &mut results {
             row.x_floor = floor

@@ -190,6 +190,7 @@ impl Job<'_> {
             warmup: self.settings.warmup,
             length: self.settings.length(),
             rounds: self.settings.rounds,
+            rate: self.settings.rate,
         }
     }
 }

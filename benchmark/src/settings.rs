@@ -171,6 +171,12 @@ pub struct Settings {
     #[arg(long, value_parser = lab_kit::args::parse_duration, conflicts_with = "iterations")]
     #[serde(rename = "duration_s", serialize_with = "optional_secs")]
     pub duration: Option<Duration>,
+    /// Open loop: send R requests per second in total (spread over the clients) on a
+    /// fixed schedule, whether or not earlier replies are back, and count each latency
+    /// from its intended start. Needs --duration.
+    #[arg(long, value_name = "R", requires = "duration", value_parser = parse_rate)]
+    #[serde(rename = "rate_rps")]
+    pub rate: Option<f64>,
     /// What each request does: get one user, list all users, or create a user (the
     /// socket lab and the floor always echo).
     #[arg(long, value_enum, default_value_t = Workload::Get)]
@@ -273,6 +279,19 @@ fn optional_secs<S: Serializer>(
         Some(duration) => secs(duration, serializer),
         None => serializer.serialize_none(),
     }
+}
+
+/// Reads `--rate`: a positive, finite number of requests per second.
+///
+/// # Errors
+///
+/// When the text is not one.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| *r > 0.0 && r.is_finite())
+        .ok_or_else(|| format!("{text:?} is not a positive number of requests per second"))
 }
 
 #[cfg(test)]

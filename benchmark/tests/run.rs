@@ -652,3 +652,49 @@ fn rest_over_h2c_runs_clean_with_both_clients() {
         sent("rest-hyper")
     );
 }
+
+/// `--rate`: an open loop through the whole run, reported with service times and late
+/// requests beside the corrected latencies, in every format, ranked by latency.
+#[test]
+fn an_open_loop_run_reports_corrected_and_service_latencies() {
+    let report = run(&[
+        "--protocols",
+        "socket",
+        "--duration",
+        "600ms",
+        "--rate",
+        "400",
+        "--concurrency",
+        "2",
+        "--warmup",
+        "2",
+    ])
+    .unwrap();
+    assert_clean(&report, &["floor", "socket"]);
+    assert_eq!(report.ranked_by, "p50");
+    for row in &report.results {
+        let open = row.open_loop.as_ref().expect("open-loop figures");
+        assert!(open.service_p50_us.is_some(), "{}", row.key);
+        // Offered 400/s for 0.6 s, give or take the rounds' edges.
+        assert!(
+            (100..=300).contains(&(row.requests as i64)),
+            "{} requests",
+            row.requests
+        );
+    }
+    let text = report.render(Format::Table, false);
+    assert!(text.contains("open loop at 400 requests/s"), "{text}");
+    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    assert!(json["results"][1]["open_loop"]["late_requests"].is_u64());
+    assert_eq!(json["settings"]["rate_rps"], 400.0);
+    // --rate needs --duration, and a positive rate.
+    for bad in [
+        &["--rate", "100"][..],
+        &["--duration", "1s", "--rate", "0"],
+        &["--duration", "1s", "--rate", "x"],
+    ] {
+        let mut all = vec!["benchmark"];
+        all.extend_from_slice(bad);
+        assert!(Cli::try_parse_from(all).is_err(), "{bad:?}");
+    }
+}
