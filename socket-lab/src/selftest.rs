@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use lab_kit::term::{Lab, Suite, Summary, explain_failure};
+use lab_kit::term::{
+    Lab, Suite, Summary, closed_local_port, expect_failure, expect_reply, explain_failure,
+};
 
 use crate::client::{Client, ClientError};
 use crate::protocol::Status;
@@ -55,14 +57,17 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
     if let Ok(reply) = &result {
         suite.info(format!("response: {reply:?}"));
     }
-    suite.check("send and receive", expect(result, "HELLO SOCKET SERVER"));
+    suite.check(
+        "send and receive",
+        expect_reply(result, "HELLO SOCKET SERVER"),
+    );
 
     suite.test(TESTS[2]);
     match Client::connect(addr, timeout).await {
         Ok(mut client) => {
             for (input, expected) in CONVERSIONS {
                 let result = client.uppercase(input).await;
-                suite.check(&format!("{input:?}"), expect(result, expected));
+                suite.check(&format!("{input:?}"), expect_reply(result, expected));
             }
         }
         Err(e) => {
@@ -90,33 +95,6 @@ async fn echo(addr: &str, timeout: Duration, text: &str) -> Result<String, Clien
     Client::connect(addr, timeout).await?.uppercase(text).await
 }
 
-fn expect(result: Result<String, ClientError>, expected: &str) -> Result<String, String> {
-    match result {
-        Ok(reply) if reply == expected => Ok(format!("{reply:?}")),
-        Ok(reply) => Err(format!("expected {expected:?}, got {reply:?}")),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// A failed connection passes when it failed with an error a person can act on.
-fn expect_failure(result: Result<Client, ClientError>) -> Result<String, String> {
-    match result {
-        Ok(_) => Err("connected where no server should be".into()),
-        Err(e) => Ok(format!("handled: {e}")),
-    }
-}
-
-/// An address on this machine where nothing listens: bind a port, then let it go.
-async fn closed_local_port() -> String {
-    match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(listener) => match listener.local_addr() {
-            Ok(addr) => addr.to_string(),
-            Err(_) => "127.0.0.1:1".into(),
-        },
-        Err(_) => "127.0.0.1:1".into(),
-    }
-}
-
 /// Invalid JSON must get an error reply, and the same connection must go on working.
 async fn malformed_then_valid(addr: &str, timeout: Duration) -> Result<String, String> {
     let mut client = Client::connect(addr, timeout)
@@ -131,7 +109,7 @@ async fn malformed_then_valid(addr: &str, timeout: Duration) -> Result<String, S
     }
     let error = reply.error.unwrap_or_default();
     let after = client.uppercase("still here").await;
-    expect(after, "STILL HERE")?;
+    expect_reply(after, "STILL HERE")?;
     Ok(format!("server said {error:?}; connection still usable"))
 }
 

@@ -5,10 +5,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use lab_kit::args::url_authority;
-use lab_kit::term::{Lab, Suite, Summary, explain_failure};
+use lab_kit::term::{
+    Lab, Suite, Summary, closed_local_port, expect_failure, expect_reply, explain_failure,
+};
 use socket_lab::selftest::CONVERSIONS;
 
-use crate::client::{CHAT_PATH, ECHO_PATH, WsClient, WsError};
+use crate::client::{CHAT_PATH, ECHO_PATH, WsClient};
 use crate::event::Event;
 
 /// The tests, in order.
@@ -52,14 +54,17 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
         Ok(mut client) => client.uppercase(sent).await,
         Err(e) => Err(e),
     };
-    suite.check("send and receive", expect(result, "HELLO WEBSOCKET SERVER"));
+    suite.check(
+        "send and receive",
+        expect_reply(result, "HELLO WEBSOCKET SERVER"),
+    );
 
     suite.test(TESTS[2]);
     match WsClient::connect(&echo_url, timeout).await {
         Ok(mut client) => {
             for (input, expected) in CONVERSIONS {
                 let result = client.uppercase(input).await;
-                suite.check(&format!("{input:?}"), expect(result, expected));
+                suite.check(&format!("{input:?}"), expect_reply(result, expected));
             }
         }
         Err(e) => {
@@ -84,30 +89,6 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
     suite.finish()
 }
 
-fn expect(result: Result<String, WsError>, expected: &str) -> Result<String, String> {
-    match result {
-        Ok(reply) if reply == expected => Ok(format!("{reply:?}")),
-        Ok(reply) => Err(format!("expected {expected:?}, got {reply:?}")),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn expect_failure(result: Result<WsClient, WsError>) -> Result<String, String> {
-    match result {
-        Ok(_) => Err("connected where no server should be".into()),
-        Err(e) => Ok(format!("handled: {e}")),
-    }
-}
-
-async fn closed_local_port() -> String {
-    match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(listener) => listener
-            .local_addr()
-            .map_or_else(|_| "127.0.0.1:1".into(), |a| a.to_string()),
-        Err(_) => "127.0.0.1:1".into(),
-    }
-}
-
 /// Invalid JSON must get an error reply, and the connection must go on working.
 async fn invalid_then_valid(url: &str, timeout: Duration) -> Result<String, String> {
     let mut client = WsClient::connect(url, timeout)
@@ -120,7 +101,7 @@ async fn invalid_then_valid(url: &str, timeout: Duration) -> Result<String, Stri
     if !reply.contains(r#""status":"error""#) {
         return Err(format!("expected an error reply, got {reply}"));
     }
-    expect(client.uppercase("still here").await, "STILL HERE")?;
+    expect_reply(client.uppercase("still here").await, "STILL HERE")?;
     Ok(format!("server said {reply}; connection still usable"))
 }
 

@@ -52,10 +52,13 @@ fn phases(
     out
 }
 
+/// The exchange's record; with `setup`, the first phase is what the connection costs
+/// once (the HTTP/2 preface and SETTINGS, the WebSocket upgrade), the rest are requests.
 fn exchange(
     protocol: &str,
     transport: &str,
     traffic: &Traffic,
+    setup: bool,
     mut phased: Vec<Vec<Part>>,
 ) -> Exchange {
     let (sent, received) = traffic.snapshot();
@@ -63,7 +66,7 @@ fn exchange(
         usize::try_from(sent).unwrap_or(usize::MAX),
         usize::try_from(received).unwrap_or(usize::MAX),
     );
-    let setup = if phased.len() > 2 {
+    let setup = if setup && !phased.is_empty() {
         phased.remove(0)
     } else {
         Vec::new()
@@ -88,7 +91,13 @@ pub(super) async fn socket(addr: &str, timeout: Duration) -> anyhow::Result<Exch
         marks.push(mark(&tape));
     }
     let phased = phases(&tape, &marks, |b, d, _| annotate::lines(b, d));
-    Ok(exchange("Socket", "JSON lines over TCP", &traffic, phased))
+    Ok(exchange(
+        "Socket",
+        "JSON lines over TCP",
+        &traffic,
+        false,
+        phased,
+    ))
 }
 
 /// REST over HTTP/1.1: `GET /api/users/{id}` twice on one keep-alive connection.
@@ -116,6 +125,7 @@ pub(super) async fn rest_http1(
         "REST (HTTP/1.1)",
         "HTTP/1.1, JSON",
         &traffic,
+        false,
         phased,
     ))
 }
@@ -195,6 +205,7 @@ pub(super) async fn rest_http2(
         "REST (h2c)",
         "HTTP/2 cleartext, JSON",
         &traffic,
+        true,
         http2_phases(&tape, false),
     ))
 }
@@ -220,6 +231,7 @@ pub(super) async fn grpc(addr: &str, id: &str, timeout: Duration) -> anyhow::Res
         "gRPC",
         "HTTP/2, Protocol Buffers",
         &traffic,
+        true,
         http2_phases(&tape, true),
     ))
 }
@@ -245,6 +257,7 @@ pub(super) async fn websocket(addr: &str, timeout: Duration) -> anyhow::Result<E
         "WebSocket",
         "upgraded HTTP/1.1, JSON text frames",
         &traffic,
+        true,
         phased,
     ))
 }

@@ -125,6 +125,46 @@ impl<W: Write> Suite<W> {
     }
 }
 
+/// A check's result for a reply that must equal `expected`: the reply (quoted) when it
+/// does, what differs or what failed otherwise.
+///
+/// # Errors
+///
+/// When the reply differs or the request failed.
+pub fn expect_reply<E: Display>(
+    result: Result<String, E>,
+    expected: &str,
+) -> Result<String, String> {
+    match result {
+        Ok(reply) if reply == expected => Ok(format!("{reply:?}")),
+        Ok(reply) => Err(format!("expected {expected:?}, got {reply:?}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A check's result for a connection that must fail: it passes when it failed, with
+/// the error a person would see.
+///
+/// # Errors
+///
+/// When it connected where no server should be.
+pub fn expect_failure<T, E: Display>(result: Result<T, E>) -> Result<String, String> {
+    match result {
+        Ok(_) => Err("connected where no server should be".into()),
+        Err(e) => Ok(format!("handled: {e}")),
+    }
+}
+
+/// An address on this machine where nothing listens: bind a port, then let it go.
+pub async fn closed_local_port() -> String {
+    match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(listener) => listener
+            .local_addr()
+            .map_or_else(|_| "127.0.0.1:1".into(), |addr| addr.to_string()),
+        Err(_) => "127.0.0.1:1".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +212,26 @@ mod tests {
         assert_eq!(text.matches("nothing listens").count(), 1, "{text}");
         assert!(text.contains("TEST 3: three: not run"), "{text}");
         assert!(text.contains("Test Results: 0/3 Passed"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_shared_checks_pass_and_fail_as_named() {
+        assert_eq!(
+            expect_reply(Ok::<_, String>("HI".into()), "HI"),
+            Ok("\"HI\"".into())
+        );
+        assert!(expect_reply(Ok::<_, String>("hi".into()), "HI").is_err());
+        assert!(expect_reply(Err::<String, _>("down"), "HI").is_err());
+        assert!(expect_failure(Ok::<(), String>(())).is_err());
+        assert_eq!(
+            expect_failure(Err::<(), _>("refused")),
+            Ok("handled: refused".into())
+        );
+        let closed = closed_local_port().await;
+        assert!(
+            tokio::net::TcpStream::connect(&closed).await.is_err(),
+            "{closed}"
+        );
     }
 
     #[test]
