@@ -314,6 +314,7 @@ pub(crate) mod tests {
             bytes_sent: Some(90.0),
             bytes_received: Some(300.0),
             bytes_note: None,
+            connections_opened: None,
             near_40ms: 0.0,
             x_floor: Some(2.0),
             rounds: Vec::new(),

@@ -38,6 +38,9 @@ pub struct Measured {
     pub bytes: Option<(u64, u64)>,
     /// Users that could not be removed, of those the run created.
     pub users_left: (usize, usize),
+    /// Connections the clients opened over the whole run, warm-up included, where
+    /// they can be counted (where bytes can).
+    pub connections_opened: Option<u64>,
 }
 
 /// One row of results.
@@ -100,6 +103,9 @@ pub struct ResultRow {
     pub bytes_received: Option<f64>,
     /// Why bytes are blank, when they are.
     pub bytes_note: Option<&'static str>,
+    /// Connections the clients opened in the whole run, warm-up included (blank where
+    /// bytes are): `--connections`, or one per client, unless connections broke.
+    pub connections_opened: Option<u64>,
     /// Share of latencies between 36 and 44 ms (Nagle and delayed ACK's signature).
     pub near_40ms: f64,
     /// With one client: p50 over the floor's p50; with more: the floor's throughput
@@ -203,6 +209,7 @@ impl ResultRow {
             rounds: measured.load.per_round.clone(),
             wall_s: wall,
             users_left: measured.users_left.0,
+            connections_opened: measured.connections_opened,
             complete: m.complete,
             open_loop: (!m.service.is_empty()).then(|| {
                 let service = |q: f64| {
@@ -436,6 +443,9 @@ impl Report {
             ),
             servers,
         ];
+        if let Some(line) = self.connections_line() {
+            lines.push(line);
+        }
         if !external.is_empty() {
             lines.push(format!("external servers: {}", external.join(", ")));
         }
@@ -457,6 +467,27 @@ impl Report {
             lines.push("INTERRUPTED: these are the figures measured before Ctrl-C.".into());
         }
         lines
+    }
+
+    /// How clients map onto connections, when they share them (`--connections`).
+    fn connections_line(&self) -> Option<String> {
+        let s = &self.settings;
+        if !s.sharing() {
+            return None;
+        }
+        let (clients, connections) = (s.clients(), s.connection_count());
+        let per = clients.div_ceil(connections);
+        let threads = self.placement.client_threads.clamp(1, connections);
+        Some(format!(
+            "connections: {clients} clients over {connections} connection{} (up to {per} \
+             each, client i on connection i mod {connections}, {threads} load thread{}): \
+             HTTP/2 rows carry them as concurrent streams; the socket lab's pipeline, \
+             replies matched by id; HTTP/1.1 and WebSocket clients queue, one request at a \
+             time per connection, the wait counted in their latency; the floor keeps one \
+             connection per client",
+            if connections == 1 { "" } else { "s" },
+            if threads == 1 { "" } else { "s" },
+        ))
     }
 
     fn columns(wide: bool) -> Vec<&'static Column> {
@@ -655,7 +686,7 @@ fn bytes_pair(row: &ResultRow) -> String {
 }
 
 /// Every column, in order; `wide_only` ones appear with `--wide` (and always in CSV).
-pub static COLUMNS: [Column; 19] = [
+pub static COLUMNS: [Column; 20] = [
     Column {
         header: ("", "Row"),
         csv: "key",
@@ -799,6 +830,21 @@ pub static COLUMNS: [Column; 19] = [
         raw: |r| match (r.bytes_sent, r.bytes_received) {
             (Some(s), Some(i)) => format!("{s:.1}/{i:.1}"),
             _ => String::new(),
+        },
+    },
+    Column {
+        header: ("Conns", "opened"),
+        csv: "connections_opened",
+        wide_only: true,
+        text: false,
+        show: |r| {
+            r.connections_opened
+                .map_or_else(|| "—".to_owned(), |n| n.to_string())
+        },
+        raw: |r| {
+            r.connections_opened
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         },
     },
     Column {

@@ -19,7 +19,7 @@ use crate::placement::{Placement, available_cpus};
 use crate::progress::Progress;
 use crate::report::{Measured, Report, ResultRow};
 use crate::servers::{EmbeddedServer, ServerCpu, Target};
-use crate::settings::{ClientChoice, Format, Settings};
+use crate::settings::{ClientChoice, ConnectionPolicy, Format, Settings};
 use crate::traffic::Traffic;
 use crate::turns::{Place, Turns};
 
@@ -185,6 +185,7 @@ impl Job<'_> {
     fn load(&self) -> Load {
         Load {
             clients: self.settings.clients(),
+            connections: self.settings.connection_count(),
             threads: self.placement.client_threads,
             cpus: self.placement.client_cpus.clone(),
             warmup: self.settings.warmup,
@@ -282,6 +283,7 @@ impl<A: Adapter> Row for A {
             timeout: settings.timeout,
             policy: settings.connection,
             traffic: Arc::clone(&traffic),
+            sharing: settings.sharing(),
             tag,
         };
         let shared = Arc::new(Shared::new(Arc::clone(job.stop)));
@@ -303,7 +305,8 @@ impl<A: Adapter> Row for A {
             run_load(
                 &load,
                 shared,
-                |index| self.probe(&prepared.plan, &context, index),
+                |_| A::Link::default(),
+                |link, index| self.probe(&prepared.plan, &context, link, index),
                 &mut turn,
             )
         });
@@ -333,6 +336,7 @@ impl<A: Adapter> Row for A {
             load_cpus: load.cpu_count(),
             server_cpu,
             bytes: info.bytes_unmeasured.is_none().then_some(bytes),
+            connections_opened: info.bytes_unmeasured.is_none().then(|| traffic.opened()),
             users_left: (left, total),
         })
     }
@@ -360,6 +364,12 @@ pub fn execute(
     control: &tokio::runtime::Runtime,
     stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<Report> {
+    if settings.connections.is_some() && settings.connection == ConnectionPolicy::New {
+        bail!(
+            "--connections shares kept connections between clients; --connection new opens \
+             one per request: use one or the other"
+        );
+    }
     let available = available_cpus();
     let placement = Placement::decide(
         &available,

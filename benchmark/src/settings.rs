@@ -191,6 +191,13 @@ pub struct Settings {
     /// Clients running at once, each with its own connection (tasks, not threads).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub concurrency: u16,
+    /// Connections the clients share, client i on connection i mod K [default: one per
+    /// client]. HTTP/2 rows (gRPC, rest-h2) carry a connection's clients as concurrent
+    /// streams; socket lab clients pipeline on it, matching replies by id; HTTP/1.1 and
+    /// WebSocket clients take turns on it, and the wait is in their latency. The floor
+    /// keeps one connection per client. Not with --connection new.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub connections: Option<u16>,
     /// Load-generator threads the clients are spread over [default: one per client CPU].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub client_threads: Option<u16>,
@@ -238,6 +245,18 @@ impl Settings {
     /// Clients at once.
     pub fn clients(&self) -> usize {
         usize::from(self.concurrency)
+    }
+
+    /// Connections the clients share: `--connections`, at most one per client.
+    pub fn connection_count(&self) -> usize {
+        let clients = self.clients();
+        self.connections
+            .map_or(clients, |k| usize::from(k).min(clients))
+    }
+
+    /// Whether clients share connections (fewer connections than clients).
+    pub fn sharing(&self) -> bool {
+        self.connection_count() < self.clients()
     }
 
     /// Whether `protocol` was asked for.

@@ -18,9 +18,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 pub struct Traffic {
     sent: AtomicU64,
     received: AtomicU64,
+    opened: AtomicU64,
 }
 
 impl Traffic {
+    /// Connections counted so far: how many the clients really opened.
+    pub fn opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
+    }
+
     /// `(sent, received)` so far.
     pub fn snapshot(&self) -> (u64, u64) {
         (
@@ -40,6 +46,7 @@ pub struct Counted<S> {
 impl<S> Counted<S> {
     /// Wraps `inner`, counting into `traffic`.
     pub fn new(inner: S, traffic: Arc<Traffic>) -> Self {
+        traffic.opened.fetch_add(1, Ordering::Relaxed);
         Counted { inner, traffic }
     }
 }

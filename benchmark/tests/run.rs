@@ -698,3 +698,63 @@ fn an_open_loop_run_reports_corrected_and_service_latencies() {
         assert!(Cli::try_parse_from(all).is_err(), "{bad:?}");
     }
 }
+
+/// `--connections`: six clients over two connections in every protocol, both client
+/// kinds; each row opens exactly two connections where they can be counted (the floor
+/// one per client), runs clean, and the header states the mapping.
+#[test]
+fn clients_share_the_connections_asked_for_in_every_protocol() {
+    let report = run(&[
+        "--protocols",
+        "socket,rest,rest-h2,grpc,ws",
+        "--client",
+        "both",
+        "--concurrency",
+        "6",
+        "--connections",
+        "2",
+        "--iterations",
+        "20",
+        "--warmup",
+        "3",
+    ])
+    .unwrap();
+    assert_clean(
+        &report,
+        &[
+            "floor",
+            "socket",
+            "rest-reqwest",
+            "rest-hyper",
+            "rest-h2-reqwest",
+            "rest-h2-hyper",
+            "grpc-channel",
+            "grpc-hyper",
+            "ws",
+        ],
+    );
+    for row in &report.results {
+        let expected = if row.key == "floor" { 6 } else { 2 };
+        if let Some(opened) = row.connections_opened {
+            assert_eq!(opened, expected, "{} opened {opened}", row.key);
+        } else {
+            assert!(row.key.ends_with("reqwest"), "{} not counted", row.key);
+        }
+        assert_eq!(row.requests, 6 * 20, "{}", row.key);
+    }
+    let text = report.render(Format::Table, false);
+    assert!(
+        text.contains("connections: 6 clients over 2 connections (up to 3 each"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    assert_eq!(json["settings"]["connections"], 2);
+    assert_eq!(json["results"][1]["connections_opened"], 2);
+    let csv = report.render(Format::Csv, false);
+    assert!(csv.lines().next().unwrap().contains("connections_opened"));
+    // Shared connections are kept ones.
+    let mut all = vec!["benchmark"];
+    all.extend_from_slice(&["--connections", "2", "--connection", "new"]);
+    let error = run(&all[1..]).unwrap_err().to_string();
+    assert!(error.contains("--connections"), "{error}");
+}

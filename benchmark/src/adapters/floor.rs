@@ -109,6 +109,9 @@ static INFO: RowInfo = RowInfo {
 impl Adapter for FloorEcho {
     type Plan = ();
     type Probe = FloorProbe;
+    /// The floor keeps one connection per client: what a round trip costs without a
+    /// queue or a multiplexer.
+    type Link = ();
 
     fn info(&self) -> &'static RowInfo {
         &INFO
@@ -123,7 +126,7 @@ impl Adapter for FloorEcho {
         })
     }
 
-    fn probe(&self, _plan: &(), context: &ProbeContext, _index: usize) -> FloorProbe {
+    fn probe(&self, _plan: &(), context: &ProbeContext, _link: &(), _index: usize) -> FloorProbe {
         FloorProbe {
             addr: context.target.clone(),
             policy: context.policy,

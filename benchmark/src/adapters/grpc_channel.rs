@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tonic::client::GrpcService;
 
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
 use crate::traffic::Traffic;
@@ -37,6 +37,7 @@ static INFO: RowInfo = RowInfo {
 impl Adapter for GrpcChannel {
     type Plan = UserOp;
     type Probe = ChannelProbe;
+    type Link = Link<GrpcClient>;
 
     fn info(&self) -> &'static RowInfo {
         &INFO
@@ -46,8 +47,15 @@ impl Adapter for GrpcChannel {
         users::set_up_grpc(target, setup).await
     }
 
-    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> ChannelProbe {
+    fn probe(
+        &self,
+        plan: &UserOp,
+        context: &ProbeContext,
+        link: &Link<GrpcClient>,
+        index: usize,
+    ) -> ChannelProbe {
         ChannelProbe {
+            link: link.clone(),
             url: context.target.clone(),
             timeout: context.timeout,
             policy: context.policy,
@@ -63,9 +71,10 @@ impl Adapter for GrpcChannel {
     }
 }
 
-/// One client with its own Channel.
+/// One client on its connection's Channel (its own, unless clients share connections).
 #[derive(Debug)]
 pub struct ChannelProbe {
+    link: Link<GrpcClient>,
     url: String,
     timeout: Duration,
     policy: ConnectionPolicy,
@@ -101,17 +110,23 @@ impl ChannelProbe {
 
 impl Probe for ChannelProbe {
     async fn call(&mut self) -> Result<(), CallError> {
-        let client = match &mut self.client {
+        let mut client = match self.client.take() {
             Some(client) => client,
+            None if self.policy == ConnectionPolicy::New => self.connect().await?,
             None => {
-                let client = self.connect().await?;
-                self.client.insert(client)
+                let link = self.link.clone();
+                link.shared(|| self.connect()).await?
             }
         };
         let result = perform(client.raw(), &self.plan, &mut self.creator).await;
-        // A new channel per request; and after a failure, a fresh one next time.
-        if self.policy == ConnectionPolicy::New || result.is_err() {
-            self.client = None;
+        match &result {
+            // A new channel per request.
+            _ if self.policy == ConnectionPolicy::New => {}
+            // A broken connection: a fresh channel next time, for every client on it.
+            Err(e) if matches!(e.kind, ErrorKind::Transport | ErrorKind::Connect) => {
+                self.link.drop_if(|_| true).await;
+            }
+            _ => self.client = Some(client),
         }
         result
     }

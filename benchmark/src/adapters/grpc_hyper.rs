@@ -16,7 +16,7 @@ use lab_kit::ReusableTimeout;
 
 use super::grpc_channel::perform;
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
 use crate::traffic::Traffic;
@@ -39,6 +39,7 @@ static INFO: RowInfo = RowInfo {
 impl Adapter for GrpcHyper {
     type Plan = UserOp;
     type Probe = H2Probe;
+    type Link = Link<GrpcH2>;
 
     fn info(&self) -> &'static RowInfo {
         &INFO
@@ -48,8 +49,15 @@ impl Adapter for GrpcHyper {
         users::set_up_grpc(target, setup).await
     }
 
-    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> H2Probe {
+    fn probe(
+        &self,
+        plan: &UserOp,
+        context: &ProbeContext,
+        link: &Link<GrpcH2>,
+        index: usize,
+    ) -> H2Probe {
         H2Probe {
+            link: link.clone(),
             url: context.target.clone(),
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
@@ -66,7 +74,7 @@ impl Adapter for GrpcHyper {
 }
 
 /// An HTTP/2 connection as a tower service, which is all a generated client needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct H2Connection {
     sender: SendRequest<tonic::body::Body>,
 }
@@ -94,20 +102,35 @@ impl tower::Service<http::Request<tonic::body::Body>> for H2Connection {
     }
 }
 
-/// One client with its own HTTP/2 connection.
+/// A generated client on an HTTP/2 connection, cloned into each client sharing it.
+#[derive(Debug, Clone)]
+pub struct GrpcH2 {
+    client: UserServiceClient<H2Connection>,
+    /// The connection's handle, to see whether it has closed.
+    sender: SendRequest<tonic::body::Body>,
+}
+
+impl GrpcH2 {
+    fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+}
+
+/// One client on its HTTP/2 connection (its own, unless clients share connections).
 #[derive(Debug)]
 pub struct H2Probe {
+    link: Link<GrpcH2>,
     url: String,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
     timeout: ReusableTimeout,
-    client: Option<UserServiceClient<H2Connection>>,
+    client: Option<GrpcH2>,
     plan: UserOp,
     creator: Creator,
 }
 
 impl H2Probe {
-    async fn connect(&mut self) -> Result<UserServiceClient<H2Connection>, CallError> {
+    async fn connect(&self) -> Result<GrpcH2, CallError> {
         let origin: http::Uri = self.url.parse().map_err(|e: http::uri::InvalidUri| {
             CallError::new(ErrorKind::Connect, e.to_string())
         })?;
@@ -119,18 +142,16 @@ impl H2Probe {
                 .await
                 .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))
         };
-        let (sender, connection) = self
-            .timeout
-            .run(connecting)
+        let (sender, connection) = tokio::time::timeout(limit, connecting)
             .await
             .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))??;
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        Ok(UserServiceClient::with_origin(
-            H2Connection { sender },
-            origin,
-        ))
+        Ok(GrpcH2 {
+            client: UserServiceClient::with_origin(H2Connection::new(sender.clone()), origin),
+            sender,
+        })
     }
 }
 
@@ -138,15 +159,23 @@ impl Probe for H2Probe {
     async fn call(&mut self) -> Result<(), CallError> {
         let mut client = match self.client.take() {
             Some(client) => client,
-            None => self.connect().await?,
+            None if self.policy == ConnectionPolicy::New => self.connect().await?,
+            None => {
+                let link = self.link.clone();
+                link.shared(|| self.connect()).await?
+            }
         };
-        let calling = perform(&mut client, &self.plan, &mut self.creator);
+        let calling = perform(&mut client.client, &self.plan, &mut self.creator);
         let result = match self.timeout.run(calling).await {
             Ok(result) => result,
             Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
         };
-        if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
-            self.client = Some(client);
+        if self.policy == ConnectionPolicy::Reuse {
+            if client.is_closed() {
+                self.link.drop_if(GrpcH2::is_closed).await;
+            } else {
+                self.client = Some(client);
+            }
         }
         result
     }

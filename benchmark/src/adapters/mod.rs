@@ -18,6 +18,8 @@ use crate::traffic::{Counted, Traffic};
 pub mod floor;
 pub mod grpc_channel;
 pub mod grpc_hyper;
+pub mod link;
+pub mod pipeline;
 pub mod rest_hyper;
 pub mod rest_reqwest;
 pub mod socket;
@@ -25,6 +27,7 @@ pub mod users;
 pub mod ws;
 
 pub use crate::servers::LabServer;
+pub use link::Link;
 
 /// Opens a TCP connection to `addr` (`host:port`) within `timeout`, with TCP_NODELAY,
 /// counting its bytes into `traffic`: how every probe connects, so connecting costs the
@@ -122,6 +125,8 @@ pub struct ProbeContext {
     pub policy: ConnectionPolicy,
     /// Where the probes' connections count their bytes.
     pub traffic: Arc<Traffic>,
+    /// Clients share connections (`--connections` below `--concurrency`).
+    pub sharing: bool,
     /// Unique to this run.
     pub tag: String,
 }
@@ -132,6 +137,9 @@ pub trait Adapter: Sync {
     type Plan: Clone + Sync + 'static;
     /// One client's requests.
     type Probe: Probe + 'static;
+    /// What the clients of one connection share (`--connections`): a [`Link`], or `()`
+    /// for a row that keeps one connection per client whatever is asked.
+    type Link: Default + 'static;
 
     /// The row's fixed facts.
     fn info(&self) -> &'static RowInfo;
@@ -143,8 +151,15 @@ pub trait Adapter: Sync {
         setup: &SetUp,
     ) -> impl Future<Output = anyhow::Result<Prepared<Self::Plan>>>;
 
-    /// The probe for client number `index`; it connects on its first call.
-    fn probe(&self, plan: &Self::Plan, context: &ProbeContext, index: usize) -> Self::Probe;
+    /// The probe for client number `index`, over `link`, the connection it shares with
+    /// the other clients on it; the first probe that needs the connection opens it.
+    fn probe(
+        &self,
+        plan: &Self::Plan,
+        context: &ProbeContext,
+        link: &Self::Link,
+        index: usize,
+    ) -> Self::Probe;
 
     /// Removes the users the run created; returns how many could not be removed.
     fn clean_up(

@@ -4,6 +4,7 @@
 //! `REST (reqwest)` is the client library's share; between its HTTP/1.1 and HTTP/2 rows,
 //! what the HTTP version costs with the same JSON.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,12 +16,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use lab_kit::ReusableTimeout;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use tokio::net::TcpStream;
 
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::Traffic;
+use crate::traffic::{Counted, Traffic};
 
 /// Largest reply body read (as the lab's own client).
 const MAX_BODY: usize = rest_lab::client::MAX_REPLY_BYTES;
@@ -65,6 +67,7 @@ pub static HTTP2: RestHyper = RestHyper {
 impl Adapter for RestHyper {
     type Plan = UserOp;
     type Probe = HyperProbe;
+    type Link = HyperLink;
 
     fn info(&self) -> &'static RowInfo {
         self.info
@@ -74,7 +77,13 @@ impl Adapter for RestHyper {
         users::set_up_rest(target, setup).await
     }
 
-    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> HyperProbe {
+    fn probe(
+        &self,
+        plan: &UserOp,
+        context: &ProbeContext,
+        link: &HyperLink,
+        index: usize,
+    ) -> HyperProbe {
         let authority = super::authority_of(&context.target);
         // Parsed once here, cloned per request. Ids come from the server; one that does
         // not make a path leaves "/", whose 404 counts as an error.
@@ -99,7 +108,8 @@ impl Adapter for RestHyper {
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
             timeout: ReusableTimeout::new(context.timeout),
-            sender: None,
+            link: link.clone(),
+            http2_sender: None,
             http2: self.http2,
             creator: Creator::new(&context.tag, index),
         }
@@ -121,16 +131,22 @@ pub struct HyperProbe {
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
     timeout: ReusableTimeout,
-    sender: Option<Sender>,
+    link: HyperLink,
+    /// This client's handle on its HTTP/2 connection, once it has one.
+    http2_sender: Option<Http2Sender>,
     http2: bool,
     creator: Creator,
 }
 
-/// A connection's request handle, either version.
-#[derive(Debug)]
-enum Sender {
-    Http1(http1::SendRequest<Full<Bytes>>),
-    Http2(http2::SendRequest<Full<Bytes>>),
+type Http1Sender = http1::SendRequest<Full<Bytes>>;
+type Http2Sender = http2::SendRequest<Full<Bytes>>;
+
+/// The connection a row's clients share: HTTP/1.1 clients take turns on theirs, HTTP/2
+/// clients send on it at once as streams.
+#[derive(Debug, Default, Clone)]
+pub struct HyperLink {
+    http1: Link<Http1Sender>,
+    http2: Link<Http2Sender>,
 }
 
 #[derive(Deserialize)]
@@ -145,27 +161,79 @@ struct UserFields {
 }
 
 impl HyperProbe {
-    async fn connect(&mut self) -> Result<Sender, CallError> {
-        let limit = self.timeout.limit();
-        let stream = super::connect(&self.authority, limit, &self.traffic).await?;
-        let io = TokioIo::new(stream);
-        let failed = |e: hyper::Error| CallError::new(ErrorKind::Connect, e.to_string());
-        // The connection's driver runs on this client's thread, like the client.
-        if self.http2 {
-            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
-                .await
-                .map_err(failed)?;
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-            Ok(Sender::Http2(sender))
-        } else {
-            let (sender, connection) = http1::handshake(io).await.map_err(failed)?;
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-            Ok(Sender::Http1(sender))
+    async fn open(&self) -> Result<TokioIo<Counted<TcpStream>>, CallError> {
+        let stream = super::connect(&self.authority, self.timeout.limit(), &self.traffic).await?;
+        Ok(TokioIo::new(stream))
+    }
+
+    /// A new HTTP/1.1 connection; its driver runs on this client's thread.
+    async fn connect_http1(&self) -> Result<Http1Sender, CallError> {
+        let (sender, connection) = http1::handshake(self.open().await?)
+            .await
+            .map_err(handshake_failed)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    /// A new HTTP/2 connection; its driver runs on this client's thread.
+    async fn connect_http2(&self) -> Result<Http2Sender, CallError> {
+        let (sender, connection) = http2::handshake(TokioExecutor::new(), self.open().await?)
+            .await
+            .map_err(handshake_failed)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    /// One request on the client's turn of its HTTP/1.1 connection.
+    async fn call_http1(&mut self) -> Result<(), CallError> {
+        let link = self.link.http1.clone();
+        let mut slot = link.turn().await;
+        let mut sender = match slot.take() {
+            Some(sender) => sender,
+            None => self.connect_http1().await?,
+        };
+        let (request, email) = self.request();
+        let sending = async {
+            sender.ready().await.map_err(transport)?;
+            sender.send_request(request).await.map_err(transport)
+        };
+        let result = exchange(&mut self.timeout, sending).await;
+        let result = result.and_then(|(status, body)| self.check(status, &body, email));
+        if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
+            *slot = Some(sender);
         }
+        result
+    }
+
+    /// One request as a stream of the client's HTTP/2 connection.
+    async fn call_http2(&mut self) -> Result<(), CallError> {
+        let mut sender = match self.http2_sender.take() {
+            Some(sender) => sender,
+            None if self.policy == ConnectionPolicy::New => self.connect_http2().await?,
+            None => {
+                let link = self.link.http2.clone();
+                link.shared(|| self.connect_http2()).await?
+            }
+        };
+        let (request, email) = self.request();
+        let sending = async {
+            sender.ready().await.map_err(transport)?;
+            sender.send_request(request).await.map_err(transport)
+        };
+        let result = exchange(&mut self.timeout, sending).await;
+        let result = result.and_then(|(status, body)| self.check(status, &body, email));
+        if self.policy == ConnectionPolicy::Reuse {
+            if sender.is_closed() {
+                self.link.http2.drop_if(Http2Sender::is_closed).await;
+            } else {
+                self.http2_sender = Some(sender);
+            }
+        }
+        result
     }
 
     fn request(&mut self) -> (Request<Full<Bytes>>, Option<String>) {
@@ -230,46 +298,42 @@ impl HyperProbe {
     }
 }
 
+/// Waits for the reply within the timeout and reads its body.
 async fn exchange(
-    sender: &mut Sender,
-    request: Request<Full<Bytes>>,
+    timeout: &mut ReusableTimeout,
+    sending: impl Future<Output = Result<http::Response<hyper::body::Incoming>, CallError>>,
 ) -> Result<(StatusCode, Bytes), CallError> {
-    let transport = |e: hyper::Error| CallError::new(ErrorKind::Transport, e.to_string());
-    let response = match sender {
-        Sender::Http1(sender) => {
-            sender.ready().await.map_err(transport)?;
-            sender.send_request(request).await.map_err(transport)?
-        }
-        Sender::Http2(sender) => {
-            sender.ready().await.map_err(transport)?;
-            sender.send_request(request).await.map_err(transport)?
-        }
+    let receiving = async {
+        let response = sending.await?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| CallError::new(ErrorKind::WrongReply, e.to_string()))?
+            .to_bytes();
+        Ok((status, body))
     };
-    let status = response.status();
-    let body = Limited::new(response.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| CallError::new(ErrorKind::WrongReply, e.to_string()))?
-        .to_bytes();
-    Ok((status, body))
+    match timeout.run(receiving).await {
+        Ok(result) => result,
+        Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
+    }
+}
+
+fn transport(error: hyper::Error) -> CallError {
+    CallError::new(ErrorKind::Transport, error.to_string())
+}
+
+fn handshake_failed(error: hyper::Error) -> CallError {
+    CallError::new(ErrorKind::Connect, error.to_string())
 }
 
 impl Probe for HyperProbe {
     async fn call(&mut self) -> Result<(), CallError> {
-        let mut sender = match self.sender.take() {
-            Some(sender) => sender,
-            None => self.connect().await?,
-        };
-        let (request, email) = self.request();
-        let result = match self.timeout.run(exchange(&mut sender, request)).await {
-            Ok(result) => result,
-            Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
-        };
-        let result = result.and_then(|(status, body)| self.check(status, &body, email));
-        if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
-            self.sender = Some(sender);
+        if self.http2 {
+            self.call_http2().await
+        } else {
+            self.call_http1().await
         }
-        result
     }
 
     fn take_created(&mut self) -> Vec<String> {

@@ -4,7 +4,7 @@
 //! response machinery are what this row adds over the hyper row.
 
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
 use rest_lab::client::{ClientOptions, RestClient, RestError};
@@ -54,6 +54,7 @@ pub static HTTP2: RestReqwest = RestReqwest {
 impl Adapter for RestReqwest {
     type Plan = UserOp;
     type Probe = RestProbe;
+    type Link = Link<RestClient>;
 
     fn info(&self) -> &'static RowInfo {
         self.info
@@ -63,14 +64,22 @@ impl Adapter for RestReqwest {
         users::set_up_rest(target, setup).await
     }
 
-    fn probe(&self, plan: &UserOp, context: &ProbeContext, index: usize) -> RestProbe {
-        let options = ClientOptions {
-            timeout: context.timeout,
-            http2: self.http2,
-            reuse_connections: context.policy == ConnectionPolicy::Reuse,
-        };
+    fn probe(
+        &self,
+        plan: &UserOp,
+        context: &ProbeContext,
+        link: &Link<RestClient>,
+        index: usize,
+    ) -> RestProbe {
         RestProbe {
-            client: RestClient::with_options(&context.target, &options).map_err(|e| e.to_string()),
+            target: context.target.clone(),
+            options: ClientOptions {
+                timeout: context.timeout,
+                http2: self.http2,
+                reuse_connections: context.policy == ConnectionPolicy::Reuse,
+            },
+            link: link.clone(),
+            client: None,
             plan: plan.clone(),
             creator: Creator::new(&context.tag, index),
         }
@@ -81,44 +90,80 @@ impl Adapter for RestReqwest {
     }
 }
 
-/// One reqwest client.
+/// One reqwest client. Clients sharing a connection share one `RestClient`: over
+/// HTTP/1.1 they take turns with it, so its pool keeps one connection; over HTTP/2 it
+/// multiplexes them on its one connection.
 #[derive(Debug)]
 pub struct RestProbe {
-    /// The client, or why it could not be built (every call then fails with it).
-    client: Result<RestClient, String>,
+    target: String,
+    options: ClientOptions,
+    link: Link<RestClient>,
+    /// This client's handle on the shared HTTP/2 client, once it has one.
+    client: Option<RestClient>,
     plan: UserOp,
     creator: Creator,
 }
 
+impl RestProbe {
+    fn build(&self) -> Result<RestClient, CallError> {
+        RestClient::with_options(&self.target, &self.options)
+            .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))
+    }
+}
+
 impl Probe for RestProbe {
     async fn call(&mut self) -> Result<(), CallError> {
-        let client = self
-            .client
-            .as_ref()
-            .map_err(|e| CallError::new(ErrorKind::Connect, e.clone()))?;
-        match &self.plan {
-            UserOp::Get { id } => {
-                let user = client.fetch_user(id).await.map_err(rest_error)?;
-                users::check_user_id(&user.id.to_string(), id)
-            }
-            UserOp::List { expected } => {
-                let list = client.fetch_users().await.map_err(rest_error)?;
-                users::check_count(list.len(), *expected)
-            }
-            UserOp::Create => {
-                let email = self.creator.next_email();
-                let user = client
-                    .create("Bench User", &email)
-                    .await
-                    .map_err(rest_error)?;
-                self.creator.created.push(user.id.to_string());
-                users::check_email(&user.email, &email)
-            }
+        if self.options.http2 {
+            let client = match self.client.take() {
+                Some(client) => client,
+                None => {
+                    let link = self.link.clone();
+                    link.shared(|| std::future::ready(self.build())).await?
+                }
+            };
+            let result = perform(&client, &self.plan, &mut self.creator).await;
+            self.client = Some(client);
+            result
+        } else {
+            let link = self.link.clone();
+            let mut slot = link.turn().await;
+            let client = match &mut *slot {
+                Some(client) => client,
+                None => slot.insert(self.build()?),
+            };
+            perform(client, &self.plan, &mut self.creator).await
         }
     }
 
     fn take_created(&mut self) -> Vec<String> {
         std::mem::take(&mut self.creator.created)
+    }
+}
+
+/// One request of the plan, checked.
+async fn perform(
+    client: &RestClient,
+    plan: &UserOp,
+    creator: &mut Creator,
+) -> Result<(), CallError> {
+    match plan {
+        UserOp::Get { id } => {
+            let user = client.fetch_user(id).await.map_err(rest_error)?;
+            users::check_user_id(&user.id.to_string(), id)
+        }
+        UserOp::List { expected } => {
+            let list = client.fetch_users().await.map_err(rest_error)?;
+            users::check_count(list.len(), *expected)
+        }
+        UserOp::Create => {
+            let email = creator.next_email();
+            let user = client
+                .create("Bench User", &email)
+                .await
+                .map_err(rest_error)?;
+            creator.created.push(user.id.to_string());
+            users::check_email(&user.email, &email)
+        }
     }
 }
 

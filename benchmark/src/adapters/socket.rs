@@ -8,7 +8,8 @@ use std::time::Duration;
 use socket_lab::{Client, ClientError};
 use tokio::net::TcpStream;
 
-use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
+use super::pipeline::Pipeline;
+use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
 use crate::settings::ConnectionPolicy;
@@ -55,6 +56,7 @@ static INFO: RowInfo = RowInfo {
 impl Adapter for SocketLab {
     type Plan = ();
     type Probe = SocketProbe;
+    type Link = Link<Pipeline>;
 
     fn info(&self) -> &'static RowInfo {
         &INFO
@@ -69,8 +71,15 @@ impl Adapter for SocketLab {
         })
     }
 
-    fn probe(&self, _plan: &(), context: &ProbeContext, _index: usize) -> SocketProbe {
+    fn probe(
+        &self,
+        _plan: &(),
+        context: &ProbeContext,
+        link: &Link<Pipeline>,
+        _index: usize,
+    ) -> SocketProbe {
         SocketProbe {
+            link: context.sharing.then(|| link.clone()),
             addr: context.target.clone(),
             timeout: context.timeout,
             policy: context.policy,
@@ -80,9 +89,11 @@ impl Adapter for SocketLab {
     }
 }
 
-/// One socket lab client.
+/// One socket lab client: on its own connection, or pipelining on a shared one.
 #[derive(Debug)]
 pub struct SocketProbe {
+    /// The shared connection, when clients share connections.
+    link: Option<Link<Pipeline>>,
     addr: String,
     timeout: Duration,
     policy: ConnectionPolicy,
@@ -97,8 +108,31 @@ impl SocketProbe {
     }
 }
 
+impl SocketProbe {
+    /// One request pipelined on the shared connection.
+    async fn call_shared(&self, link: &Link<Pipeline>) -> Result<(), CallError> {
+        let pipeline = link
+            .shared(|| async {
+                let stream = super::connect(&self.addr, self.timeout, &self.traffic).await?;
+                Ok(Pipeline::new(stream))
+            })
+            .await?;
+        let reply = match tokio::time::timeout(self.timeout, pipeline.uppercase(TEXT)).await {
+            Ok(reply) => reply,
+            Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
+        };
+        if pipeline.is_broken() {
+            link.drop_if(Pipeline::is_broken).await;
+        }
+        check_echo(reply?)
+    }
+}
+
 impl Probe for SocketProbe {
     async fn call(&mut self) -> Result<(), CallError> {
+        if let Some(link) = &self.link {
+            return self.call_shared(link).await;
+        }
         let client = match &mut self.client {
             Some(client) => client,
             None => {
@@ -110,13 +144,19 @@ impl Probe for SocketProbe {
         if result.is_err() || self.policy == ConnectionPolicy::New {
             self.client = None;
         }
-        match result.map_err(socket_error)? {
-            reply if reply == EXPECTED => Ok(()),
-            reply => Err(CallError::new(
-                ErrorKind::WrongReply,
-                format!("echo was {reply:?}"),
-            )),
-        }
+        check_echo(result.map_err(socket_error)?)
+    }
+}
+
+/// Checks an echo's text.
+fn check_echo(reply: String) -> Result<(), CallError> {
+    if reply == EXPECTED {
+        Ok(())
+    } else {
+        Err(CallError::new(
+            ErrorKind::WrongReply,
+            format!("echo was {reply:?}"),
+        ))
     }
 }
 

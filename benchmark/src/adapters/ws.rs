@@ -12,7 +12,7 @@ use ws_lab::client::ECHO_PATH;
 use ws_lab::{WsClient, WsError};
 
 use super::socket::{EXPECTED, TEXT};
-use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
 use crate::settings::ConnectionPolicy;
@@ -56,6 +56,7 @@ static INFO: RowInfo = RowInfo {
 impl Adapter for WsLab {
     type Plan = ();
     type Probe = WsProbe;
+    type Link = WsLink;
 
     fn info(&self) -> &'static RowInfo {
         &INFO
@@ -74,17 +75,20 @@ impl Adapter for WsLab {
         })
     }
 
-    fn probe(&self, _plan: &(), context: &ProbeContext, _index: usize) -> WsProbe {
+    fn probe(&self, _plan: &(), context: &ProbeContext, link: &WsLink, _index: usize) -> WsProbe {
         WsProbe {
             url: format!("{}{ECHO_PATH}", context.target),
             addr: lab_kit::args::url_authority(&context.target),
             timeout: context.timeout,
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
-            client: None,
+            link: link.clone(),
         }
     }
 }
+
+/// A WebSocket connection; its clients take turns on it (this client does not pipeline).
+type WsLink = Link<WsClient<Counted<TcpStream>>>;
 
 /// One WebSocket client.
 #[derive(Debug)]
@@ -94,25 +98,27 @@ pub struct WsProbe {
     timeout: Duration,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
-    client: Option<WsClient<Counted<TcpStream>>>,
+    link: WsLink,
 }
 
 impl Probe for WsProbe {
     async fn call(&mut self) -> Result<(), CallError> {
-        let client = match &mut self.client {
+        let mut slot = self.link.turn().await;
+        let client = match &mut *slot {
             Some(client) => client,
             None => {
                 let stream = super::connect(&self.addr, self.timeout, &self.traffic).await?;
                 let client = WsClient::upgrade(stream, &self.url, self.timeout)
                     .await
                     .map_err(ws_error)?;
-                self.client.insert(client)
+                slot.insert(client)
             }
         };
         let result = client.uppercase(TEXT).await;
         if result.is_err() || self.policy == ConnectionPolicy::New {
-            self.client = None;
+            *slot = None;
         }
+        drop(slot);
         match result.map_err(ws_error)? {
             reply if reply == EXPECTED => Ok(()),
             reply => Err(CallError::new(
