@@ -57,6 +57,40 @@ fn open_loop_notes(rate: f64, rows: &[ResultRow]) -> Vec<String> {
     notes
 }
 
+/// What a stream run adds: each row's time to its first item beside the latencies
+/// (which, in a stream, are the time to the last item), and items per second.
+fn stream_notes(rows: &[ResultRow]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let us = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), crate::report::format_micros);
+    for row in rows {
+        let Some(stream) = &row.stream else { continue };
+        if notes.is_empty() {
+            notes.push(
+                "stream: the latencies above are the time to the LAST item of each request; \
+                 first item = from the send to the first whole item (REST: the first body \
+                 bytes of the array)"
+                    .to_owned(),
+            );
+        }
+        let first = match stream.first_item_p50_us {
+            Some(_) => format!(
+                "first item p50 {} (p99 {})",
+                us(stream.first_item_p50_us),
+                us(stream.first_item_p99_us)
+            ),
+            None => "first item not seen (this client reads the reply whole)".to_owned(),
+        };
+        notes.push(format!(
+            "{}: {} items per request; {first}; last item p50 {}; {:.0} items/s",
+            row.label,
+            stream.items,
+            us(stream.last_item_p50_us),
+            stream.items_per_s,
+        ));
+    }
+    notes
+}
+
 /// Share of latencies near 40 ms that is flagged.
 pub const NEAR_40MS_SHARE: f64 = 0.05;
 
@@ -92,6 +126,7 @@ pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> 
     if let Some(rate) = settings.rate {
         notes.extend(open_loop_notes(rate, rows));
     }
+    notes.extend(stream_notes(rows));
     if placement.shared() {
         notes.push(format!(
             "load and servers share CPU {}: each row's latency includes taking turns with \
@@ -127,7 +162,7 @@ pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> 
             few.join(", ")
         ));
     }
-    if settings.workload != Workload::Get && settings.wants("socket") {
+    if matches!(settings.workload, Workload::List | Workload::Create) && settings.wants("socket") {
         notes.push(format!(
             "socket: the socket lab has only its uppercase echo, so it runs the echo under \
              the {:?} workload",
@@ -322,6 +357,7 @@ pub(crate) mod tests {
             users_left: 0,
             complete: true,
             open_loop: None,
+            stream: None,
         }
     }
 

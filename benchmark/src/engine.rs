@@ -86,6 +86,12 @@ pub trait Probe {
     fn take_created(&mut self) -> Vec<String> {
         Vec::new()
     }
+
+    /// `--workload stream`: how long after it was sent the last successful call's first
+    /// item arrived, where the client can tell.
+    fn first_item(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// State every client of one measurement shares.
@@ -140,6 +146,9 @@ pub struct Measurement {
     pub late: u64,
     /// Open loop: the most a request went out after its intended start.
     pub max_late: Duration,
+    /// Stream workload: time from each successful request's send to its first item, in
+    /// nanoseconds, where the client can tell. Empty otherwise.
+    pub first_item: Histogram<u64>,
 }
 
 /// How far past its intended start a request may go out before it counts as late: the
@@ -151,6 +160,7 @@ impl Default for Measurement {
     fn default() -> Self {
         Measurement {
             service: new_histogram(),
+            first_item: new_histogram(),
             late: 0,
             max_late: Duration::ZERO,
             histogram: new_histogram(),
@@ -197,6 +207,7 @@ impl Measurement {
         self.complete &= other.complete;
         self.created.extend(other.created);
         let _ = self.service.add(&other.service);
+        let _ = self.first_item.add(&other.first_item);
         self.late += other.late;
         self.max_late = self.max_late.max(other.max_late);
     }
@@ -283,6 +294,10 @@ pub async fn measure<P: Probe>(
         }
         match result {
             Ok(()) => {
+                if let Some(first) = probe.first_item() {
+                    let first = u64::try_from(first.as_nanos()).unwrap_or(u64::MAX);
+                    record(&mut measurement.first_item, first);
+                }
                 record(&mut measurement.histogram, latency);
                 record(&mut round.borrow_mut(), latency);
             }

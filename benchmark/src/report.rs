@@ -41,6 +41,8 @@ pub struct Measured {
     /// Connections the clients opened over the whole run, warm-up included, where
     /// they can be counted (where bytes can).
     pub connections_opened: Option<u64>,
+    /// Items each request moved, in the stream workload.
+    pub items: Option<usize>,
 }
 
 /// One row of results.
@@ -124,6 +126,27 @@ pub struct ResultRow {
     /// Open loop (`--rate`): what it measured beside the corrected latencies above.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_loop: Option<OpenLoop>,
+    /// Stream workload (`--workload stream`): items per request, time to the first and
+    /// the last, items per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
+}
+
+/// What a stream-workload row measured: its latencies above are the time to the last
+/// item; these add the first.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamFigures {
+    /// Items each request moved.
+    pub items: usize,
+    /// Median time from the send to the first item, microseconds, where the client can
+    /// tell (reqwest reads a body whole).
+    pub first_item_p50_us: Option<f64>,
+    /// 99th percentile of the time to the first item, microseconds.
+    pub first_item_p99_us: Option<f64>,
+    /// Median time from the send to the last item (the request's latency), microseconds.
+    pub last_item_p50_us: Option<f64>,
+    /// Items moved per second over the measurement.
+    pub items_per_s: f64,
 }
 
 /// What an open-loop row measured beside its latencies (which, in an open loop, count
@@ -211,6 +234,20 @@ impl ResultRow {
             users_left: measured.users_left.0,
             connections_opened: measured.connections_opened,
             complete: m.complete,
+            stream: measured.items.map(|items| {
+                let first = |q: f64| {
+                    Stats::from_histogram(&m.first_item)
+                        .and_then(|s| s.percentile(&m.first_item, q))
+                        .map(us)
+                };
+                StreamFigures {
+                    items,
+                    first_item_p50_us: first(0.5),
+                    first_item_p99_us: first(0.99),
+                    last_item_p50_us: pct(0.5),
+                    items_per_s: m.throughput() * items as f64,
+                }
+            }),
             open_loop: (!m.service.is_empty()).then(|| {
                 let service = |q: f64| {
                     Stats::from_histogram(&m.service)
@@ -395,6 +432,7 @@ impl Report {
             Workload::Get => "get".to_owned(),
             Workload::List => format!("list ({} users)", s.list_size),
             Workload::Create => "create".to_owned(),
+            Workload::Stream => format!("stream ({} items)", s.list_size),
         };
         format!(
             "{workload}, connection {}, {} client{} x {length} after {} warm-up",

@@ -19,7 +19,7 @@ use crate::placement::{Placement, available_cpus};
 use crate::progress::Progress;
 use crate::report::{Measured, Report, ResultRow};
 use crate::servers::{EmbeddedServer, ServerCpu, Target};
-use crate::settings::{ClientChoice, ConnectionPolicy, Format, Settings};
+use crate::settings::{ClientChoice, ConnectionPolicy, Format, Settings, Workload};
 use crate::traffic::Traffic;
 use crate::turns::{Place, Turns};
 
@@ -332,6 +332,7 @@ impl<A: Adapter> Row for A {
             info,
             operation: prepared.operation,
             server_id: prepared.server_id,
+            items: prepared.items,
             load: result,
             load_cpus: load.cpu_count(),
             server_cpu,
@@ -364,6 +365,12 @@ pub fn execute(
     control: &tokio::runtime::Runtime,
     stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<Report> {
+    if settings.sharing() && settings.workload == Workload::Stream {
+        bail!(
+            "--workload stream moves its items on a connection of each client's own: leave \
+             out --connections"
+        );
+    }
     if settings.connections.is_some() && settings.connection == ConnectionPolicy::New {
         bail!(
             "--connections shares kept connections between clients; --connection new opens \

@@ -61,6 +61,11 @@ pub enum Workload {
     List,
     /// Create a new user per request, removed afterwards (socket: its echo).
     Create,
+    /// Move `--list-size` items to the client in each protocol's natural way: gRPC
+    /// server streaming (`ListUsers`), REST one JSON array, the socket lab and the floor
+    /// that many pipelined lines, the WebSocket that many messages; time to first item,
+    /// to last, items per second.
+    Stream,
 }
 
 /// Whether clients keep their connection between requests.

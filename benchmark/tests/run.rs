@@ -758,3 +758,71 @@ fn clients_share_the_connections_asked_for_in_every_protocol() {
     let error = run(&all[1..]).unwrap_err().to_string();
     assert!(error.contains("--connections"), "{error}");
 }
+
+/// `--workload stream`: every protocol moves the items its natural way, each request
+/// checked item by item; the time to the first item is there where the client can see
+/// it and comes before the last.
+#[test]
+fn the_stream_workload_moves_every_item_in_every_protocol() {
+    let report = run(&[
+        "--protocols",
+        "socket,rest,rest-h2,grpc,ws",
+        "--client",
+        "both",
+        "--workload",
+        "stream",
+        "--list-size",
+        "300",
+        "--iterations",
+        "6",
+        "--warmup",
+        "1",
+        "--rounds",
+        "2",
+    ])
+    .unwrap();
+    let keys = [
+        "floor",
+        "socket",
+        "rest-reqwest",
+        "rest-hyper",
+        "rest-h2-reqwest",
+        "rest-h2-hyper",
+        "grpc-channel",
+        "grpc-hyper",
+        "ws",
+    ];
+    assert_clean(&report, &keys);
+    for row in &report.results {
+        let stream = row.stream.as_ref().expect("stream figures");
+        assert_eq!(stream.items, 300, "{}", row.key);
+        let last = stream.last_item_p50_us.unwrap();
+        match stream.first_item_p50_us {
+            Some(first) => assert!(first <= last, "{}: first {first} last {last}", row.key),
+            None => assert!(
+                row.key.ends_with("reqwest"),
+                "{} saw no first item",
+                row.key
+            ),
+        }
+        assert!(
+            (stream.items_per_s - 300.0 * row.throughput_rps).abs() < 1.0,
+            "{}",
+            row.key
+        );
+    }
+    // Every item went over the wire: 300 socket replies of 48 bytes per request.
+    let socket = report.results.iter().find(|r| r.key == "socket").unwrap();
+    assert_eq!(socket.bytes_received, Some(300.0 * 48.0));
+    assert!(
+        socket.operation.contains("300 pipelined"),
+        "{}",
+        socket.operation
+    );
+    let text = report.render(Format::Table, false);
+    assert!(text.contains("time to the LAST item"), "{text}");
+    assert!(text.contains("items/s"), "{text}");
+    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    assert_eq!(json["results"][6]["stream"]["items"], 300);
+    assert_eq!(json["settings"]["workload"], "stream");
+}

@@ -140,6 +140,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
         self.next_text().await
     }
 
+    /// Sends one text message without waiting for a reply (to pipeline several).
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails or the send is late.
+    pub async fn send_text(&mut self, text: &str) -> Result<(), WsError> {
+        self.send(Message::Text(text.into())).await
+    }
+
     /// Sends one message.
     ///
     /// # Errors

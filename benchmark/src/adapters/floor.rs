@@ -6,15 +6,17 @@
 //! CPUs, so no row can beat it, at any concurrency.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::lines::LineStream;
 use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::ConnectionPolicy;
+use crate::settings::{ConnectionPolicy, Workload};
 use crate::traffic::{Counted, Traffic};
 
 /// The socket lab request the floor echoes, as the socket client sends it.
@@ -107,7 +109,8 @@ static INFO: RowInfo = RowInfo {
 };
 
 impl Adapter for FloorEcho {
-    type Plan = ();
+    /// The stream workload's lines; none for the echo.
+    type Plan = Option<LineStream>;
     type Probe = FloorProbe;
     /// The floor keeps one connection per client: what a round trip costs without a
     /// queue or a multiplexer.
@@ -117,17 +120,36 @@ impl Adapter for FloorEcho {
         &INFO
     }
 
-    async fn set_up(&self, _target: &str, _setup: &SetUp) -> anyhow::Result<Prepared<()>> {
+    async fn set_up(
+        &self,
+        _target: &str,
+        setup: &SetUp,
+    ) -> anyhow::Result<Prepared<Option<LineStream>>> {
+        let plan = (setup.workload == Workload::Stream)
+            .then(|| LineStream::new(REQUEST, REQUEST, setup.list_size));
+        let plan_items = plan.as_ref().map(LineStream::count);
         Ok(Prepared {
-            plan: (),
-            operation: "raw TCP echo".into(),
+            operation: match &plan {
+                Some(lines) => format!("{} pipelined raw TCP echoes", lines.count()),
+                None => "raw TCP echo".into(),
+            },
+            plan,
             created: Vec::new(),
             server_id: None,
+            items: plan_items,
         })
     }
 
-    fn probe(&self, _plan: &(), context: &ProbeContext, _link: &(), _index: usize) -> FloorProbe {
+    fn probe(
+        &self,
+        plan: &Option<LineStream>,
+        context: &ProbeContext,
+        _link: &(),
+        _index: usize,
+    ) -> FloorProbe {
         FloorProbe {
+            lines: plan.clone(),
+            first_item: None,
             addr: context.target.clone(),
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
@@ -141,6 +163,9 @@ impl Adapter for FloorEcho {
 /// One floor client.
 #[derive(Debug)]
 pub struct FloorProbe {
+    /// The stream workload's lines.
+    lines: Option<LineStream>,
+    first_item: Option<Duration>,
     addr: String,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
@@ -178,6 +203,17 @@ impl FloorProbe {
 
 impl Probe for FloorProbe {
     async fn call(&mut self) -> Result<(), CallError> {
+        if let Some(lines) = &self.lines {
+            let limit = self.timeout.limit();
+            let kept = self.connection.take();
+            let (first, stream) =
+                super::lines::over_tcp(lines, kept, &self.addr, limit, &self.traffic).await?;
+            self.first_item = first;
+            if self.policy == ConnectionPolicy::Reuse {
+                self.connection = Some(stream);
+            }
+            return Ok(());
+        }
         let mut stream = match self.connection.take() {
             Some(stream) => stream,
             None => super::connect(&self.addr, self.timeout.limit(), &self.traffic).await?,
@@ -191,5 +227,9 @@ impl Probe for FloorProbe {
             self.connection = Some(stream);
         }
         result
+    }
+
+    fn first_item(&self) -> Option<Duration> {
+        self.first_item
     }
 }

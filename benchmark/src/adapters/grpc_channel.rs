@@ -5,7 +5,7 @@
 //! connection.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use grpc_lab::GrpcClient;
 use grpc_lab::pb;
@@ -56,6 +56,7 @@ impl Adapter for GrpcChannel {
     ) -> ChannelProbe {
         ChannelProbe {
             link: link.clone(),
+            first_item: None,
             url: context.target.clone(),
             timeout: context.timeout,
             policy: context.policy,
@@ -75,6 +76,7 @@ impl Adapter for GrpcChannel {
 #[derive(Debug)]
 pub struct ChannelProbe {
     link: Link<GrpcClient>,
+    first_item: Option<Duration>,
     url: String,
     timeout: Duration,
     policy: ConnectionPolicy,
@@ -119,6 +121,7 @@ impl Probe for ChannelProbe {
             }
         };
         let result = perform(client.raw(), &self.plan, &mut self.creator).await;
+        let result = result.map(|first| self.first_item = first);
         match &result {
             // A new channel per request.
             _ if self.policy == ConnectionPolicy::New => {}
@@ -131,17 +134,22 @@ impl Probe for ChannelProbe {
         result
     }
 
+    fn first_item(&self) -> Option<Duration> {
+        self.first_item
+    }
+
     fn take_created(&mut self) -> Vec<String> {
         std::mem::take(&mut self.creator.created)
     }
 }
 
-/// One call of the plan through a generated client over any transport, checked.
+/// One call of the plan through a generated client over any transport, checked; for a
+/// stream, how long after the call began its first item arrived.
 pub async fn perform<T>(
     client: &mut UserServiceClient<T>,
     plan: &UserOp,
     creator: &mut Creator,
-) -> Result<(), CallError>
+) -> Result<Option<Duration>, CallError>
 where
     T: GrpcService<tonic::body::Body>,
     T::Error: Into<tonic::codegen::StdError>,
@@ -156,14 +164,14 @@ where
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
             let user = user_of(reply)?;
-            users::check_user_id(&user.id, id)
+            users::check_user_id(&user.id, id)?;
         }
         UserOp::List { expected } => {
             let reply = client
                 .get_all_users(pb::Empty {})
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
-            users::check_count(reply.into_inner().users.len(), *expected)
+            users::check_count(reply.into_inner().users.len(), *expected)?;
         }
         UserOp::Create => {
             let email = creator.next_email();
@@ -177,9 +185,32 @@ where
                 .map_err(|s| users::grpc_error(&s))?;
             let user = user_of(reply)?;
             creator.created.push(user.id);
-            users::check_email(&user.email, &email)
+            users::check_email(&user.email, &email)?;
+        }
+        UserOp::Stream { expected } => {
+            let started = Instant::now();
+            let mut stream = client
+                .list_users(pb::ListUsersRequest { limit: 0 })
+                .await
+                .map_err(|s| users::grpc_error(&s))?
+                .into_inner();
+            let mut first = None;
+            let mut count = 0;
+            while let Some(user) = stream.message().await.map_err(|s| users::grpc_error(&s))? {
+                first.get_or_insert_with(|| started.elapsed());
+                if user.id.is_empty() {
+                    return Err(CallError::new(
+                        ErrorKind::WrongReply,
+                        "a user without an id",
+                    ));
+                }
+                count += 1;
+            }
+            users::check_count(count, *expected)?;
+            return Ok(first);
         }
     }
+    Ok(None)
 }
 
 /// The user a `UserResponse` carries; a reply without one is a wrong reply.

@@ -58,6 +58,7 @@ impl Adapter for GrpcHyper {
     ) -> H2Probe {
         H2Probe {
             link: link.clone(),
+            first_item: None,
             url: context.target.clone(),
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
@@ -120,6 +121,7 @@ impl GrpcH2 {
 #[derive(Debug)]
 pub struct H2Probe {
     link: Link<GrpcH2>,
+    first_item: Option<Duration>,
     url: String,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
@@ -167,7 +169,7 @@ impl Probe for H2Probe {
         };
         let calling = perform(&mut client.client, &self.plan, &mut self.creator);
         let result = match self.timeout.run(calling).await {
-            Ok(result) => result,
+            Ok(result) => result.map(|first| self.first_item = first),
             Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
         };
         if self.policy == ConnectionPolicy::Reuse {
@@ -178,6 +180,10 @@ impl Probe for H2Probe {
             }
         }
         result
+    }
+
+    fn first_item(&self) -> Option<Duration> {
+        self.first_item
     }
 
     fn take_created(&mut self) -> Vec<String> {

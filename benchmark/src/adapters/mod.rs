@@ -18,6 +18,7 @@ use crate::traffic::{Counted, Traffic};
 pub mod floor;
 pub mod grpc_channel;
 pub mod grpc_hyper;
+pub mod lines;
 pub mod link;
 pub mod pipeline;
 pub mod rest_hyper;
@@ -112,6 +113,8 @@ pub struct Prepared<Plan> {
     pub created: Vec<String>,
     /// The server's own name for its build, where it tells (`rest-lab/0.1.0 (release)`).
     pub server_id: Option<String>,
+    /// Items each request moves, in the stream workload.
+    pub items: Option<usize>,
 }
 
 /// What every probe of a measurement shares.

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header};
@@ -89,7 +89,7 @@ impl Adapter for RestHyper {
         // not make a path leaves "/", whose 404 counts as an error.
         let path = match plan {
             UserOp::Get { id } => format!("/api/users/{id}"),
-            UserOp::List { .. } | UserOp::Create => "/api/users".to_owned(),
+            UserOp::List { .. } | UserOp::Create | UserOp::Stream { .. } => "/api/users".to_owned(),
         };
         // HTTP/2 carries the authority in the URI (`:authority`), HTTP/1.1 in `Host`.
         let path: http::Uri = if self.http2 {
@@ -109,6 +109,7 @@ impl Adapter for RestHyper {
             traffic: Arc::clone(&context.traffic),
             timeout: ReusableTimeout::new(context.timeout),
             link: link.clone(),
+            first_item: None,
             http2_sender: None,
             http2: self.http2,
             creator: Creator::new(&context.tag, index),
@@ -132,6 +133,8 @@ pub struct HyperProbe {
     traffic: Arc<Traffic>,
     timeout: ReusableTimeout,
     link: HyperLink,
+    /// When the last call's first body bytes came (stream workload).
+    first_item: Option<Duration>,
     /// This client's handle on its HTTP/2 connection, once it has one.
     http2_sender: Option<Http2Sender>,
     http2: bool,
@@ -201,8 +204,13 @@ impl HyperProbe {
             sender.ready().await.map_err(transport)?;
             sender.send_request(request).await.map_err(transport)
         };
-        let result = exchange(&mut self.timeout, sending).await;
-        let result = result.and_then(|(status, body)| self.check(status, &body, email));
+        let watch = self.stream();
+        let result = exchange(&mut self.timeout, sending, watch).await;
+        let result = result.and_then(|reply| {
+            self.check(reply.status, &reply.body, email)?;
+            self.first_item = reply.first;
+            Ok(())
+        });
         if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
             *slot = Some(sender);
         }
@@ -224,8 +232,13 @@ impl HyperProbe {
             sender.ready().await.map_err(transport)?;
             sender.send_request(request).await.map_err(transport)
         };
-        let result = exchange(&mut self.timeout, sending).await;
-        let result = result.and_then(|(status, body)| self.check(status, &body, email));
+        let watch = self.stream();
+        let result = exchange(&mut self.timeout, sending, watch).await;
+        let result = result.and_then(|reply| {
+            self.check(reply.status, &reply.body, email)?;
+            self.first_item = reply.first;
+            Ok(())
+        });
         if self.policy == ConnectionPolicy::Reuse {
             if sender.is_closed() {
                 self.link.http2.drop_if(Http2Sender::is_closed).await;
@@ -234,6 +247,10 @@ impl HyperProbe {
             }
         }
         result
+    }
+
+    fn stream(&self) -> bool {
+        matches!(self.plan, UserOp::Stream { .. })
     }
 
     fn request(&mut self) -> (Request<Full<Bytes>>, Option<String>) {
@@ -284,7 +301,7 @@ impl HyperProbe {
                 let user: Envelope<UserFields> = serde_json::from_slice(body).map_err(bad)?;
                 users::check_user_id(&user.data.id, id)
             }
-            (UserOp::List { expected }, _) => {
+            (UserOp::List { expected } | UserOp::Stream { expected }, _) => {
                 let list: Envelope<Vec<IgnoredAny>> = serde_json::from_slice(body).map_err(bad)?;
                 users::check_count(list.data.len(), *expected)
             }
@@ -298,25 +315,55 @@ impl HyperProbe {
     }
 }
 
-/// Waits for the reply within the timeout and reads its body.
+/// Waits for the reply within the timeout and reads its body; when `watch` (the stream
+/// workload), also when its first bytes came, counted from the send.
 async fn exchange(
     timeout: &mut ReusableTimeout,
     sending: impl Future<Output = Result<http::Response<hyper::body::Incoming>, CallError>>,
-) -> Result<(StatusCode, Bytes), CallError> {
+    watch: bool,
+) -> Result<Reply, CallError> {
+    let started = Instant::now();
+    let too_big = |e: Box<dyn std::error::Error + Send + Sync>| {
+        CallError::new(ErrorKind::WrongReply, e.to_string())
+    };
     let receiving = async {
         let response = sending.await?;
         let status = response.status();
-        let body = Limited::new(response.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| CallError::new(ErrorKind::WrongReply, e.to_string()))?
-            .to_bytes();
-        Ok((status, body))
+        let mut body = Limited::new(response.into_body(), MAX_BODY);
+        if !watch {
+            let body = body.collect().await.map_err(too_big)?.to_bytes();
+            return Ok(Reply {
+                status,
+                body,
+                first: None,
+            });
+        }
+        let (mut all, mut first) = (Vec::new(), None);
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.map_err(too_big)?.into_data() {
+                if !data.is_empty() {
+                    first.get_or_insert_with(|| started.elapsed());
+                }
+                all.extend_from_slice(&data);
+            }
+        }
+        Ok(Reply {
+            status,
+            body: Bytes::from(all),
+            first,
+        })
     };
     match timeout.run(receiving).await {
         Ok(result) => result,
         Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
     }
+}
+
+/// A reply read whole, and when its first bytes came where that was watched.
+struct Reply {
+    status: StatusCode,
+    body: Bytes,
+    first: Option<Duration>,
 }
 
 fn transport(error: hyper::Error) -> CallError {
@@ -334,6 +381,10 @@ impl Probe for HyperProbe {
         } else {
             self.call_http1().await
         }
+    }
+
+    fn first_item(&self) -> Option<Duration> {
+        self.first_item
     }
 
     fn take_created(&mut self) -> Vec<String> {

@@ -8,11 +8,12 @@ use std::time::Duration;
 use socket_lab::{Client, ClientError};
 use tokio::net::TcpStream;
 
+use super::lines::LineStream;
 use super::pipeline::Pipeline;
 use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::ConnectionPolicy;
+use crate::settings::{ConnectionPolicy, Workload};
 use crate::traffic::{Counted, Traffic};
 
 /// The text each request sends.
@@ -54,7 +55,8 @@ static INFO: RowInfo = RowInfo {
 };
 
 impl Adapter for SocketLab {
-    type Plan = ();
+    /// The stream workload's lines; none for the echo.
+    type Plan = Option<LineStream>;
     type Probe = SocketProbe;
     type Link = Link<Pipeline>;
 
@@ -62,29 +64,47 @@ impl Adapter for SocketLab {
         &INFO
     }
 
-    async fn set_up(&self, _target: &str, _setup: &SetUp) -> anyhow::Result<Prepared<()>> {
+    async fn set_up(
+        &self,
+        _target: &str,
+        setup: &SetUp,
+    ) -> anyhow::Result<Prepared<Option<LineStream>>> {
+        let plan = (setup.workload == Workload::Stream).then(|| {
+            let line = &super::floor::REQUEST;
+            let mut reply = Vec::new();
+            socket_lab::protocol::respond(&line[..line.len() - 1], &mut reply, &mut String::new());
+            LineStream::new(line, &reply, setup.list_size)
+        });
+        let plan_items = plan.as_ref().map(LineStream::count);
         Ok(Prepared {
-            plan: (),
-            operation: "uppercase echo".into(),
+            operation: match &plan {
+                Some(lines) => format!("{} pipelined echo lines", lines.count()),
+                None => "uppercase echo".into(),
+            },
+            plan,
             created: Vec::new(),
             server_id: None,
+            items: plan_items,
         })
     }
 
     fn probe(
         &self,
-        _plan: &(),
+        plan: &Option<LineStream>,
         context: &ProbeContext,
         link: &Link<Pipeline>,
         _index: usize,
     ) -> SocketProbe {
         SocketProbe {
+            lines: plan.clone(),
+            first_item: None,
             link: context.sharing.then(|| link.clone()),
             addr: context.target.clone(),
             timeout: context.timeout,
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
             client: None,
+            raw: None,
         }
     }
 }
@@ -92,6 +112,9 @@ impl Adapter for SocketLab {
 /// One socket lab client: on its own connection, or pipelining on a shared one.
 #[derive(Debug)]
 pub struct SocketProbe {
+    /// The stream workload's lines, sent on a connection of this client's own.
+    lines: Option<LineStream>,
+    first_item: Option<Duration>,
     /// The shared connection, when clients share connections.
     link: Option<Link<Pipeline>>,
     addr: String,
@@ -99,6 +122,8 @@ pub struct SocketProbe {
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
     client: Option<Client<Counted<TcpStream>>>,
+    /// The stream workload's connection.
+    raw: Option<Counted<TcpStream>>,
 }
 
 impl SocketProbe {
@@ -130,6 +155,21 @@ impl SocketProbe {
 
 impl Probe for SocketProbe {
     async fn call(&mut self) -> Result<(), CallError> {
+        if let Some(lines) = &self.lines {
+            let (first, stream) = super::lines::over_tcp(
+                lines,
+                self.raw.take(),
+                &self.addr,
+                self.timeout,
+                &self.traffic,
+            )
+            .await?;
+            self.first_item = first;
+            if self.policy == ConnectionPolicy::Reuse {
+                self.raw = Some(stream);
+            }
+            return Ok(());
+        }
         if let Some(link) = &self.link {
             return self.call_shared(link).await;
         }
@@ -145,6 +185,10 @@ impl Probe for SocketProbe {
             self.client = None;
         }
         check_echo(result.map_err(socket_error)?)
+    }
+
+    fn first_item(&self) -> Option<Duration> {
+        self.first_item
     }
 }
 

@@ -73,6 +73,22 @@ pub enum UserOp {
     },
     /// Create a new user each time.
     Create,
+    /// Move every user to the client in the protocol's natural way; there should be
+    /// this many.
+    Stream {
+        /// The number of users at set-up.
+        expected: usize,
+    },
+}
+
+impl UserOp {
+    /// Items each request moves, in the stream workload.
+    pub fn items(&self) -> Option<usize> {
+        match self {
+            UserOp::Stream { expected } => Some(*expected),
+            _ => None,
+        }
+    }
 }
 
 /// Makes unique emails for the `create` workload and remembers the users made.
@@ -111,7 +127,7 @@ fn setup_email(tag: &str, n: usize) -> String {
 fn users_needed(workload: Workload, list_size: usize, present: usize) -> usize {
     match workload {
         Workload::Get => 1,
-        Workload::List => list_size.saturating_sub(present),
+        Workload::List | Workload::Stream => list_size.saturating_sub(present),
         Workload::Create => 0,
     }
 }
@@ -138,7 +154,7 @@ pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let present = match setup.workload {
-        Workload::List => client.fetch_users().await?.len(),
+        Workload::List | Workload::Stream => client.fetch_users().await?.len(),
         _ => 0,
     };
     let needed = users_needed(setup.workload, setup.list_size, present);
@@ -161,9 +177,13 @@ pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
         Workload::List => UserOp::List {
             expected: client.fetch_users().await?.len(),
         },
+        Workload::Stream => UserOp::Stream {
+            expected: client.fetch_users().await?.len(),
+        },
         Workload::Create => UserOp::Create,
     };
     Ok(Prepared {
+        items: plan.items(),
         operation: describe_rest(&plan),
         plan,
         created,
@@ -175,6 +195,9 @@ fn describe_rest(plan: &UserOp) -> String {
     match plan {
         UserOp::Get { .. } => "GET /api/users/{id}".into(),
         UserOp::List { expected } => format!("GET /api/users ({expected} users)"),
+        UserOp::Stream { expected } => {
+            format!("GET /api/users, one JSON array read as it comes ({expected} users)")
+        }
         UserOp::Create => "POST /api/users".into(),
     }
 }
@@ -204,7 +227,7 @@ pub async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
 pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
     let mut client = GrpcClient::connect(target, setup.timeout).await?;
     let present = match setup.workload {
-        Workload::List => client
+        Workload::List | Workload::Stream => client
             .raw()
             .get_all_users(pb::Empty {})
             .await?
@@ -249,9 +272,13 @@ pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
         Workload::List => UserOp::List {
             expected: listing.into_inner().users.len(),
         },
+        Workload::Stream => UserOp::Stream {
+            expected: listing.into_inner().users.len(),
+        },
         Workload::Create => UserOp::Create,
     };
     Ok(Prepared {
+        items: plan.items(),
         operation: describe_grpc(&plan),
         plan,
         created,
@@ -263,6 +290,7 @@ fn describe_grpc(plan: &UserOp) -> String {
     match plan {
         UserOp::Get { .. } => "GetUser".into(),
         UserOp::List { expected } => format!("GetAllUsers ({expected} users)"),
+        UserOp::Stream { expected } => format!("ListUsers, server streaming ({expected} users)"),
         UserOp::Create => "CreateUser".into(),
     }
 }

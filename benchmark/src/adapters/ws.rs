@@ -5,8 +5,9 @@
 //! standard and the lean client.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use socket_lab::protocol::{Reply, Status};
 use tokio::net::TcpStream;
 use ws_lab::client::ECHO_PATH;
 use ws_lab::{WsClient, WsError};
@@ -15,7 +16,7 @@ use super::socket::{EXPECTED, TEXT};
 use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::ConnectionPolicy;
+use crate::settings::{ConnectionPolicy, Workload};
 use crate::traffic::{Counted, Traffic};
 
 /// The WebSocket lab's server.
@@ -54,7 +55,8 @@ static INFO: RowInfo = RowInfo {
 };
 
 impl Adapter for WsLab {
-    type Plan = ();
+    /// The stream workload's message count; none for the echo.
+    type Plan = Option<usize>;
     type Probe = WsProbe;
     type Link = WsLink;
 
@@ -62,21 +64,36 @@ impl Adapter for WsLab {
         &INFO
     }
 
-    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<()>> {
+    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<Option<usize>>> {
         // One upgrade, to learn which build answers (its `server` header).
         let client = WsClient::connect(&format!("{target}{ECHO_PATH}"), setup.timeout).await?;
         let server_id = client.server().map(str::to_owned);
         client.close().await;
+        let plan = (setup.workload == Workload::Stream).then_some(setup.list_size);
         Ok(Prepared {
-            plan: (),
-            operation: "uppercase echo".into(),
+            operation: match plan {
+                Some(count) => {
+                    format!("{count} pipelined echo messages, up to {WINDOW} unanswered")
+                }
+                None => "uppercase echo".into(),
+            },
+            plan,
             created: Vec::new(),
             server_id,
+            items: plan,
         })
     }
 
-    fn probe(&self, _plan: &(), context: &ProbeContext, link: &WsLink, _index: usize) -> WsProbe {
+    fn probe(
+        &self,
+        plan: &Option<usize>,
+        context: &ProbeContext,
+        link: &WsLink,
+        _index: usize,
+    ) -> WsProbe {
         WsProbe {
+            stream: *plan,
+            first_item: None,
             url: format!("{}{ECHO_PATH}", context.target),
             addr: lab_kit::args::url_authority(&context.target),
             timeout: context.timeout,
@@ -93,6 +110,9 @@ type WsLink = Link<WsClient<Counted<TcpStream>>>;
 /// One WebSocket client.
 #[derive(Debug)]
 pub struct WsProbe {
+    /// The stream workload's message count.
+    stream: Option<usize>,
+    first_item: Option<Duration>,
     url: String,
     addr: String,
     timeout: Duration,
@@ -114,6 +134,14 @@ impl Probe for WsProbe {
                 slot.insert(client)
             }
         };
+        if let Some(count) = self.stream {
+            let result = stream(client, count).await;
+            if result.is_err() || self.policy == ConnectionPolicy::New {
+                *slot = None;
+            }
+            self.first_item = result?;
+            return Ok(());
+        }
         let result = client.uppercase(TEXT).await;
         if result.is_err() || self.policy == ConnectionPolicy::New {
             *slot = None;
@@ -127,6 +155,41 @@ impl Probe for WsProbe {
             )),
         }
     }
+
+    fn first_item(&self) -> Option<Duration> {
+        self.first_item
+    }
+}
+
+/// Messages the stream workload leaves unanswered at most: enough to keep the
+/// connection busy, few enough that neither side's buffers fill.
+const WINDOW: usize = 64;
+
+/// The stream workload: `count` echo requests, up to [`WINDOW`] ahead of their replies;
+/// returns how long after the start the first reply came.
+async fn stream(
+    client: &mut WsClient<Counted<TcpStream>>,
+    count: usize,
+) -> Result<Option<Duration>, CallError> {
+    let line = super::floor::REQUEST;
+    let request = std::str::from_utf8(&line[..line.len() - 1]).unwrap_or_default();
+    let started = Instant::now();
+    let (mut sent, mut received, mut first) = (0, 0, None);
+    while received < count {
+        while sent < count && sent - received < WINDOW {
+            client.send_text(request).await.map_err(ws_error)?;
+            sent += 1;
+        }
+        let reply = client.next_text().await.map_err(ws_error)?;
+        let reply: Reply = serde_json::from_str(&reply)
+            .map_err(|_| CallError::new(ErrorKind::WrongReply, format!("reply {reply:?}")))?;
+        if reply.status != Status::Ok || reply.message.as_deref() != Some(EXPECTED) {
+            return Err(CallError::new(ErrorKind::WrongReply, format!("{reply:?}")));
+        }
+        first.get_or_insert_with(|| started.elapsed());
+        received += 1;
+    }
+    Ok(first)
 }
 
 fn ws_error(error: WsError) -> CallError {
