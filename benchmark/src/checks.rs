@@ -127,6 +127,20 @@ pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> 
         notes.extend(open_loop_notes(rate, rows));
     }
     notes.extend(stream_notes(rows));
+    if let Some(bytes) = settings.payload {
+        let mut note = format!(
+            "payload: {bytes} bytes of text per request: the echo rows carry it in a JSON \
+             string (and get it back upper-cased), gRPC as Greet's name in protobuf (and \
+             gets it back in the greeting)"
+        );
+        if settings.wants("rest") || settings.wants("rest-h2") {
+            note.push_str(
+                "; REST rows left out: the REST lab has no route for a free payload (user \
+                 names stop at 100 characters)",
+            );
+        }
+        notes.push(note);
+    }
     if placement.shared() {
         notes.push(format!(
             "load and servers share CPU {}: each row's latency includes taking turns with \

@@ -271,6 +271,7 @@ impl<A: Adapter> Row for A {
             list_size: settings.list_size,
             tag: tag.clone(),
             timeout: settings.timeout,
+            payload: settings.payload,
         };
         let prepared = {
             let _one_at_a_time = job.setting_up.lock();
@@ -346,6 +347,8 @@ impl<A: Adapter> Row for A {
 /// Whether a row runs under the settings.
 fn selected(info: &RowInfo, settings: &Settings) -> bool {
     let lab_wanted = info.lab.key == "floor" || settings.wants(info.protocol);
+    // No REST route carries a free payload.
+    let lab_wanted = lab_wanted && !(settings.payload.is_some() && info.lab.key == "rest");
     let kind_wanted = match (settings.client, info.kind) {
         (_, ClientKind::Both) | (ClientChoice::Both, _) => true,
         (ClientChoice::Standard, kind) => kind == ClientKind::Standard,

@@ -190,6 +190,11 @@ pub struct Settings {
     /// that already holds more lists them all, and the row says how many).
     #[arg(long, default_value_t = DEFAULT_LIST_SIZE)]
     pub list_size: usize,
+    /// Bytes of text each request carries (like 100, 10KB, 1MB; at most 1MB): the echo
+    /// rows echo a message that long in JSON, the gRPC rows send it as Greet's name in
+    /// protobuf. REST rows are left out: the REST lab has no route for a free payload.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub payload: Option<usize>,
     /// Keep one connection per client (reuse) or open a new one for every request (new).
     #[arg(long, value_enum, default_value_t = ConnectionPolicy::Reuse)]
     pub connection: ConnectionPolicy,
@@ -305,6 +310,40 @@ fn optional_secs<S: Serializer>(
     }
 }
 
+/// Largest `--payload`: the labs' clients read a reply line or message of up to 1 MiB.
+pub const MAX_PAYLOAD: usize = 1_000_000;
+
+/// Reads `--payload`: bytes, with an optional `KB`/`MB` (1000s) or `KiB`/`MiB` (1024s).
+///
+/// # Errors
+///
+/// When the text is not a size from 1 byte to [`MAX_PAYLOAD`].
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        _ => return Err(format!("{text:?}: use bytes like 100, 10KB or 1MB")),
+    };
+    let bytes = number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?}: use bytes like 100, 10KB or 1MB"))?;
+    if (1..=MAX_PAYLOAD).contains(&bytes) {
+        Ok(bytes)
+    } else {
+        Err(format!("{text:?}: a payload is 1 byte to 1MB"))
+    }
+}
+
 /// Reads `--rate`: a positive, finite number of requests per second.
 ///
 /// # Errors
@@ -321,6 +360,17 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_sizes_read_with_their_units() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("10KB"), Ok(10_000));
+        assert_eq!(parse_size("64KiB"), Ok(65_536));
+        assert_eq!(parse_size("1MB"), Ok(1_000_000));
+        for bad in ["0", "2MB", "1MiB", "ten", "5 parsecs", ""] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn server_pids_name_a_lab_or_all() {

@@ -12,7 +12,9 @@ use lab_kit::ReusableTimeout;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::echo::Echo;
 use super::lines::LineStream;
+use super::with_payload;
 use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
@@ -109,8 +111,8 @@ static INFO: RowInfo = RowInfo {
 };
 
 impl Adapter for FloorEcho {
-    /// The stream workload's lines; none for the echo.
-    type Plan = Option<LineStream>;
+    /// The request, and the stream workload's lines.
+    type Plan = (Echo, Option<LineStream>);
     type Probe = FloorProbe;
     /// The floor keeps one connection per client: what a round trip costs without a
     /// queue or a multiplexer.
@@ -124,16 +126,17 @@ impl Adapter for FloorEcho {
         &self,
         _target: &str,
         setup: &SetUp,
-    ) -> anyhow::Result<Prepared<Option<LineStream>>> {
-        let plan = (setup.workload == Workload::Stream)
-            .then(|| LineStream::new(REQUEST, REQUEST, setup.list_size));
-        let plan_items = plan.as_ref().map(LineStream::count);
+    ) -> anyhow::Result<Prepared<(Echo, Option<LineStream>)>> {
+        let echo = Echo::new(setup.payload);
+        let lines = (setup.workload == Workload::Stream).then(|| echo.lines(setup.list_size, true));
+        let plan_items = lines.as_ref().map(LineStream::count);
+        let operation = match &lines {
+            Some(lines) => format!("{} pipelined raw TCP echoes", lines.count()),
+            None => "raw TCP echo".into(),
+        };
         Ok(Prepared {
-            operation: match &plan {
-                Some(lines) => format!("{} pipelined raw TCP echoes", lines.count()),
-                None => "raw TCP echo".into(),
-            },
-            plan,
+            operation: with_payload(operation, setup.payload),
+            plan: (echo, lines),
             created: Vec::new(),
             server_id: None,
             items: plan_items,
@@ -142,20 +145,21 @@ impl Adapter for FloorEcho {
 
     fn probe(
         &self,
-        plan: &Option<LineStream>,
+        (echo, lines): &(Echo, Option<LineStream>),
         context: &ProbeContext,
         _link: &(),
         _index: usize,
     ) -> FloorProbe {
         FloorProbe {
-            lines: plan.clone(),
+            request: Arc::clone(&echo.line),
+            lines: lines.clone(),
             first_item: None,
             addr: context.target.clone(),
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
             timeout: ReusableTimeout::new(context.timeout),
             connection: None,
-            reply: Vec::with_capacity(64),
+            reply: Vec::with_capacity(echo.line.len()),
         }
     }
 }
@@ -163,6 +167,8 @@ impl Adapter for FloorEcho {
 /// One floor client.
 #[derive(Debug)]
 pub struct FloorProbe {
+    /// The request line, echoed back.
+    request: Arc<[u8]>,
     /// The stream workload's lines.
     lines: Option<LineStream>,
     first_item: Option<Duration>,
@@ -177,23 +183,24 @@ pub struct FloorProbe {
 impl FloorProbe {
     async fn exchange(
         stream: &mut Counted<TcpStream>,
+        request: &[u8],
         reply: &mut Vec<u8>,
     ) -> Result<(), CallError> {
         let failed = |e: std::io::Error| CallError::new(ErrorKind::Transport, e.to_string());
-        stream.write_all(REQUEST).await.map_err(failed)?;
+        stream.write_all(request).await.map_err(failed)?;
         reply.clear();
-        let mut chunk = [0u8; 256];
+        let mut chunk = [0u8; 4096];
         while !reply.ends_with(b"\n") {
             let n = stream.read(&mut chunk).await.map_err(failed)?;
             if n == 0 {
                 return Err(CallError::new(ErrorKind::Transport, "echo server closed"));
             }
             reply.extend_from_slice(&chunk[..n]);
-            if reply.len() > REQUEST.len() {
+            if reply.len() > request.len() {
                 break;
             }
         }
-        if reply == REQUEST {
+        if reply == request {
             Ok(())
         } else {
             Err(CallError::new(ErrorKind::WrongReply, "echo differs"))
@@ -218,7 +225,7 @@ impl Probe for FloorProbe {
             Some(stream) => stream,
             None => super::connect(&self.addr, self.timeout.limit(), &self.traffic).await?,
         };
-        let exchange = FloorProbe::exchange(&mut stream, &mut self.reply);
+        let exchange = FloorProbe::exchange(&mut stream, &self.request, &mut self.reply);
         let result = match self.timeout.run(exchange).await {
             Ok(result) => result,
             Err(_) => Err(CallError::new(ErrorKind::Timeout, "no echo in time")),

@@ -120,7 +120,13 @@ impl Probe for ChannelProbe {
                 link.shared(|| self.connect()).await?
             }
         };
-        let result = perform(client.raw(), &self.plan, &mut self.creator).await;
+        let result = match &self.plan {
+            UserOp::Greet { name } => match client.greet(name).await {
+                Ok(reply) => users::check_greeting(&reply, name).map(|()| None),
+                Err(status) => Err(users::grpc_error(&status)),
+            },
+            plan => perform(client.raw(), plan, &mut self.creator).await,
+        };
         let result = result.map(|first| self.first_item = first);
         match &result {
             // A new channel per request.
@@ -186,6 +192,13 @@ where
             let user = user_of(reply)?;
             creator.created.push(user.id);
             users::check_email(&user.email, &email)?;
+        }
+        // Greet goes to its own service: the probes send it.
+        UserOp::Greet { .. } => {
+            return Err(CallError::new(
+                ErrorKind::WrongReply,
+                "Greet is not a user call",
+            ));
         }
         UserOp::Stream { expected } => {
             let started = Instant::now();

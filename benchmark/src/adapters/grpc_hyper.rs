@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use grpc_lab::greet_pb::GreetRequest;
+use grpc_lab::greet_pb::greet_service_client::GreetServiceClient;
 use grpc_lab::pb::user_service_client::UserServiceClient;
 use hyper::client::conn::http2::{self, SendRequest};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -107,6 +109,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for H2Connection {
 #[derive(Debug, Clone)]
 pub struct GrpcH2 {
     client: UserServiceClient<H2Connection>,
+    greeter: GreetServiceClient<H2Connection>,
     /// The connection's handle, to see whether it has closed.
     sender: SendRequest<tonic::body::Body>,
 }
@@ -151,7 +154,11 @@ impl H2Probe {
             let _ = connection.await;
         });
         Ok(GrpcH2 {
-            client: UserServiceClient::with_origin(H2Connection::new(sender.clone()), origin),
+            client: UserServiceClient::with_origin(
+                H2Connection::new(sender.clone()),
+                origin.clone(),
+            ),
+            greeter: GreetServiceClient::with_origin(H2Connection::new(sender.clone()), origin),
             sender,
         })
     }
@@ -167,7 +174,17 @@ impl Probe for H2Probe {
                 link.shared(|| self.connect()).await?
             }
         };
-        let calling = perform(&mut client.client, &self.plan, &mut self.creator);
+        let calling = async {
+            match &self.plan {
+                UserOp::Greet { name } => {
+                    let request = GreetRequest { name: name.clone() };
+                    let reply = client.greeter.greet(request).await;
+                    let reply = reply.map_err(|s| users::grpc_error(&s))?;
+                    users::check_greeting(&reply.into_inner().message, name).map(|()| None)
+                }
+                plan => perform(&mut client.client, plan, &mut self.creator).await,
+            }
+        };
         let result = match self.timeout.run(calling).await {
             Ok(result) => result.map(|first| self.first_item = first),
             Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),

@@ -15,6 +15,7 @@ use crate::engine::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Workload};
 use crate::traffic::{Counted, Traffic};
 
+pub mod echo;
 pub mod floor;
 pub mod grpc_channel;
 pub mod grpc_hyper;
@@ -48,6 +49,14 @@ pub async fn connect(
         .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
     let _ = stream.set_nodelay(true);
     Ok(Counted::new(stream, Arc::clone(traffic)))
+}
+
+/// An operation's name, with the payload it carries when `--payload` was given.
+pub fn with_payload(operation: String, payload: Option<usize>) -> String {
+    match payload {
+        Some(bytes) => format!("{operation}, {bytes}-byte payload"),
+        None => operation,
+    }
 }
 
 /// `host:port` of an `http://host:port[/...]` URL.
@@ -100,6 +109,8 @@ pub struct SetUp {
     pub tag: String,
     /// Limit on each request.
     pub timeout: Duration,
+    /// `--payload`: bytes of text each echo or greeting carries.
+    pub payload: Option<usize>,
 }
 
 /// What set-up decided.

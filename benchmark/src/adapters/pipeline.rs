@@ -15,9 +15,8 @@ use tokio::task::AbortHandle;
 
 use crate::engine::{CallError, ErrorKind};
 
-/// Longest reply line read: the server's own limit on a request line, with room for the
-/// reply's fields around the text.
-const MAX_REPLY_LINE: u64 = socket_lab::protocol::DEFAULT_MAX_LINE_BYTES as u64 * 2 + 256;
+/// Longest reply line read: the longest payload, with room for the reply's fields.
+const MAX_REPLY_LINE: u64 = crate::settings::MAX_PAYLOAD as u64 + 64 * 1024;
 
 type Waiting = RefCell<HashMap<u64, oneshot::Sender<Result<String, CallError>>>>;
 

@@ -89,7 +89,9 @@ impl Adapter for RestHyper {
         // not make a path leaves "/", whose 404 counts as an error.
         let path = match plan {
             UserOp::Get { id } => format!("/api/users/{id}"),
-            UserOp::List { .. } | UserOp::Create | UserOp::Stream { .. } => "/api/users".to_owned(),
+            UserOp::List { .. } | UserOp::Create | UserOp::Stream { .. } | UserOp::Greet { .. } => {
+                "/api/users".to_owned()
+            }
         };
         // HTTP/2 carries the authority in the URI (`:authority`), HTTP/1.1 in `Host`.
         let path: http::Uri = if self.http2 {
@@ -311,6 +313,7 @@ impl HyperProbe {
                 users::check_email(&user.data.email, &email)
             }
             (UserOp::Create, None) => Ok(()),
+            (UserOp::Greet { .. }, _) => Err(users::no_payload_route()),
         }
     }
 }

@@ -156,6 +156,7 @@ async fn perform(
             let list = client.fetch_users().await.map_err(rest_error)?;
             users::check_count(list.len(), *expected)
         }
+        UserOp::Greet { .. } => Err(users::no_payload_route()),
         UserOp::Create => {
             let email = creator.next_email();
             let user = client

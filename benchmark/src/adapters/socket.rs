@@ -8,6 +8,7 @@ use std::time::Duration;
 use socket_lab::{Client, ClientError};
 use tokio::net::TcpStream;
 
+use super::echo::Echo;
 use super::lines::LineStream;
 use super::pipeline::Pipeline;
 use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
@@ -33,7 +34,12 @@ pub static SOCKET: LabServer = LabServer {
 
 fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
-        socket_lab::run(listener, socket_lab::ServerConfig::default(), shutdown)
+        // Room for the largest --payload; the server is only on 127.0.0.1.
+        let config = socket_lab::ServerConfig {
+            max_line_bytes: crate::settings::MAX_PAYLOAD + 64 * 1024,
+            ..socket_lab::ServerConfig::default()
+        };
+        socket_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
@@ -55,8 +61,8 @@ static INFO: RowInfo = RowInfo {
 };
 
 impl Adapter for SocketLab {
-    /// The stream workload's lines; none for the echo.
-    type Plan = Option<LineStream>;
+    /// The request, and the stream workload's lines.
+    type Plan = (Echo, Option<LineStream>);
     type Probe = SocketProbe;
     type Link = Link<Pipeline>;
 
@@ -68,20 +74,18 @@ impl Adapter for SocketLab {
         &self,
         _target: &str,
         setup: &SetUp,
-    ) -> anyhow::Result<Prepared<Option<LineStream>>> {
-        let plan = (setup.workload == Workload::Stream).then(|| {
-            let line = &super::floor::REQUEST;
-            let mut reply = Vec::new();
-            socket_lab::protocol::respond(&line[..line.len() - 1], &mut reply, &mut String::new());
-            LineStream::new(line, &reply, setup.list_size)
-        });
-        let plan_items = plan.as_ref().map(LineStream::count);
+    ) -> anyhow::Result<Prepared<(Echo, Option<LineStream>)>> {
+        let echo = Echo::new(setup.payload);
+        let lines =
+            (setup.workload == Workload::Stream).then(|| echo.lines(setup.list_size, false));
+        let plan_items = lines.as_ref().map(LineStream::count);
+        let operation = match &lines {
+            Some(lines) => format!("{} pipelined echo lines", lines.count()),
+            None => "uppercase echo".into(),
+        };
         Ok(Prepared {
-            operation: match &plan {
-                Some(lines) => format!("{} pipelined echo lines", lines.count()),
-                None => "uppercase echo".into(),
-            },
-            plan,
+            operation: super::with_payload(operation, setup.payload),
+            plan: (echo, lines),
             created: Vec::new(),
             server_id: None,
             items: plan_items,
@@ -90,13 +94,14 @@ impl Adapter for SocketLab {
 
     fn probe(
         &self,
-        plan: &Option<LineStream>,
+        (echo, lines): &(Echo, Option<LineStream>),
         context: &ProbeContext,
         link: &Link<Pipeline>,
         _index: usize,
     ) -> SocketProbe {
         SocketProbe {
-            lines: plan.clone(),
+            echo: echo.clone(),
+            lines: lines.clone(),
             first_item: None,
             link: context.sharing.then(|| link.clone()),
             addr: context.target.clone(),
@@ -112,6 +117,7 @@ impl Adapter for SocketLab {
 /// One socket lab client: on its own connection, or pipelining on a shared one.
 #[derive(Debug)]
 pub struct SocketProbe {
+    echo: Echo,
     /// The stream workload's lines, sent on a connection of this client's own.
     lines: Option<LineStream>,
     first_item: Option<Duration>,
@@ -142,14 +148,15 @@ impl SocketProbe {
                 Ok(Pipeline::new(stream))
             })
             .await?;
-        let reply = match tokio::time::timeout(self.timeout, pipeline.uppercase(TEXT)).await {
-            Ok(reply) => reply,
-            Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
-        };
+        let reply =
+            match tokio::time::timeout(self.timeout, pipeline.uppercase(&self.echo.text)).await {
+                Ok(reply) => reply,
+                Err(_) => Err(CallError::new(ErrorKind::Timeout, "no reply in time")),
+            };
         if pipeline.is_broken() {
             link.drop_if(Pipeline::is_broken).await;
         }
-        check_echo(reply?)
+        check_echo(reply?, &self.echo.expected)
     }
 }
 
@@ -180,11 +187,11 @@ impl Probe for SocketProbe {
                 self.client.insert(client)
             }
         };
-        let result = client.uppercase(TEXT).await;
+        let result = client.uppercase(&self.echo.text).await;
         if result.is_err() || self.policy == ConnectionPolicy::New {
             self.client = None;
         }
-        check_echo(result.map_err(socket_error)?)
+        check_echo(result.map_err(socket_error)?, &self.echo.expected)
     }
 
     fn first_item(&self) -> Option<Duration> {
@@ -193,13 +200,13 @@ impl Probe for SocketProbe {
 }
 
 /// Checks an echo's text.
-fn check_echo(reply: String) -> Result<(), CallError> {
-    if reply == EXPECTED {
+pub fn check_echo(reply: String, expected: &str) -> Result<(), CallError> {
+    if reply == expected {
         Ok(())
     } else {
         Err(CallError::new(
             ErrorKind::WrongReply,
-            format!("echo was {reply:?}"),
+            format!("echo was {:?}", reply.get(..80).unwrap_or(&reply)),
         ))
     }
 }

@@ -73,12 +73,26 @@ pub enum UserOp {
     },
     /// Create a new user each time.
     Create,
+    /// `--payload`: gRPC's Greet with this name, the row's way to carry a payload in
+    /// protobuf (the user calls have no free-text field past 100 characters).
+    Greet {
+        /// The name sent.
+        name: String,
+    },
     /// Move every user to the client in the protocol's natural way; there should be
     /// this many.
     Stream {
         /// The number of users at set-up.
         expected: usize,
     },
+}
+
+/// The error for a payload on a row that cannot carry one.
+pub fn no_payload_route() -> CallError {
+    CallError::new(
+        ErrorKind::WrongReply,
+        "no REST route carries a free payload",
+    )
 }
 
 impl UserOp {
@@ -198,6 +212,7 @@ fn describe_rest(plan: &UserOp) -> String {
         UserOp::Stream { expected } => {
             format!("GET /api/users, one JSON array read as it comes ({expected} users)")
         }
+        UserOp::Greet { .. } => "no REST route carries a free payload".into(),
         UserOp::Create => "POST /api/users".into(),
     }
 }
@@ -236,7 +251,11 @@ pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
             .len(),
         _ => 0,
     };
-    let requests = (0..users_needed(setup.workload, setup.list_size, present))
+    let needed = match setup.payload {
+        Some(_) => 0,
+        None => users_needed(setup.workload, setup.list_size, present),
+    };
+    let requests = (0..needed)
         .map(|n| pb::CreateUserRequest {
             name: "Benchmark User".into(),
             email: setup_email(&setup.tag, n),
@@ -266,6 +285,9 @@ pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let plan = match setup.workload {
+        _ if setup.payload.is_some() => UserOp::Greet {
+            name: super::echo::payload_text(setup.payload.unwrap_or_default()),
+        },
         Workload::Get => UserOp::Get {
             id: created.first().cloned().unwrap_or_default(),
         },
@@ -291,6 +313,7 @@ fn describe_grpc(plan: &UserOp) -> String {
         UserOp::Get { .. } => "GetUser".into(),
         UserOp::List { expected } => format!("GetAllUsers ({expected} users)"),
         UserOp::Stream { expected } => format!("ListUsers, server streaming ({expected} users)"),
+        UserOp::Greet { name } => format!("Greet, {}-byte payload", name.len()),
         UserOp::Create => "CreateUser".into(),
     }
 }
@@ -357,6 +380,22 @@ pub fn check_count(got: usize, expected: usize) -> Result<(), CallError> {
         Err(CallError::new(
             ErrorKind::WrongReply,
             format!("listed {got} users, expected {expected}"),
+        ))
+    }
+}
+
+/// Checks that a greeting is the server's `Hello, {name}!`.
+pub fn check_greeting(got: &str, name: &str) -> Result<(), CallError> {
+    let fits = got.len() == name.len() + "Hello, !".len()
+        && got.starts_with("Hello, ")
+        && got.ends_with('!')
+        && got.get(7..got.len() - 1) == Some(name);
+    if fits {
+        Ok(())
+    } else {
+        Err(CallError::new(
+            ErrorKind::WrongReply,
+            format!("greeting was {:?}", got.get(..80).unwrap_or(got)),
         ))
     }
 }

@@ -12,7 +12,8 @@ use tokio::net::TcpStream;
 use ws_lab::client::ECHO_PATH;
 use ws_lab::{WsClient, WsError};
 
-use super::socket::{EXPECTED, TEXT};
+use super::echo::Echo;
+use super::socket::check_echo;
 use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
@@ -33,6 +34,8 @@ fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = ws_lab::Config::default();
         config.policy.drain_timeout = Duration::from_secs(1);
+        // Room for the largest --payload; the server is only on 127.0.0.1.
+        config.max_message_bytes = crate::settings::MAX_PAYLOAD + 64 * 1024;
         ws_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
@@ -55,8 +58,8 @@ static INFO: RowInfo = RowInfo {
 };
 
 impl Adapter for WsLab {
-    /// The stream workload's message count; none for the echo.
-    type Plan = Option<usize>;
+    /// The request, and the stream workload's message count.
+    type Plan = (Echo, Option<usize>);
     type Probe = WsProbe;
     type Link = WsLink;
 
@@ -64,35 +67,39 @@ impl Adapter for WsLab {
         &INFO
     }
 
-    async fn set_up(&self, target: &str, setup: &SetUp) -> anyhow::Result<Prepared<Option<usize>>> {
+    async fn set_up(
+        &self,
+        target: &str,
+        setup: &SetUp,
+    ) -> anyhow::Result<Prepared<(Echo, Option<usize>)>> {
         // One upgrade, to learn which build answers (its `server` header).
         let client = WsClient::connect(&format!("{target}{ECHO_PATH}"), setup.timeout).await?;
         let server_id = client.server().map(str::to_owned);
         client.close().await;
-        let plan = (setup.workload == Workload::Stream).then_some(setup.list_size);
+        let stream = (setup.workload == Workload::Stream).then_some(setup.list_size);
+        let operation = match stream {
+            Some(count) => format!("{count} pipelined echo messages, up to {WINDOW} unanswered"),
+            None => "uppercase echo".into(),
+        };
         Ok(Prepared {
-            operation: match plan {
-                Some(count) => {
-                    format!("{count} pipelined echo messages, up to {WINDOW} unanswered")
-                }
-                None => "uppercase echo".into(),
-            },
-            plan,
+            operation: super::with_payload(operation, setup.payload),
+            plan: (Echo::new(setup.payload), stream),
             created: Vec::new(),
             server_id,
-            items: plan,
+            items: stream,
         })
     }
 
     fn probe(
         &self,
-        plan: &Option<usize>,
+        (echo, stream): &(Echo, Option<usize>),
         context: &ProbeContext,
         link: &WsLink,
         _index: usize,
     ) -> WsProbe {
         WsProbe {
-            stream: *plan,
+            echo: echo.clone(),
+            stream: *stream,
             first_item: None,
             url: format!("{}{ECHO_PATH}", context.target),
             addr: lab_kit::args::url_authority(&context.target),
@@ -110,6 +117,7 @@ type WsLink = Link<WsClient<Counted<TcpStream>>>;
 /// One WebSocket client.
 #[derive(Debug)]
 pub struct WsProbe {
+    echo: Echo,
     /// The stream workload's message count.
     stream: Option<usize>,
     first_item: Option<Duration>,
@@ -135,25 +143,19 @@ impl Probe for WsProbe {
             }
         };
         if let Some(count) = self.stream {
-            let result = stream(client, count).await;
+            let result = stream(client, &self.echo, count).await;
             if result.is_err() || self.policy == ConnectionPolicy::New {
                 *slot = None;
             }
             self.first_item = result?;
             return Ok(());
         }
-        let result = client.uppercase(TEXT).await;
+        let result = client.uppercase(&self.echo.text).await;
         if result.is_err() || self.policy == ConnectionPolicy::New {
             *slot = None;
         }
         drop(slot);
-        match result.map_err(ws_error)? {
-            reply if reply == EXPECTED => Ok(()),
-            reply => Err(CallError::new(
-                ErrorKind::WrongReply,
-                format!("echo was {reply:?}"),
-            )),
-        }
+        check_echo(result.map_err(ws_error)?, &self.echo.expected)
     }
 
     fn first_item(&self) -> Option<Duration> {
@@ -169,9 +171,10 @@ const WINDOW: usize = 64;
 /// returns how long after the start the first reply came.
 async fn stream(
     client: &mut WsClient<Counted<TcpStream>>,
+    echo: &Echo,
     count: usize,
 ) -> Result<Option<Duration>, CallError> {
-    let line = super::floor::REQUEST;
+    let line = &echo.line;
     let request = std::str::from_utf8(&line[..line.len() - 1]).unwrap_or_default();
     let started = Instant::now();
     let (mut sent, mut received, mut first) = (0, 0, None);
@@ -183,7 +186,7 @@ async fn stream(
         let reply = client.next_text().await.map_err(ws_error)?;
         let reply: Reply = serde_json::from_str(&reply)
             .map_err(|_| CallError::new(ErrorKind::WrongReply, format!("reply {reply:?}")))?;
-        if reply.status != Status::Ok || reply.message.as_deref() != Some(EXPECTED) {
+        if reply.status != Status::Ok || reply.message.as_deref() != Some(&*echo.expected) {
             return Err(CallError::new(ErrorKind::WrongReply, format!("{reply:?}")));
         }
         first.get_or_insert_with(|| started.elapsed());
