@@ -151,10 +151,25 @@ pub struct Measurement {
     pub first_item: Histogram<u64>,
 }
 
-/// How far past its intended start a request may go out before it counts as late: the
-/// runtime's timer wakes on millisecond ticks, so a request on time may go out up to a
-/// tick after its start; one later than two ticks waited for something.
-pub const LATE: Duration = Duration::from_millis(2);
+/// How far past its intended start a request may go out before it counts as late (one
+/// tick of the runtime's timer).
+pub const LATE: Duration = Duration::from_millis(1);
+
+/// Waits until `due`: on the timer until a tick before it (the timer wakes on 1 ms
+/// ticks), then yielding to the other clients until the moment comes, so a request
+/// goes out when it is due rather than on the next tick, which at thousands of requests
+/// per second would send them in bursts and count up to a tick of the load generator's
+/// own waiting in every latency.
+async fn wait_until(due: Instant) {
+    if let Some(early) = due.checked_sub(LATE) {
+        if Instant::now() < early {
+            tokio::time::sleep_until(early.into()).await;
+        }
+    }
+    while Instant::now() < due {
+        tokio::task::yield_now().await;
+    }
+}
 
 impl Default for Measurement {
     fn default() -> Self {
@@ -272,7 +287,7 @@ pub async fn measure<P: Probe>(
             break;
         }
         if let Some(intended) = due {
-            tokio::time::sleep_until(intended.into()).await;
+            wait_until(intended).await;
         }
         let sent = Instant::now();
         let result = probe.call().await;

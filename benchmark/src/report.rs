@@ -157,7 +157,7 @@ pub struct OpenLoop {
     pub service_p50_us: Option<f64>,
     /// 99th percentile of service time, microseconds.
     pub service_p99_us: Option<f64>,
-    /// Requests that went out more than 2 ms after their intended start.
+    /// Requests that went out more than 1 ms after their intended start.
     pub late_requests: u64,
     /// The most a request went out after its intended start, microseconds.
     pub max_late_us: f64,
