@@ -161,10 +161,10 @@ pub const LATE: Duration = Duration::from_millis(1);
 /// per second would send them in bursts and count up to a tick of the load generator's
 /// own waiting in every latency.
 async fn wait_until(due: Instant) {
-    if let Some(early) = due.checked_sub(LATE) {
-        if Instant::now() < early {
-            tokio::time::sleep_until(early.into()).await;
-        }
+    if let Some(early) = due.checked_sub(LATE)
+        && Instant::now() < early
+    {
+        tokio::time::sleep_until(early.into()).await;
     }
     while Instant::now() < due {
         tokio::task::yield_now().await;
