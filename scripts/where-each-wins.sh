@@ -31,4 +31,8 @@ run rate-grpc --protocols grpc --client lean --concurrency 8 --duration 3s --rat
 for n in 100 10000; do
   run "stream-$n" --protocols socket,rest,rest-h2,grpc,ws --client both --workload stream --list-size "$n" --iterations 60
 done
+# (e) request payloads: JSON (socket, WebSocket) vs protobuf (gRPC Greet).
+for p in 100 10KB 1MB; do
+  run "payload-$p" --protocols socket,grpc,ws --client both --payload "$p" --iterations 100
+done
 echo "JSON reports in $out/" >&2
