@@ -72,6 +72,10 @@ h2_32=$(load h2load -c 32 -m 1 -D "$SECONDS_AT_32" -d "$body" -H 'content-type: 
   -H 'te: trailers' "$grpc_url/users.v1.UserService/GetUser" | awk '/^finished in/ {print $4}')
 h2_1x32=$(load h2load -c 1 -m 32 -D "$SECONDS_AT_32" -d "$body" -H 'content-type: application/grpc' \
   -H 'te: trailers' "$grpc_url/users.v1.UserService/GetUser" | awk '/^finished in/ {print $4}')
+echo "measuring 32 streams on one connection..." >&2
+b1x32=$(bench --protocols rest-h2,grpc --concurrency 32 --connections 1 --duration "${SECONDS_AT_32}s" --warmup 100)
+h2_rest_1x32=$(load h2load -c 1 -m 32 -D "$SECONDS_AT_32" "$rest_url/api/users/$rest_id" \
+  | awk '/^finished in/ {print $4}')
 rm -f "$body"
 
 cat <<TABLE
@@ -81,5 +85,6 @@ cat <<TABLE
 | gRPC GetUser, c=1, p50 (h2load: mean) | $(us "$(field grpc-hyper p50_us <<<"$b1")") | $(us "$(field grpc-channel p50_us <<<"$b1")") | | | $(us "$h2_1") |
 | REST, 32 connections, throughput | $(rps "$(field rest-hyper throughput_rps <<<"$b32")") | $(rps "$(field rest-reqwest throughput_rps <<<"$b32")") | $(rps "$oha32") | $(rps "$wrk32") | |
 | gRPC, 32 connections, throughput | $(rps "$(field grpc-hyper throughput_rps <<<"$b32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b32")") | | | $(rps "$h2_32") |
-| gRPC, 1 connection x 32 streams (h2load only) | | | | | $(rps "$h2_1x32") |
+| gRPC, 1 connection x 32 streams (benchmark: --connections 1) | $(rps "$(field grpc-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b1x32")") | | | $(rps "$h2_1x32") |
+| REST h2c, 1 connection x 32 streams | $(rps "$(field rest-h2-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field rest-h2-reqwest throughput_rps <<<"$b1x32")") | | | $(rps "$h2_rest_1x32") |
 TABLE
