@@ -25,6 +25,19 @@ fn run(args: &[&str]) -> anyhow::Result<Report> {
     )
 }
 
+/// Every row of `--protocols socket,rest,rest-h2,grpc,ws --client both`, in order.
+const EVERY_ROW: [&str; 9] = [
+    "floor",
+    "socket",
+    "rest-reqwest",
+    "rest-hyper",
+    "rest-h2-reqwest",
+    "rest-h2-hyper",
+    "grpc-channel",
+    "grpc-hyper",
+    "ws",
+];
+
 fn assert_clean(report: &Report, keys: &[&str]) {
     let names: Vec<_> = report.results.iter().map(|r| r.key).collect();
     assert_eq!(names, keys);
@@ -719,20 +732,7 @@ fn clients_share_the_connections_asked_for_in_every_protocol() {
         "3",
     ])
     .unwrap();
-    assert_clean(
-        &report,
-        &[
-            "floor",
-            "socket",
-            "rest-reqwest",
-            "rest-hyper",
-            "rest-h2-reqwest",
-            "rest-h2-hyper",
-            "grpc-channel",
-            "grpc-hyper",
-            "ws",
-        ],
-    );
+    assert_clean(&report, &EVERY_ROW);
     for row in &report.results {
         let expected = if row.key == "floor" { 6 } else { 2 };
         if let Some(opened) = row.connections_opened {
@@ -781,18 +781,7 @@ fn the_stream_workload_moves_every_item_in_every_protocol() {
         "2",
     ])
     .unwrap();
-    let keys = [
-        "floor",
-        "socket",
-        "rest-reqwest",
-        "rest-hyper",
-        "rest-h2-reqwest",
-        "rest-h2-hyper",
-        "grpc-channel",
-        "grpc-hyper",
-        "ws",
-    ];
-    assert_clean(&report, &keys);
+    assert_clean(&report, &EVERY_ROW);
     for row in &report.results {
         let stream = row.stream.as_ref().expect("stream figures");
         assert_eq!(stream.items, 300, "{}", row.key);

@@ -5,7 +5,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use lab_kit::term::{
-    Lab, Suite, Summary, closed_local_port, expect_failure, expect_reply, explain_failure,
+    Lab, Suite, Summary, closed_local_port, expect_all, expect_failure, expect_reply,
+    explain_failure,
 };
 
 use crate::client::{Client, ClientError};
@@ -124,10 +125,5 @@ async fn several_requests(addr: &str, timeout: Duration, count: usize) -> Result
             ok += 1;
         }
     }
-    let summary = format!("{ok}/{count} successful");
-    if ok == count {
-        Ok(summary)
-    } else {
-        Err(summary)
-    }
+    expect_all(ok, count)
 }

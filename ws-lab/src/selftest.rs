@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use lab_kit::args::url_authority;
 use lab_kit::term::{
-    Lab, Suite, Summary, closed_local_port, expect_failure, expect_reply, explain_failure,
+    Lab, Suite, Summary, closed_local_port, expect_all, expect_failure, expect_reply,
+    explain_failure,
 };
 use socket_lab::selftest::CONVERSIONS;
 
@@ -116,12 +117,7 @@ async fn several(url: &str, timeout: Duration, count: usize) -> Result<String, S
             ok += 1;
         }
     }
-    let summary = format!("{ok}/{count} successful");
-    if ok == count {
-        Ok(summary)
-    } else {
-        Err(summary)
-    }
+    expect_all(ok, count)
 }
 
 /// Two members join; the second hears the first's message, pushed without asking.

@@ -8,6 +8,8 @@ use socket_lab::protocol::{Request, respond};
 
 use super::lines::LineStream;
 use super::socket::TEXT;
+use super::{Prepared, SetUp};
+use crate::settings::Workload;
 
 /// One echo request and its reply, in every form the rows need.
 #[derive(Debug, Clone)]
@@ -47,6 +49,30 @@ impl Echo {
     pub fn lines(&self, count: usize, echoed: bool) -> LineStream {
         let reply = if echoed { &self.line } else { &self.reply_line };
         LineStream::new(&self.line, reply, count)
+    }
+}
+
+/// Set-up of a line-echo row (the floor, the socket lab): its request, the stream
+/// workload's lines (`echoed`: the reply is the request itself), and the operation,
+/// `single` or "N `pipelined`".
+pub fn prepare_lines(
+    setup: &SetUp,
+    echoed: bool,
+    single: &str,
+    pipelined: &str,
+) -> Prepared<(Echo, Option<LineStream>)> {
+    let echo = Echo::new(setup.payload);
+    let lines = (setup.workload == Workload::Stream).then(|| echo.lines(setup.list_size, echoed));
+    let operation = match &lines {
+        Some(lines) => format!("{} {pipelined}", lines.count()),
+        None => single.to_owned(),
+    };
+    Prepared {
+        operation: super::with_payload(operation, setup.payload),
+        items: lines.as_ref().map(LineStream::count),
+        plan: (echo, lines),
+        created: Vec::new(),
+        server_id: None,
     }
 }
 

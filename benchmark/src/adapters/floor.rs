@@ -14,11 +14,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::echo::Echo;
 use super::lines::LineStream;
-use super::with_payload;
 use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::{ConnectionPolicy, Workload};
+use crate::settings::ConnectionPolicy;
 use crate::traffic::{Counted, Traffic};
 
 /// The socket lab request the floor echoes, as the socket client sends it.
@@ -127,20 +126,12 @@ impl Adapter for FloorEcho {
         _target: &str,
         setup: &SetUp,
     ) -> anyhow::Result<Prepared<(Echo, Option<LineStream>)>> {
-        let echo = Echo::new(setup.payload);
-        let lines = (setup.workload == Workload::Stream).then(|| echo.lines(setup.list_size, true));
-        let plan_items = lines.as_ref().map(LineStream::count);
-        let operation = match &lines {
-            Some(lines) => format!("{} pipelined raw TCP echoes", lines.count()),
-            None => "raw TCP echo".into(),
-        };
-        Ok(Prepared {
-            operation: with_payload(operation, setup.payload),
-            plan: (echo, lines),
-            created: Vec::new(),
-            server_id: None,
-            items: plan_items,
-        })
+        Ok(super::echo::prepare_lines(
+            setup,
+            true,
+            "raw TCP echo",
+            "pipelined raw TCP echoes",
+        ))
     }
 
     fn probe(

@@ -193,6 +193,21 @@ impl HyperProbe {
         Ok(sender)
     }
 
+    /// Sends the plan's request with `send` (on a connection's request handle), waits
+    /// for the reply within the timeout and checks it.
+    async fn round_trip<F, Fut>(&mut self, send: F) -> Result<(), CallError>
+    where
+        F: FnOnce(Request<Full<Bytes>>) -> Fut,
+        Fut: Future<Output = Result<http::Response<hyper::body::Incoming>, CallError>>,
+    {
+        let (request, email) = self.request();
+        let watch = self.stream();
+        let reply = exchange(&mut self.timeout, send(request), watch).await?;
+        self.check(reply.status, &reply.body, email)?;
+        self.first_item = reply.first;
+        Ok(())
+    }
+
     /// One request on the client's turn of its HTTP/1.1 connection.
     async fn call_http1(&mut self) -> Result<(), CallError> {
         let link = self.link.http1.clone();
@@ -201,18 +216,12 @@ impl HyperProbe {
             Some(sender) => sender,
             None => self.connect_http1().await?,
         };
-        let (request, email) = self.request();
-        let sending = async {
-            sender.ready().await.map_err(transport)?;
-            sender.send_request(request).await.map_err(transport)
-        };
-        let watch = self.stream();
-        let result = exchange(&mut self.timeout, sending, watch).await;
-        let result = result.and_then(|reply| {
-            self.check(reply.status, &reply.body, email)?;
-            self.first_item = reply.first;
-            Ok(())
-        });
+        let result = self
+            .round_trip(|request| async {
+                sender.ready().await.map_err(transport)?;
+                sender.send_request(request).await.map_err(transport)
+            })
+            .await;
         if result.is_ok() && self.policy == ConnectionPolicy::Reuse {
             *slot = Some(sender);
         }
@@ -229,18 +238,12 @@ impl HyperProbe {
                 link.shared(|| self.connect_http2()).await?
             }
         };
-        let (request, email) = self.request();
-        let sending = async {
-            sender.ready().await.map_err(transport)?;
-            sender.send_request(request).await.map_err(transport)
-        };
-        let watch = self.stream();
-        let result = exchange(&mut self.timeout, sending, watch).await;
-        let result = result.and_then(|reply| {
-            self.check(reply.status, &reply.body, email)?;
-            self.first_item = reply.first;
-            Ok(())
-        });
+        let result = self
+            .round_trip(|request| async {
+                sender.ready().await.map_err(transport)?;
+                sender.send_request(request).await.map_err(transport)
+            })
+            .await;
         if self.policy == ConnectionPolicy::Reuse {
             if sender.is_closed() {
                 self.link.http2.drop_if(Http2Sender::is_closed).await;

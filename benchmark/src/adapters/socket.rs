@@ -14,7 +14,7 @@ use super::pipeline::Pipeline;
 use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::{CallError, ErrorKind, Probe};
 use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::{ConnectionPolicy, Workload};
+use crate::settings::ConnectionPolicy;
 use crate::traffic::{Counted, Traffic};
 
 /// The text each request sends.
@@ -75,21 +75,12 @@ impl Adapter for SocketLab {
         _target: &str,
         setup: &SetUp,
     ) -> anyhow::Result<Prepared<(Echo, Option<LineStream>)>> {
-        let echo = Echo::new(setup.payload);
-        let lines =
-            (setup.workload == Workload::Stream).then(|| echo.lines(setup.list_size, false));
-        let plan_items = lines.as_ref().map(LineStream::count);
-        let operation = match &lines {
-            Some(lines) => format!("{} pipelined echo lines", lines.count()),
-            None => "uppercase echo".into(),
-        };
-        Ok(Prepared {
-            operation: super::with_payload(operation, setup.payload),
-            plan: (echo, lines),
-            created: Vec::new(),
-            server_id: None,
-            items: plan_items,
-        })
+        Ok(super::echo::prepare_lines(
+            setup,
+            false,
+            "uppercase echo",
+            "pipelined echo lines",
+        ))
     }
 
     fn probe(

@@ -13,7 +13,7 @@ mod words;
 
 pub use diagnose::{Found, Lab, explain_failure, explained, probe};
 pub use prompt::{Printer, Prompt, PromptError};
-pub use selftest::{Suite, Summary, closed_local_port, expect_failure, expect_reply};
+pub use selftest::{Suite, Summary, closed_local_port, expect_all, expect_failure, expect_reply};
 pub use style::{Tone, paint};
 pub use words::split_words;
 

@@ -142,6 +142,21 @@ pub fn expect_reply<E: Display>(
     }
 }
 
+/// A check's result for `count` requests of which `ok` succeeded: "ok/count
+/// successful", passing only when all did.
+///
+/// # Errors
+///
+/// When any request failed.
+pub fn expect_all(ok: usize, count: usize) -> Result<String, String> {
+    let summary = format!("{ok}/{count} successful");
+    if ok == count {
+        Ok(summary)
+    } else {
+        Err(summary)
+    }
+}
+
 /// A check's result for a connection that must fail: it passes when it failed, with
 /// the error a person would see.
 ///
@@ -239,5 +254,11 @@ mod tests {
         let summary = Suite::new(Vec::new(), "empty", "nowhere").finish();
         assert_eq!(summary.total, 0);
         assert!(!summary.all_passed());
+    }
+
+    #[test]
+    fn all_must_succeed() {
+        assert_eq!(expect_all(3, 3), Ok("3/3 successful".into()));
+        assert_eq!(expect_all(2, 3), Err("2/3 successful".into()));
     }
 }
