@@ -377,6 +377,8 @@ pub(crate) mod tests {
             complete: true,
             open_loop: None,
             stream: None,
+            timeline: None,
+            histogram: crate::stats::new_histogram(),
         }
     }
 

@@ -9,7 +9,8 @@
 //! rounds: for each, a [`Gate`] opens it (where a row waits its turn among the others),
 //! every client re-warms, the gate takes its readings (server CPU, bytes) while all are
 //! idle, then releases them together; each thread reads its own CPU clock around each
-//! round, and each round's throughput and median are kept for pairing with the floor.
+//! round, and each round's throughput and percentiles are kept for pairing with the floor
+//! (and, in a `--duration` run, a [`Timeline`] of the latencies by when they finished).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -26,7 +27,8 @@ use tokio::task::{JoinSet, LocalSet};
 use crate::cputime;
 use crate::placement::CpuList;
 use crate::settings::Length;
-use crate::stats::{new_histogram, new_round_histogram, record};
+use crate::stats::{new_histogram, record};
+use crate::timeline::{Tally, Timeline};
 
 /// What kind of failure a request met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -250,7 +252,8 @@ pub struct Pace {
 
 /// The measured loop of one client for one round: times each request until the length
 /// is reached or the run stops, into the client's own `measurement` and the thread's
-/// `round` histogram (one allocation each for the whole run, not one per round).
+/// `tally` (the round's histogram and the timeline: one allocation each for the whole
+/// run, not one per round).
 ///
 /// With a `pace` (open loop), each request has an intended start on a fixed schedule,
 /// kept whether or not earlier replies are back; its latency is counted from that
@@ -264,7 +267,7 @@ pub async fn measure<P: Probe>(
     pace: Option<Pace>,
     shared: &Shared,
     measurement: &mut Measurement,
-    round: &RefCell<Histogram<u64>>,
+    tally: &RefCell<Tally>,
 ) {
     let started = Instant::now();
     let mut due = pace.map(|p| started + p.offset);
@@ -314,7 +317,7 @@ pub async fn measure<P: Probe>(
                     record(&mut measurement.first_item, first);
                 }
                 record(&mut measurement.histogram, latency);
-                record(&mut round.borrow_mut(), latency);
+                tally.borrow_mut().record(finished, latency);
             }
             Err(error) => measurement.count_error(error),
         }
@@ -459,6 +462,8 @@ pub struct LoadResult {
     pub rounds: u32,
     /// Each round that ran, in order: what to pair with another row's same round.
     pub per_round: Vec<Round>,
+    /// Latencies by when they finished, in a `--duration` run.
+    pub timeline: Option<Timeline>,
 }
 
 /// What one round of a measurement gave.
@@ -466,9 +471,10 @@ pub struct LoadResult {
 pub struct Round {
     /// Successful requests per second over the round's span.
     pub throughput_rps: f64,
-    /// The round's median latency in microseconds: known when one load thread ran
-    /// every client (as with one client), since medians of threads do not merge.
+    /// The round's median latency, microseconds (within 1%).
     pub p50_us: Option<f64>,
+    /// The round's 99th percentile, microseconds (within 1%).
+    pub p99_us: Option<f64>,
 }
 
 /// Runs `load` with a probe per client from `make_probe(&link, index)`, built on the
@@ -548,9 +554,8 @@ where
         let mut total = Measurement::default();
         let mut client_cpu = Some(Duration::ZERO);
         let mut spans: Vec<(Instant, Instant)> = Vec::new();
-        let mut counts: Vec<u64> = Vec::new();
-        // Medians of several threads do not merge: kept only from a lone thread.
-        let mut medians = Vec::new();
+        let mut latencies: Vec<Histogram<u64>> = Vec::new();
+        let mut timeline: Option<Timeline> = None;
         for handle in handles {
             let thread = handle?
                 .join()
@@ -563,29 +568,36 @@ where
                     None => spans.push((start, end)),
                 }
             }
-            for (round, count) in thread.counts.into_iter().enumerate() {
-                match counts.get_mut(round) {
-                    Some(total) => *total += count,
-                    None => counts.push(count),
+            for (round, histogram) in thread.rounds.into_iter().enumerate() {
+                match latencies.get_mut(round) {
+                    Some(total) => {
+                        let _ = total.add(&histogram);
+                    }
+                    None => latencies.push(histogram),
                 }
             }
-            if threads == 1 {
-                medians = thread.medians;
+            match (&mut timeline, thread.timeline) {
+                (Some(total), Some(mine)) => total.merge(&mine),
+                (total @ None, mine) => *total = mine,
+                (Some(_), None) => {}
             }
         }
         let per_round = spans
             .iter()
-            .zip(&counts)
-            .enumerate()
-            .map(|(round, ((start, end), &count))| {
+            .zip(&latencies)
+            .map(|((start, end), histogram)| {
                 let secs = (*end - *start).as_secs_f64();
+                let quantile = |q: f64| {
+                    (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1e3)
+                };
                 Round {
-                    throughput_rps: if secs > 0.0 { count as f64 / secs } else { 0.0 },
-                    p50_us: medians
-                        .get(round)
-                        .copied()
-                        .flatten()
-                        .map(|ns| ns as f64 / 1e3),
+                    throughput_rps: if secs > 0.0 {
+                        histogram.len() as f64 / secs
+                    } else {
+                        0.0
+                    },
+                    p50_us: quantile(0.5),
+                    p99_us: quantile(0.99),
                 }
             })
             .collect();
@@ -596,6 +608,7 @@ where
             client_cpu,
             rounds: ran,
             per_round,
+            timeline,
         })
     })
 }
@@ -637,10 +650,10 @@ struct ThreadResult {
     cpu: Option<Duration>,
     /// When each round started and ended on this thread.
     spans: Vec<(Instant, Instant)>,
-    /// Each round's median latency on this thread, in nanoseconds.
-    medians: Vec<Option<u64>>,
-    /// Each round's successful requests on this thread.
-    counts: Vec<u64>,
+    /// Each round's latencies on this thread (two significant digits).
+    rounds: Vec<Histogram<u64>>,
+    /// The run's timeline on this thread, in a `--duration` run.
+    timeline: Option<Timeline>,
 }
 
 /// How a load thread makes its links and probes.
@@ -700,11 +713,15 @@ where
             .collect();
         // Blocking at a meeting is fine: every client of this thread is idle.
         meet.ready.wait();
-        let round_histogram = Rc::new(RefCell::new(new_round_histogram()));
+        let length = match load.length {
+            Length::Duration(length) => Some(length),
+            Length::Iterations(_) => None,
+        };
+        let tally = Rc::new(RefCell::new(Tally::new(length)));
+        let mut measured = Duration::ZERO;
         let mut cpu = Some(Duration::ZERO);
         let mut spans = Vec::new();
-        let mut medians = Vec::new();
-        let mut counts = Vec::new();
+        let mut latencies = Vec::new();
         for round in 0..rounds {
             if !meet.next_round() {
                 break;
@@ -723,26 +740,21 @@ where
                 }
                 probes = warming.join_all().await;
             }
-            round_histogram.borrow_mut().reset();
             meet.warmed.wait();
             meet.measure.wait();
             let cpu_before = cputime::current_thread();
             let start = Instant::now();
             let slice = load.slice(round);
+            tally.borrow_mut().start_round(measured);
+            if let Length::Duration(span) = slice {
+                measured += span;
+            }
             let mut measuring = JoinSet::new();
             for (mut probe, mut measurement, pace) in probes.drain(..) {
                 let shared = Arc::clone(shared);
-                let round_histogram = Rc::clone(&round_histogram);
+                let tally = Rc::clone(&tally);
                 measuring.spawn_local(async move {
-                    measure(
-                        &mut probe,
-                        slice,
-                        pace,
-                        &shared,
-                        &mut measurement,
-                        &round_histogram,
-                    )
-                    .await;
+                    measure(&mut probe, slice, pace, &shared, &mut measurement, &tally).await;
                     (probe, measurement, pace)
                 });
             }
@@ -752,10 +764,7 @@ where
                 .zip(cpu_before)
                 .map(|(after, before)| after.saturating_sub(before));
             cpu = cpu.zip(used).map(|(a, b)| a + b);
-            let histogram = round_histogram.borrow();
-            medians.push((!histogram.is_empty()).then(|| histogram.value_at_quantile(0.5)));
-            counts.push(histogram.len());
-            drop(histogram);
+            latencies.push(tally.borrow().round.clone());
             meet.done.wait();
         }
         let mut measurement = Measurement::default();
@@ -764,12 +773,13 @@ where
             measurement.merge(one);
         }
         shared.finished.fetch_add(clients.len(), Ordering::Relaxed);
+        let timeline = tally.borrow_mut().timeline.take();
         Ok(ThreadResult {
             measurement,
             cpu,
             spans,
-            medians,
-            counts,
+            rounds: latencies,
+            timeline,
         })
     })
 }
@@ -793,7 +803,7 @@ mod tests {
 
     async fn open_loop(takes: Duration, interval: Duration, length: Duration) -> Measurement {
         let shared = Shared::default();
-        let round = RefCell::new(new_round_histogram());
+        let tally = RefCell::new(Tally::new(None));
         let mut measurement = Measurement::default();
         let pace = Pace {
             interval,
@@ -806,7 +816,7 @@ mod tests {
             Some(pace),
             &shared,
             &mut measurement,
-            &round,
+            &tally,
         )
         .await;
         measurement

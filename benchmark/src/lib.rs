@@ -25,6 +25,7 @@ pub mod run;
 pub mod servers;
 pub mod settings;
 pub mod stats;
+pub mod timeline;
 pub mod traffic;
 pub mod turns;
 pub mod wire;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::adapters::RowInfo;
@@ -18,6 +19,7 @@ use crate::placement::Placement;
 use crate::servers::{ServerCpu, Target};
 use crate::settings::{ConnectionPolicy, Format, Settings, Workload};
 use crate::stats::{Stats, rank};
+use crate::timeline::Slot;
 
 /// What measuring one row gave, before it is summarised.
 #[derive(Debug)]
@@ -130,6 +132,13 @@ pub struct ResultRow {
     /// the last, items per second.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamFigures>,
+    /// Throughput and percentiles over the measured time, in a `--duration` run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<Slot>>,
+    /// Every successful request's latency, in nanoseconds: for the plots and
+    /// `--histograms`.
+    #[serde(skip)]
+    pub histogram: Histogram<u64>,
 }
 
 /// What a stream-workload row measured: its latencies above are the time to the last
@@ -234,6 +243,8 @@ impl ResultRow {
             users_left: measured.users_left.0,
             connections_opened: measured.connections_opened,
             complete: m.complete,
+            timeline: measured.load.timeline.as_ref().map(|t| t.slots()),
+            histogram: m.histogram.clone(),
             stream: measured.items.map(|items| {
                 let first = |q: f64| {
                     Stats::from_histogram(&m.first_item)
@@ -1003,6 +1014,7 @@ mod tests {
                 .map(|(&p50, &rps)| Round {
                     throughput_rps: rps,
                     p50_us: Some(p50),
+                    p99_us: Some(p50 * 2.0),
                 })
                 .collect()
         };
