@@ -467,13 +467,14 @@ pub struct LoadResult {
 }
 
 /// What one round of a measurement gave.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Round {
     /// Successful requests per second over the round's span.
     pub throughput_rps: f64,
     /// The round's median latency, microseconds (within 1%).
     pub p50_us: Option<f64>,
-    /// The round's 99th percentile, microseconds (within 1%).
+    /// The round's 99th percentile, microseconds (within 1%), from 100 requests up.
+    #[serde(default)]
     pub p99_us: Option<f64>,
 }
 
@@ -587,8 +588,10 @@ where
             .zip(&latencies)
             .map(|((start, end), histogram)| {
                 let secs = (*end - *start).as_secs_f64();
-                let quantile = |q: f64| {
-                    (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1e3)
+                // The median of any round; a tail percentile q from 1 / (1 - q) samples.
+                let quantile = |q: f64, needed: u64| {
+                    (histogram.len() >= needed.max(1))
+                        .then(|| histogram.value_at_quantile(q) as f64 / 1e3)
                 };
                 Round {
                     throughput_rps: if secs > 0.0 {
@@ -596,8 +599,8 @@ where
                     } else {
                         0.0
                     },
-                    p50_us: quantile(0.5),
-                    p99_us: quantile(0.99),
+                    p50_us: quantile(0.5, 1),
+                    p99_us: quantile(0.99, 100),
                 }
             })
             .collect();

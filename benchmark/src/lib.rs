@@ -14,9 +14,12 @@
 //! - [`run`]: the command line and [`run()`](run::run), which ties the rest together.
 
 pub mod adapters;
+pub mod baseline;
 pub mod checks;
 pub mod cputime;
 pub mod engine;
+pub mod grid;
+pub mod hdr;
 pub mod machine;
 pub mod placement;
 pub mod progress;

@@ -12,8 +12,10 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::adapters::RowInfo;
+use crate::baseline::Comparison;
 use crate::checks;
 use crate::engine::{LoadResult, Round};
+use crate::grid::csv_field;
 use crate::machine::Machine;
 use crate::placement::Placement;
 use crate::servers::{ServerCpu, Target};
@@ -351,6 +353,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// True when Ctrl-C ended the run early.
     pub interrupted: bool,
+    /// Against a saved run (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 impl Report {
@@ -404,16 +409,19 @@ impl Report {
             ranking,
             notes,
             interrupted,
+            comparison: None,
         }
     }
 
     /// The exit status this report calls for: 130 after Ctrl-C, 1 when a row's every
-    /// request failed, else 0.
+    /// request failed, 3 on a regression past `--fail-on`, else 0.
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             130
         } else if self.results.iter().any(|r| r.requests == 0 && r.errors > 0) {
             1
+        } else if self.comparison.as_ref().is_some_and(Comparison::regressed) {
+            3
         } else {
             0
         }
@@ -636,6 +644,16 @@ impl Report {
                 let _ = writeln!(out, "{}", wrap(note, "  - ", "    ", 100));
             }
         }
+        if let Some(comparison) = &self.comparison {
+            let _ = writeln!(
+                out,
+                "\nAgainst the baseline:\n{}",
+                comparison.grid().text("  ")
+            );
+            for note in comparison.notes() {
+                let _ = writeln!(out, "{}", wrap(&note, "  - ", "    ", 100));
+            }
+        }
         out
     }
 
@@ -685,6 +703,12 @@ impl Report {
         if !self.notes.is_empty() {
             let _ = writeln!(out);
             for note in &self.notes {
+                let _ = writeln!(out, "- {note}");
+            }
+        }
+        if let Some(comparison) = &self.comparison {
+            let _ = writeln!(out, "\n{}", comparison.grid().markdown());
+            for note in comparison.notes() {
                 let _ = writeln!(out, "- {note}");
             }
         }
@@ -939,14 +963,6 @@ pub fn format_time(micros: f64) -> String {
         format!("{micros:.1} us")
     } else {
         format!("{:.2} ms", micros / 1000.0)
-    }
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
     }
 }
 

@@ -13,7 +13,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use crate::adapters::{self, Adapter, ClientKind, LabServer, ProbeContext, RowInfo, SetUp};
+use crate::baseline::{Baseline, compare};
 use crate::engine::{Gate, Load, Shared, run_load};
+use crate::hdr::Named;
 use crate::machine::Machine;
 use crate::placement::{Placement, available_cpus};
 use crate::progress::Progress;
@@ -22,6 +24,19 @@ use crate::servers::{EmbeddedServer, ServerCpu, Target};
 use crate::settings::{ClientChoice, ConnectionPolicy, Format, Settings, Workload};
 use crate::traffic::Traffic;
 use crate::turns::{Place, Turns};
+
+/// A percentage for `--fail-on`: a finite number from 0 up.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number (a percentage, as in 10 or 2.5)"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text:?} must be a percentage of 0 or more"))
+    }
+}
 
 /// Set-up and clean-up may take this many request timeouts in all.
 const SETUP_TIMEOUTS: u32 = 4;
@@ -45,6 +60,23 @@ pub struct Cli {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also save this run's JSON report to FILE, to compare a later run against with
+    /// `--baseline`.
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
+    /// Compare this run with a saved one (a JSON report): each row's change in p50,
+    /// p99, throughput and x floor, marked when larger than the run-to-run noise (the
+    /// spread of each figure over the rounds).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With `--baseline`: exit with status 3 when a figure got worse by more than
+    /// PERCENT and by more than the noise.
+    #[arg(long, value_name = "PERCENT", requires = "baseline", value_parser = parse_percent)]
+    pub fail_on: Option<f64>,
+    /// Write each row's latency histogram into DIR in HdrHistogram's formats: an
+    /// interval log (`KEY.hlog`) and a percentile distribution (`KEY.hgrm`).
+    #[arg(long, value_name = "DIR")]
+    pub histograms: Option<PathBuf>,
     /// Something other than a run.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -78,8 +110,9 @@ fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The binary's work: run with Ctrl-C wired to stop, write the report, and give the
-/// exit status: 0, 1 when a row's every request failed, 130 after Ctrl-C.
+/// The binary's work: run with Ctrl-C wired to stop, write the report (and the
+/// baseline and histograms asked for), and give the exit status: 0, 1 when a row's
+/// every request failed, 3 on a regression past `--fail-on`, 130 after Ctrl-C.
 ///
 /// # Errors
 ///
@@ -104,8 +137,48 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             flag.store(true, Ordering::Relaxed);
         }
     });
-    let report = execute(&cli.settings, &control, &stop)?;
+    let mut report = execute(&cli.settings, &control, &stop)?;
+    if let Some(path) = &cli.baseline {
+        let before = Baseline::load(path)?;
+        let now: Baseline = serde_json::from_value(serde_json::to_value(&report)?)
+            .context("cannot read this run's own report as a baseline")?;
+        report.comparison = Some(compare(
+            &path.display().to_string(),
+            &before,
+            &now,
+            cli.fail_on,
+        ));
+    }
+    if let Some(path) = &cli.save_baseline {
+        std::fs::write(path, report.render(Format::Json, false))
+            .with_context(|| format!("cannot save the baseline to {}", path.display()))?;
+        eprintln!("Baseline saved to {}", path.display());
+    }
+    if let Some(dir) = &cli.histograms {
+        let named: Vec<Named<'_>> = report
+            .results
+            .iter()
+            .map(|row| Named {
+                key: row.key,
+                histogram: &row.histogram,
+                wall: Duration::from_secs_f64(row.wall_s),
+            })
+            .collect();
+        let written = crate::hdr::write_all(dir, &named)?;
+        eprintln!(
+            "{} histogram files written to {}",
+            written.len(),
+            dir.display()
+        );
+    }
     let text = report.render(cli.format, cli.wide);
+    // CSV keeps one row per result: the comparison goes to the terminal.
+    if let (Format::Csv, Some(comparison)) = (cli.format, &report.comparison) {
+        eprint!("{}", comparison.grid().text(""));
+        for note in comparison.notes() {
+            eprintln!("- {note}");
+        }
+    }
     match &cli.output {
         Some(path) => {
             std::fs::write(path, &text)

@@ -874,3 +874,128 @@ fn a_payload_grows_the_requests_of_the_echo_rows_and_grpc() {
     .unwrap();
     assert_clean(&big, &["floor", "socket", "grpc-hyper", "ws"]);
 }
+
+/// A fresh folder for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("commlab-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Reads a `.hlog` file back into the histograms it holds.
+fn read_interval_log(path: &std::path::Path) -> Vec<hdrhistogram::Histogram<u64>> {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::Deserializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let bytes = std::fs::read(path).unwrap();
+    IntervalLogIterator::new(&bytes)
+        .filter_map(|entry| match entry.unwrap() {
+            LogEntry::Interval(interval) => Some(interval),
+            _ => None,
+        })
+        .map(|interval| {
+            let encoded = base64::engine::general_purpose::STANDARD
+                .decode(interval.encoded_histogram())
+                .unwrap();
+            Deserializer::new()
+                .deserialize(&mut std::io::Cursor::new(encoded))
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn a_saved_baseline_flags_a_planted_regression_and_histograms_read_back() {
+    let dir = scratch("baseline");
+    let (base, first, second, histograms) = (
+        dir.join("base.json"),
+        dir.join("first.json"),
+        dir.join("second.json"),
+        dir.join("histograms"),
+    );
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let common = [
+        "--protocols",
+        "socket",
+        "--iterations",
+        "400",
+        "--warmup",
+        "5",
+        "--rounds",
+        "4",
+        "--format",
+        "json",
+    ];
+    let mut args = common.to_vec();
+    let (base_s, first_s, hist_s) = (path(&base), path(&first), path(&histograms));
+    args.extend([
+        "--save-baseline",
+        &base_s,
+        "--histograms",
+        &hist_s,
+        "-o",
+        &first_s,
+    ]);
+    let status = benchmark::run(cli(&args)).unwrap();
+    assert_eq!(status, std::process::ExitCode::SUCCESS);
+    let report = read_json(&first);
+    assert_eq!(read_json(&base), report);
+
+    // Every row's histogram, read back by the hdrhistogram crate, holds its requests
+    // and gives its percentiles.
+    for row in report["results"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        let logged = read_interval_log(&histograms.join(format!("{key}.hlog")));
+        assert_eq!(logged.len(), 1, "{key}");
+        assert_eq!(logged[0].len(), row["requests"].as_u64().unwrap(), "{key}");
+        let p50_us = logged[0].value_at_quantile(0.5) as f64 / 1e3;
+        assert!(
+            (p50_us - row["p50_us"].as_f64().unwrap()).abs() < 0.01,
+            "{key}"
+        );
+        let hgrm = std::fs::read_to_string(histograms.join(format!("{key}.hgrm"))).unwrap();
+        assert!(hgrm.contains(&format!("Total count    = {:12}", logged[0].len())));
+    }
+
+    // Plant a regression: the saved socket row was twice as fast as it really was.
+    let mut planted = read_json(&base);
+    for row in planted["results"].as_array_mut().unwrap() {
+        if row["key"] != "socket" {
+            continue;
+        }
+        let scale = |value: &mut Value, by: f64| {
+            if let Some(v) = value.as_f64() {
+                *value = Value::from(v * by);
+            }
+        };
+        scale(&mut row["p50_us"], 0.5);
+        scale(&mut row["p99_us"], 0.5);
+        scale(&mut row["throughput_rps"], 2.0);
+        for round in row["rounds"].as_array_mut().unwrap() {
+            scale(&mut round["p50_us"], 0.5);
+            scale(&mut round["p99_us"], 0.5);
+            scale(&mut round["throughput_rps"], 2.0);
+        }
+    }
+    std::fs::write(&base, planted.to_string()).unwrap();
+    let second_s = path(&second);
+    let mut args = common.to_vec();
+    args.extend(["--baseline", &base_s, "--fail-on", "25", "-o", &second_s]);
+    let status = benchmark::run(cli(&args)).unwrap();
+    assert_eq!(status, std::process::ExitCode::from(3));
+    let changes = read_json(&second)["comparison"]["changes"].clone();
+    let socket_p50 = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "socket" && c["figure"] == "p50")
+        .unwrap();
+    assert_eq!(socket_p50["regression"], true, "{socket_p50}");
+    assert!(socket_p50["percent"].as_f64().unwrap() > 25.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
