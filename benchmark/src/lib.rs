@@ -28,6 +28,7 @@ pub mod run;
 pub mod servers;
 pub mod settings;
 pub mod stats;
+pub mod sweep;
 pub mod timeline;
 pub mod traffic;
 pub mod turns;

@@ -22,6 +22,7 @@ use crate::progress::Progress;
 use crate::report::{Measured, Report, ResultRow};
 use crate::servers::{EmbeddedServer, ServerCpu, Target};
 use crate::settings::{ClientChoice, ConnectionPolicy, Format, Settings, Workload};
+use crate::sweep::{Point, Sweep, SweepReport};
 use crate::traffic::Traffic;
 use crate::turns::{Place, Turns};
 
@@ -77,6 +78,11 @@ pub struct Cli {
     /// interval log (`KEY.hlog`) and a percentile distribution (`KEY.hgrm`).
     #[arg(long, value_name = "DIR")]
     pub histograms: Option<PathBuf>,
+    /// One whole run per value of a setting, and a summary across them:
+    /// `concurrency=1,2,4,8`, `list-size=10,1000`, `rate=1000,5000` (with
+    /// `--duration`) or `connections=1,2,4`.
+    #[arg(long, value_name = "NAME=V1,V2,...", value_parser = Sweep::parse)]
+    pub sweep: Option<Sweep>,
     /// Something other than a run.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -137,7 +143,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             flag.store(true, Ordering::Relaxed);
         }
     });
-    let mut report = execute(&cli.settings, &control, &stop)?;
+    let (text, code) = match &cli.sweep {
+        Some(sweep) => swept(&cli, sweep, &control, &stop)?,
+        None => single(&cli, &control, &stop)?,
+    };
+    match &cli.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!("Report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// One run: its report (against the baseline, if one is given), the baseline and
+/// histograms saved where asked; the rendered report and the exit status.
+fn single(
+    cli: &Cli,
+    control: &tokio::runtime::Runtime,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<(String, u8)> {
+    let mut report = execute(&cli.settings, control, stop)?;
     if let Some(path) = &cli.baseline {
         let before = Baseline::load(path)?;
         let now: Baseline = serde_json::from_value(serde_json::to_value(&report)?)
@@ -155,23 +183,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         eprintln!("Baseline saved to {}", path.display());
     }
     if let Some(dir) = &cli.histograms {
-        let named: Vec<Named<'_>> = report
-            .results
-            .iter()
-            .map(|row| Named {
-                key: row.key,
-                histogram: &row.histogram,
-                wall: Duration::from_secs_f64(row.wall_s),
-            })
-            .collect();
-        let written = crate::hdr::write_all(dir, &named)?;
-        eprintln!(
-            "{} histogram files written to {}",
-            written.len(),
-            dir.display()
-        );
+        write_histograms(dir, &report)?;
     }
-    let text = report.render(cli.format, cli.wide);
     // CSV keeps one row per result: the comparison goes to the terminal.
     if let (Format::Csv, Some(comparison)) = (cli.format, &report.comparison) {
         eprint!("{}", comparison.grid().text(""));
@@ -179,15 +192,70 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("- {note}");
         }
     }
-    match &cli.output {
-        Some(path) => {
-            std::fs::write(path, &text)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            eprintln!("Report written to {}", path.display());
-        }
-        None => print!("{text}"),
+    Ok((report.render(cli.format, cli.wide), report.exit_code()))
+}
+
+/// A sweep: one whole run per value, in order, with progress; Ctrl-C ends it after
+/// the point in hand. Histograms go into a folder per point.
+fn swept(
+    cli: &Cli,
+    sweep: &Sweep,
+    control: &tokio::runtime::Runtime,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<(String, u8)> {
+    if cli.baseline.is_some() || cli.save_baseline.is_some() {
+        bail!(
+            "--baseline and --save-baseline compare single runs: leave out --sweep, or \
+             compare the sweep's points by running each one on its own"
+        );
     }
-    Ok(ExitCode::from(report.exit_code()))
+    // Every point's settings first, so a bad combination fails before any measuring.
+    let settings: Vec<(f64, Settings)> = sweep
+        .values
+        .iter()
+        .map(|&value| Ok((value, sweep.apply(&cli.settings, value)?)))
+        .collect::<Result<_, String>>()
+        .map_err(anyhow::Error::msg)?;
+    let total = settings.len();
+    let mut points = Vec::new();
+    for (i, (value, settings)) in settings.iter().enumerate() {
+        eprintln!("Sweep point {} of {total}: {}", i + 1, sweep.label(*value));
+        let report = execute(settings, control, stop)
+            .with_context(|| format!("at {}", sweep.label(*value)))?;
+        if let Some(dir) = &cli.histograms {
+            let folder = format!("{}-{value}", sweep.parameter.name());
+            write_histograms(&dir.join(folder), &report)?;
+        }
+        points.push(Point {
+            value: *value,
+            report,
+        });
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    let report = SweepReport::new(sweep.clone(), points);
+    Ok((report.render(cli.format, cli.wide), report.exit_code()))
+}
+
+/// `--histograms DIR`: every row's histogram in HdrHistogram's formats.
+fn write_histograms(dir: &std::path::Path, report: &Report) -> anyhow::Result<()> {
+    let named: Vec<Named<'_>> = report
+        .results
+        .iter()
+        .map(|row| Named {
+            key: row.key,
+            histogram: &row.histogram,
+            wall: Duration::from_secs_f64(row.wall_s),
+        })
+        .collect();
+    let written = crate::hdr::write_all(dir, &named)?;
+    eprintln!(
+        "{} histogram files written to {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 /// A small runtime for set-up, clean-up and the Ctrl-C listener, apart from the load

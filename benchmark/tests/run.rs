@@ -999,3 +999,68 @@ fn a_saved_baseline_flags_a_planted_regression_and_histograms_read_back() {
     assert!(socket_p50["percent"].as_f64().unwrap() > 25.0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_sweep_runs_one_whole_measurement_per_value_and_sums_them_up() {
+    let dir = scratch("sweep");
+    let (json, csv) = (dir.join("sweep.json"), dir.join("sweep.csv"));
+    let common = [
+        "--protocols",
+        "socket",
+        "--iterations",
+        "30",
+        "--warmup",
+        "2",
+        "--sweep",
+        "concurrency=1,3",
+    ];
+    for (format, file) in [("json", &json), ("csv", &csv)] {
+        let mut args = common.to_vec();
+        let file = file.to_str().unwrap();
+        args.extend(["--format", format, "-o", file]);
+        assert_eq!(
+            benchmark::run(cli(&args)).unwrap(),
+            std::process::ExitCode::SUCCESS
+        );
+    }
+    let report = read_json(&json);
+    assert_eq!(report["sweep"]["parameter"], "concurrency");
+    let points = report["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for (point, clients) in points.iter().zip([1u64, 3]) {
+        assert_eq!(point["value"].as_f64(), Some(clients as f64));
+        assert_eq!(point["report"]["settings"]["concurrency"], clients);
+        for row in point["report"]["results"].as_array().unwrap() {
+            assert_eq!(row["requests"].as_u64(), Some(30 * clients), "{row}");
+        }
+    }
+    // The summary: every row of every point, in order, with its figures.
+    let summary = report["summary"].as_array().unwrap();
+    let keys: Vec<(f64, &str)> = summary
+        .iter()
+        .map(|r| (r["value"].as_f64().unwrap(), r["key"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (1.0, "floor"),
+            (1.0, "socket"),
+            (3.0, "floor"),
+            (3.0, "socket")
+        ]
+    );
+    assert_eq!(
+        summary[3]["p50_us"],
+        points[1]["report"]["results"][1]["p50_us"]
+    );
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(lines[0].starts_with("concurrency,key,requests"), "{csv}");
+    assert!(lines[4].starts_with("3,socket,90,0,"), "{csv}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A rate sweep needs a duration; the run says so before measuring anything.
+    let error = benchmark::run(cli(&["--sweep", "rate=100,200"])).unwrap_err();
+    assert!(error.to_string().contains("needs --duration"), "{error}");
+}
