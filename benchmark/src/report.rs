@@ -438,6 +438,7 @@ impl Report {
                 text
             }
             Format::Csv => self.csv(),
+            Format::Html => crate::html::report_page(self),
         }
     }
 
@@ -465,7 +466,7 @@ impl Report {
         )
     }
 
-    fn context_lines(&self) -> Vec<String> {
+    pub(crate) fn context_lines(&self) -> Vec<String> {
         let p = &self.placement;
         let embedded = self.results.iter().any(|r| r.embedded && r.key != "floor");
         let external: Vec<String> = self
@@ -547,11 +548,11 @@ impl Report {
         ))
     }
 
-    fn columns(wide: bool) -> Vec<&'static Column> {
+    pub(crate) fn columns(wide: bool) -> Vec<&'static Column> {
         COLUMNS.iter().filter(|c| wide || !c.wide_only).collect()
     }
 
-    fn ranking_lines(&self) -> Vec<String> {
+    pub(crate) fn ranking_lines(&self) -> Vec<String> {
         let width = self
             .ranking
             .iter()
@@ -576,7 +577,7 @@ impl Report {
             .collect()
     }
 
-    fn ranking_heading(&self) -> &'static str {
+    pub(crate) fn ranking_heading(&self) -> &'static str {
         if self.ranked_by == "throughput" {
             "Ranking by x floor (throughput, paired round by round with the floor's):"
         } else {

@@ -83,6 +83,9 @@ pub struct Cli {
     /// `--duration`) or `connections=1,2,4`.
     #[arg(long, value_name = "NAME=V1,V2,...", value_parser = Sweep::parse)]
     pub sweep: Option<Sweep>,
+    /// Also write each chart of the HTML report as its own SVG file in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
     /// Something other than a run.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -185,6 +188,9 @@ fn single(
     if let Some(dir) = &cli.histograms {
         write_histograms(dir, &report)?;
     }
+    if let Some(dir) = &cli.plots {
+        write_plots(dir, &crate::plots::run_charts(&report, "")?)?;
+    }
     // CSV keeps one row per result: the comparison goes to the terminal.
     if let (Format::Csv, Some(comparison)) = (cli.format, &report.comparison) {
         eprint!("{}", comparison.grid().text(""));
@@ -235,7 +241,17 @@ fn swept(
         }
     }
     let report = SweepReport::new(sweep.clone(), points);
+    if let Some(dir) = &cli.plots {
+        write_plots(dir, &crate::plots::sweep_charts(&report)?)?;
+    }
     Ok((report.render(cli.format, cli.wide), report.exit_code()))
+}
+
+/// `--plots DIR`: every chart as its own SVG.
+fn write_plots(dir: &std::path::Path, charts: &[crate::plots::Chart]) -> anyhow::Result<()> {
+    let written = crate::plots::write_svgs(dir, charts)?;
+    eprintln!("{} charts written to {}", written.len(), dir.display());
+    Ok(())
 }
 
 /// `--histograms DIR`: every row's histogram in HdrHistogram's formats.

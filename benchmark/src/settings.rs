@@ -90,6 +90,8 @@ pub enum Format {
     Json,
     /// One CSV row per result, for spreadsheets.
     Csv,
+    /// One self-contained HTML page with the table and the charts (use `--output`).
+    Html,
 }
 
 /// How long each client's measured loop lasts.

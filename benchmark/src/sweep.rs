@@ -312,6 +312,7 @@ impl SweepReport {
                 text
             }
             Format::Csv => self.csv(),
+            Format::Html => crate::html::sweep_page(self),
             Format::Markdown => {
                 let mut out = format!("## {heading}\n\n{}", self.grid().markdown());
                 for (i, point) in self.points.iter().enumerate() {

@@ -1003,18 +1003,22 @@ fn a_saved_baseline_flags_a_planted_regression_and_histograms_read_back() {
 #[test]
 fn a_sweep_runs_one_whole_measurement_per_value_and_sums_them_up() {
     let dir = scratch("sweep");
-    let (json, csv) = (dir.join("sweep.json"), dir.join("sweep.csv"));
+    let (json, csv, html) = (
+        dir.join("sweep.json"),
+        dir.join("sweep.csv"),
+        dir.join("sweep.html"),
+    );
     let common = [
         "--protocols",
         "socket",
         "--iterations",
-        "30",
+        "100",
         "--warmup",
         "2",
         "--sweep",
         "concurrency=1,3",
     ];
-    for (format, file) in [("json", &json), ("csv", &csv)] {
+    for (format, file) in [("json", &json), ("csv", &csv), ("html", &html)] {
         let mut args = common.to_vec();
         let file = file.to_str().unwrap();
         args.extend(["--format", format, "-o", file]);
@@ -1031,7 +1035,7 @@ fn a_sweep_runs_one_whole_measurement_per_value_and_sums_them_up() {
         assert_eq!(point["value"].as_f64(), Some(clients as f64));
         assert_eq!(point["report"]["settings"]["concurrency"], clients);
         for row in point["report"]["results"].as_array().unwrap() {
-            assert_eq!(row["requests"].as_u64(), Some(30 * clients), "{row}");
+            assert_eq!(row["requests"].as_u64(), Some(100 * clients), "{row}");
         }
     }
     // The summary: every row of every point, in order, with its figures.
@@ -1057,10 +1061,159 @@ fn a_sweep_runs_one_whole_measurement_per_value_and_sums_them_up() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 5, "{csv}");
     assert!(lines[0].starts_with("concurrency,key,requests"), "{csv}");
-    assert!(lines[4].starts_with("3,socket,90,0,"), "{csv}");
+    assert!(lines[4].starts_with("3,socket,300,0,"), "{csv}");
+    // The page: a line per row against the swept value, then each point's spectrum.
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert_self_contained(&html);
+    let charts = charts_of(&html);
+    let ids: Vec<&str> = charts.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "throughput-vs-concurrency",
+            "p50-vs-concurrency",
+            "p99-vs-concurrency",
+            "spectrum-concurrency-1",
+            "spectrum-concurrency-3"
+        ]
+    );
+    for (id, series, lines) in &charts {
+        assert_eq!(series, &["floor", "socket"], "{id}");
+        assert_eq!(*lines, 2, "{id}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 
     // A rate sweep needs a duration; the run says so before measuring anything.
     let error = benchmark::run(cli(&["--sweep", "rate=100,200"])).unwrap_err();
     assert!(error.to_string().contains("needs --duration"), "{error}");
+}
+
+/// Each chart of a page: its id, the row keys it says it draws, and the lines its SVG
+/// really draws as series (the only 2 px lines).
+fn charts_of(html: &str) -> Vec<(String, Vec<String>, usize)> {
+    html.split("<figure class=\"chart\"")
+        .skip(1)
+        .map(|figure| {
+            let attribute = |name: &str| {
+                let start = figure.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                figure[start..].split('"').next().unwrap().to_owned()
+            };
+            let svg = &figure[..figure.find("</svg>").unwrap()];
+            let lines = svg
+                .lines()
+                .filter(|l| l.starts_with("<polyline") && l.contains("stroke-width=\"2\""))
+                .count();
+            let series = attribute("data-series")
+                .split(' ')
+                .map(str::to_owned)
+                .collect();
+            (attribute("data-chart"), series, lines)
+        })
+        .collect()
+}
+
+/// Nothing on the page is fetched from anywhere: no script, stylesheet, image, font or
+/// frame by address.
+fn assert_self_contained(html: &str) {
+    for reference in [
+        "src=", "href=", "<link", "@import", "url(", "<script", "<iframe",
+    ] {
+        assert!(!html.contains(reference), "the page holds {reference}");
+    }
+}
+
+#[test]
+fn the_html_report_is_self_contained_draws_every_row_and_matches_the_json() {
+    let dir = scratch("html");
+    let (page, json, plots) = (
+        dir.join("report.html"),
+        dir.join("report.json"),
+        dir.join("plots"),
+    );
+    let (page_s, json_s, plots_s) = (
+        page.to_str().unwrap().to_owned(),
+        json.to_str().unwrap().to_owned(),
+        plots.to_str().unwrap().to_owned(),
+    );
+    let args = [
+        "--protocols",
+        "socket,rest,grpc",
+        "--client",
+        "lean",
+        "--concurrency",
+        "2",
+        "--duration",
+        "1s",
+        "--rounds",
+        "2",
+        "--warmup",
+        "5",
+        "--format",
+        "html",
+        "-o",
+        &page_s,
+        "--save-baseline",
+        &json_s,
+        "--plots",
+        &plots_s,
+    ];
+    assert_eq!(
+        benchmark::run(cli(&args)).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    let report = read_json(&json);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_self_contained(&html);
+    let keys: Vec<String> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, ["floor", "socket", "rest-hyper", "grpc-hyper"]);
+
+    // One chart per plot, each with one line per row.
+    let charts = charts_of(&html);
+    let ids: Vec<&str> = charts.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "spectrum",
+            "histogram",
+            "throughput-over-time",
+            "p50-over-time",
+            "p99-over-time"
+        ]
+    );
+    for (id, series, lines) in &charts {
+        assert_eq!(series, &keys, "{id}");
+        assert_eq!(*lines, keys.len(), "{id}");
+        let svg = std::fs::read_to_string(plots.join(format!("{id}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{id}");
+    }
+
+    // Every number of the table is the JSON report's.
+    for row in report["results"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        let start = html.find(&format!("<tr data-key=\"{key}\">")).unwrap();
+        let cells = &html[start..start + html[start..].find("</tr>").unwrap()];
+        let cell = |field: &str| -> String {
+            let at = cells.find(&format!("data-field=\"{field}\"")).unwrap();
+            let value = &cells[at..];
+            let from = value.find("data-value=\"").unwrap() + 12;
+            value[from..].split('"').next().unwrap().to_owned()
+        };
+        assert_eq!(cell("requests"), row["requests"].to_string(), "{key}");
+        for field in ["p50_us", "p99_us", "throughput_rps", "x_floor"] {
+            let shown: f64 = cell(field).parse().unwrap();
+            let json = row[field].as_f64().unwrap();
+            // As the CSV writes them: three decimals, one for throughput.
+            assert!(
+                (shown - json).abs() <= 0.05,
+                "{key} {field}: {shown} vs {json}"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
