@@ -162,7 +162,8 @@ fn caption(chart: &Chart) -> &'static str {
     let id = chart.id.as_str();
     if id.starts_with("spectrum") {
         "Latency at each percentile, HdrHistogram style: the x axis is 1/(1-q) on a log \
-         scale, so 90%, 99% and 99.9% are evenly spaced and the tail shows. Lower is better."
+         scale, so 90%, 99% and 99.9% are evenly spaced and the tail shows; latency on a log \
+         scale too. Lower is better."
     } else if id == "histogram" {
         "Share of requests in each latency band (20 bands a decade)."
     } else if id.ends_with("over-time") {

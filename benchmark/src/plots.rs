@@ -2,7 +2,8 @@
 //! (protocol and client), in the same colour on every chart.
 //!
 //! - the percentile spectrum, HdrHistogram style: latency against 1/(1-q) on a log
-//!   axis, so 90%, 99% and 99.9% are evenly spaced and the tail shows;
+//!   axis, so 90%, 99% and 99.9% are evenly spaced and the tail shows (the latency on
+//!   a log axis too, so a median of 20 us and a tail of 50 ms both read);
 //! - the latency histogram: the share of requests in each latency band (20 bands a
 //!   decade, log axis);
 //! - in a `--duration` run, throughput, p50 and p99 over the run's time;
@@ -240,20 +241,6 @@ impl Plot<'_> {
     }
 }
 
-/// Latency unit for a set of rows: microseconds, or milliseconds when the slowest
-/// tail passes 2 ms.
-fn unit(rows: &[&ResultRow]) -> (&'static str, f64) {
-    let slowest = rows
-        .iter()
-        .map(|r| r.histogram.max() as f64 / 1e3)
-        .fold(0.0, f64::max);
-    if slowest > 2000.0 {
-        ("ms", 1e6)
-    } else {
-        ("us", 1e3)
-    }
-}
-
 /// The percentile spectrum of each row: one point per step of HdrHistogram's
 /// percentile iteration, 1/(1-q) against latency (the last, q = 1, at the count).
 pub fn spectrum_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<(f64, f64)> {
@@ -299,8 +286,8 @@ fn measured(report: &Report) -> Vec<&ResultRow> {
 /// When plotters cannot draw one.
 pub fn run_charts(report: &Report, suffix: &str) -> Result<Vec<Chart>, PlotError> {
     let rows = measured(report);
-    let (unit_name, per_unit) = unit(&rows);
-    let latency = format!("Latency ({unit_name})");
+    // Microseconds on a log axis: the median and a tail 1,000 times slower both show.
+    let (latency, per_unit) = ("Latency (us, log scale)", 1e3);
     let lines = |points: &dyn Fn(&ResultRow) -> Vec<(f64, f64)>| -> Vec<Line<'_>> {
         rows.iter()
             .enumerate()
@@ -317,7 +304,7 @@ pub fn run_charts(report: &Report, suffix: &str) -> Result<Vec<Chart>, PlotError
             id: format!("spectrum{suffix}"),
             title: "Latency by percentile".into(),
             x: ("Percentile (log scale of 1/(1-q))", Axis::Percentile),
-            y: (&latency, Axis::Linear),
+            y: (latency, Axis::Log),
             lines: lines(&|row| spectrum_points(&row.histogram, per_unit)),
         }
         .draw()?,
@@ -329,7 +316,7 @@ pub fn run_charts(report: &Report, suffix: &str) -> Result<Vec<Chart>, PlotError
         Plot {
             id: "histogram".into(),
             title: "Latency histogram".into(),
-            x: (&latency, Axis::Log),
+            x: (latency, Axis::Log),
             y: ("Requests (%)", Axis::Linear),
             lines: lines(&|row| histogram_points(&row.histogram, per_unit)),
         }
