@@ -121,14 +121,14 @@ pub fn percentile_distribution(histogram: &Histogram<u64>) -> String {
             let _ = writeln!(
                 text,
                 "{value:12.6} {quantile:2.12} {:10} {:14.2}",
-                cumulative(histogram, step.value_iterated_to()),
+                histogram.count_between(0, step.value_iterated_to()),
                 1.0 / (1.0 - quantile)
             );
         } else {
             let _ = writeln!(
                 text,
                 "{value:12.6} {quantile:2.12} {:10}",
-                cumulative(histogram, step.value_iterated_to())
+                histogram.count_between(0, step.value_iterated_to())
             );
         }
     }
@@ -151,11 +151,6 @@ pub fn percentile_distribution(histogram: &Histogram<u64>) -> String {
         (2 * 10u64.pow(u32::from(histogram.sigfig()))).next_power_of_two()
     );
     text
-}
-
-/// How many values are at or below `value`.
-fn cumulative(histogram: &Histogram<u64>, value: u64) -> u64 {
-    histogram.count_between(0, value)
 }
 
 /// The percentile spectrum: each step of HdrHistogram's percentile iteration as

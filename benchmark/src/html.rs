@@ -236,7 +236,7 @@ pub fn sweep_page(sweep: &SweepReport) -> String {
     if let Some(first) = sweep.points.first() {
         body.push_str(&context(&first.report));
     }
-    let _ = write!(body, "<h2>Summary</h2>\n{}", grid_table(&sweep.grid()));
+    let _ = write!(body, "<h2>Summary</h2>\n{}", grid_table(&sweep.grid(false)));
     let (summary_charts, point_charts): (Vec<Chart>, Vec<Chart>) = match charts {
         Ok(charts) => charts
             .into_iter()

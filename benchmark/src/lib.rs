@@ -9,8 +9,12 @@
 //! - [`adapters`]: one file per protocol and client kind: set-up, probe, clean-up.
 //! - [`engine`]: N clients as tasks over M pinned threads, the loop they run.
 //! - [`cputime`], [`traffic`]: CPU time from /proc, bytes counted on the connection.
+//! - [`timeline`]: each round's and each second's latencies, beside the whole run's.
 //! - [`stats`], [`checks`]: pure statistics, self-checks and reasons.
-//! - [`report`]: the columns, once, and the four formats.
+//! - [`report`]: the columns, once, and the text formats ([`grid`] for smaller tables);
+//!   [`html`] and [`plots`]: the self-contained page and its charts; [`hdr`]: the
+//!   histograms in HdrHistogram's formats.
+//! - [`sweep`]: a run per value of one setting; [`baseline`]: a run against a saved one.
 //! - [`run`]: the command line and [`run()`](run::run), which ties the rest together.
 
 pub mod adapters;

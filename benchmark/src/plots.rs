@@ -89,6 +89,12 @@ enum Axis {
     Percentile,
 }
 
+impl Axis {
+    fn is_log(self) -> bool {
+        !matches!(self, Axis::Linear)
+    }
+}
+
 /// What to draw: titles, axes and lines.
 struct Plot<'a> {
     id: String,
@@ -164,13 +170,11 @@ impl Plot<'_> {
         {
             let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
             root.fill(&WHITE).map_err(|e| fail(&e))?;
-            match (self.x.1, self.y.1) {
-                (Axis::Linear, Axis::Linear) => self.lines_on(&root, xs, ys),
-                (Axis::Percentile, Axis::Linear) => self.lines_on(&root, xs.log_scale(), ys),
-                (Axis::Log, Axis::Linear) => self.lines_on(&root, xs.log_scale(), ys),
-                (Axis::Log, Axis::Log) => self.lines_on(&root, xs.log_scale(), ys.log_scale()),
-                (Axis::Linear, _) => self.lines_on(&root, xs, ys.log_scale()),
-                (_, _) => self.lines_on(&root, xs.log_scale(), ys.log_scale()),
+            match (self.x.1.is_log(), self.y.1.is_log()) {
+                (false, false) => self.lines_on(&root, xs, ys),
+                (true, false) => self.lines_on(&root, xs.log_scale(), ys),
+                (false, true) => self.lines_on(&root, xs, ys.log_scale()),
+                (true, true) => self.lines_on(&root, xs.log_scale(), ys.log_scale()),
             }
             .map_err(|e| fail(&e))?;
             root.present().map_err(|e| fail(&e))?;

@@ -215,48 +215,11 @@ impl SweepReport {
         }
     }
 
-    /// The summary as a grid, for people.
-    pub fn grid(&self) -> Grid {
-        let blank = || "—".to_owned();
-        Grid {
-            headers: [
-                self.sweep.parameter.name(),
-                "Row",
-                "Requests",
-                "Errors",
-                "Throughput",
-                "p50",
-                "p99",
-                "x floor",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: self
-                .summary
-                .iter()
-                .map(|row| {
-                    vec![
-                        row.value.to_string(),
-                        row.label.to_owned(),
-                        row.requests.to_string(),
-                        row.errors.to_string(),
-                        format!("{:.0} req/s", row.throughput_rps),
-                        row.p50_us.map_or_else(blank, format_time),
-                        row.p99_us.map_or_else(blank, format_time),
-                        row.x_floor.map_or_else(blank, |x| format!("{x:.2}x")),
-                    ]
-                })
-                .collect(),
-            text_columns: 2,
-        }
-    }
-
-    /// The summary as CSV, raw numbers.
-    fn csv(&self) -> String {
-        let number = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.3}"));
-        Grid {
-            headers: [
-                self.sweep.parameter.name(),
+    /// The summary as a grid: for people (labels, units) or, `raw`, for CSV (keys
+    /// and bare numbers, as the JSON names them).
+    pub fn grid(&self, raw: bool) -> Grid {
+        let headers = if raw {
+            [
                 "key",
                 "requests",
                 "errors",
@@ -265,27 +228,56 @@ impl SweepReport {
                 "p99_us",
                 "x_floor",
             ]
-            .map(String::from)
-            .to_vec(),
-            rows: self
-                .summary
-                .iter()
-                .map(|row| {
-                    vec![
-                        row.value.to_string(),
-                        row.key.to_owned(),
-                        row.requests.to_string(),
-                        row.errors.to_string(),
-                        format!("{:.3}", row.throughput_rps),
-                        number(row.p50_us),
-                        number(row.p99_us),
-                        number(row.x_floor),
-                    ]
-                })
+        } else {
+            [
+                "Row",
+                "Requests",
+                "Errors",
+                "Throughput",
+                "p50",
+                "p99",
+                "x floor",
+            ]
+        };
+        let time = |v: Option<f64>| match (v, raw) {
+            (None, true) => String::new(),
+            (None, false) => "—".to_owned(),
+            (Some(v), true) => format!("{v:.3}"),
+            (Some(v), false) => format_time(v),
+        };
+        let rows = self
+            .summary
+            .iter()
+            .map(|row| {
+                vec![
+                    row.value.to_string(),
+                    if raw { row.key } else { row.label }.to_owned(),
+                    row.requests.to_string(),
+                    row.errors.to_string(),
+                    if raw {
+                        format!("{:.3}", row.throughput_rps)
+                    } else {
+                        format!("{:.0} req/s", row.throughput_rps)
+                    },
+                    time(row.p50_us),
+                    time(row.p99_us),
+                    match (row.x_floor, raw) {
+                        (Some(x), true) => format!("{x:.3}"),
+                        (Some(x), false) => format!("{x:.2}x"),
+                        (None, true) => String::new(),
+                        (None, false) => "—".to_owned(),
+                    },
+                ]
+            })
+            .collect();
+        Grid {
+            headers: std::iter::once(self.sweep.parameter.name())
+                .chain(headers)
+                .map(String::from)
                 .collect(),
+            rows,
             text_columns: 2,
         }
-        .csv()
     }
 
     /// The sweep in `format`: the summary first, then each point's report (CSV: the
@@ -311,10 +303,10 @@ impl SweepReport {
                 text.push('\n');
                 text
             }
-            Format::Csv => self.csv(),
+            Format::Csv => self.grid(true).csv(),
             Format::Html => crate::html::sweep_page(self),
             Format::Markdown => {
-                let mut out = format!("## {heading}\n\n{}", self.grid().markdown());
+                let mut out = format!("## {heading}\n\n{}", self.grid(false).markdown());
                 for (i, point) in self.points.iter().enumerate() {
                     let _ = write!(
                         out,
@@ -326,7 +318,7 @@ impl SweepReport {
                 out
             }
             _ => {
-                let mut out = format!("{heading}:\n{}", self.grid().text("  "));
+                let mut out = format!("{heading}:\n{}", self.grid(false).text("  "));
                 for (i, point) in self.points.iter().enumerate() {
                     let _ = write!(
                         out,
