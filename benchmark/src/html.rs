@@ -167,7 +167,8 @@ fn caption(chart: &Chart) -> &'static str {
     } else if id == "histogram" {
         "Share of requests in each latency band (20 bands a decade)."
     } else if id.ends_with("over-time") {
-        "Each second of the measurement (the rounds laid end to end); percentiles within 1%."
+        "Each second of the measurement (the rounds laid end to end), drawn at its middle; \
+         percentiles within 1%."
     } else {
         "One whole run per value, one line per row."
     }
@@ -235,6 +236,15 @@ pub fn sweep_page(sweep: &SweepReport) -> String {
     let mut body = format!("<h1>commlab benchmark: sweep of {}</h1>\n", escape(name));
     if let Some(first) = sweep.points.first() {
         body.push_str(&context(&first.report));
+        let values: Vec<String> = sweep.sweep.values.iter().map(f64::to_string).collect();
+        let _ = writeln!(
+            body,
+            "<p>Swept: <b>{} = {}</b>. The lines above describe point 1; every point \
+             has the same settings but its own {}.</p>",
+            escape(name),
+            escape(&values.join(", ")),
+            escape(name)
+        );
     }
     let _ = write!(body, "<h2>Summary</h2>\n{}", grid_table(&sweep.grid(false)));
     let (summary_charts, point_charts): (Vec<Chart>, Vec<Chart>) = match charts {

@@ -108,8 +108,9 @@ fn colour(index: usize) -> RGBColor {
     COLOURS[index % COLOURS.len()]
 }
 
-/// The range of `values` for an axis, padded; a log axis starts above zero.
-fn span(values: impl Iterator<Item = f64>, axis: Axis) -> Range<f64> {
+/// The range of `values` for an axis, `headroom` times the largest at the top (room
+/// for the legend, which sits top left); a log axis starts above zero.
+fn span(values: impl Iterator<Item = f64>, axis: Axis, headroom: f64) -> Range<f64> {
     let (low, high) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
@@ -121,13 +122,17 @@ fn span(values: impl Iterator<Item = f64>, axis: Axis) -> Range<f64> {
     match axis {
         Axis::Linear => {
             let low = if low >= 0.0 { 0.0 } else { low * 1.1 };
-            let high = if high > low { high * 1.08 } else { low + 1.0 };
+            let high = if high > low {
+                high * headroom
+            } else {
+                low + 1.0
+            };
             low..high
         }
         Axis::Log | Axis::Percentile => {
             let low = low.max(1e-9);
             let high = high.max(low * 10.0);
-            low / 1.2..high * 1.2
+            low / 1.2..high * headroom.max(1.2)
         }
     }
 }
@@ -162,10 +167,12 @@ impl Plot<'_> {
         let xs = span(
             self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)),
             self.x.1,
+            1.02,
         );
         let ys = span(
             self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)),
             self.y.1,
+            1.4,
         );
         {
             let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -359,7 +366,9 @@ pub fn run_charts(report: &Report, suffix: &str) -> Result<Vec<Chart>, PlotError
                         row.timeline
                             .iter()
                             .flatten()
-                            .filter_map(|slot| Some((slot.start_s, pick(slot)?)))
+                            .filter_map(|slot| {
+                                Some((slot.start_s + slot.span_s / 2.0, pick(slot)?))
+                            })
                             .collect()
                     }),
                 }

@@ -69,6 +69,7 @@ impl Timeline {
                 };
                 Slot {
                     start_s: start,
+                    span_s: span,
                     requests: histogram.len(),
                     throughput_rps: if span > 0.0 {
                         histogram.len() as f64 / span
@@ -88,6 +89,8 @@ impl Timeline {
 pub struct Slot {
     /// Where the slot starts, seconds into the measured time.
     pub start_s: f64,
+    /// How long it is, seconds (the last may be shorter).
+    pub span_s: f64,
     /// Successful requests that finished in it.
     pub requests: u64,
     /// Those per second of the slot.
@@ -177,7 +180,7 @@ mod tests {
             |value: Option<f64>, want: f64| value.is_some_and(|v| (v / want - 1.0).abs() < 0.01);
         assert!(near(slots[0].p50_us, 1.0), "{:?}", slots[0].p50_us);
         assert!(near(slots[1].p99_us, 5.0), "{:?}", slots[1].p99_us);
-        assert_eq!(slots[2].start_s, 2.0);
+        assert_eq!((slots[2].start_s, slots[2].span_s), (2.0, 0.5));
     }
 
     #[test]
