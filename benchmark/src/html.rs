@@ -224,7 +224,7 @@ fn run_body(report: &Report, charts: &str) -> String {
 
 /// The page of one run, with its charts.
 pub fn report_page(report: &Report) -> String {
-    let charts = figures(&plots::run_charts(report, ""));
+    let charts = figures(&plots::run_charts(report));
     let body = format!("<h1>commlab benchmark</h1>\n{}", run_body(report, &charts));
     page("commlab benchmark", &body)
 }

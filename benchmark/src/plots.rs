@@ -285,44 +285,55 @@ pub fn histogram_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<
     points
 }
 
-fn measured(report: &Report) -> Vec<&ResultRow> {
-    report.results.iter().filter(|r| r.requests > 0).collect()
+/// Microseconds on a log axis: the median and a tail 1,000 times slower both show.
+const LATENCY: (&str, f64) = ("Latency (us, log scale)", 1e3);
+
+/// One line per row of `report` that measured something, in the report's order and
+/// colours.
+fn row_lines<'a>(
+    report: &'a Report,
+    points: impl Fn(&ResultRow) -> Vec<(f64, f64)>,
+) -> Vec<Line<'a>> {
+    report
+        .results
+        .iter()
+        .filter(|row| row.requests > 0)
+        .enumerate()
+        .map(|(i, row)| Line {
+            key: row.key,
+            label: row.label,
+            colour: colour(i),
+            points: points(row),
+        })
+        .collect()
+}
+
+/// A run's percentile spectrum, named `id`.
+///
+/// # Errors
+///
+/// When plotters cannot draw it.
+pub fn spectrum_chart(report: &Report, id: String) -> Result<Chart, PlotError> {
+    Plot {
+        id,
+        title: "Latency by percentile".into(),
+        x: ("Percentile (log scale of 1/(1-q))", Axis::Percentile),
+        y: (LATENCY.0, Axis::Log),
+        lines: row_lines(report, |row| spectrum_points(&row.histogram, LATENCY.1)),
+    }
+    .draw()
 }
 
 /// The spectrum and histogram charts of a run, and its timeline charts in a
-/// `--duration` run. `suffix` tells apart the points of a sweep.
+/// `--duration` run.
 ///
 /// # Errors
 ///
 /// When plotters cannot draw one.
-pub fn run_charts(report: &Report, suffix: &str) -> Result<Vec<Chart>, PlotError> {
-    let rows = measured(report);
-    // Microseconds on a log axis: the median and a tail 1,000 times slower both show.
-    let (latency, per_unit) = ("Latency (us, log scale)", 1e3);
-    let lines = |points: &dyn Fn(&ResultRow) -> Vec<(f64, f64)>| -> Vec<Line<'_>> {
-        rows.iter()
-            .enumerate()
-            .map(|(i, row)| Line {
-                key: row.key,
-                label: row.label,
-                colour: colour(i),
-                points: points(row),
-            })
-            .collect()
-    };
-    let mut charts = vec![
-        Plot {
-            id: format!("spectrum{suffix}"),
-            title: "Latency by percentile".into(),
-            x: ("Percentile (log scale of 1/(1-q))", Axis::Percentile),
-            y: (latency, Axis::Log),
-            lines: lines(&|row| spectrum_points(&row.histogram, per_unit)),
-        }
-        .draw()?,
-    ];
-    if !suffix.is_empty() {
-        return Ok(charts);
-    }
+pub fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
+    let lines = |points: &dyn Fn(&ResultRow) -> Vec<(f64, f64)>| row_lines(report, points);
+    let (latency, per_unit) = LATENCY;
+    let mut charts = vec![spectrum_chart(report, "spectrum".into())?];
     charts.push(
         Plot {
             id: "histogram".into(),
@@ -443,10 +454,8 @@ pub fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError> {
         );
     }
     for point in &sweep.points {
-        charts.extend(run_charts(
-            &point.report,
-            &format!("-{name}-{}", point.value),
-        )?);
+        let id = format!("spectrum-{name}-{}", point.value);
+        charts.push(spectrum_chart(&point.report, id)?);
     }
     Ok(charts)
 }

@@ -189,7 +189,7 @@ fn single(
         write_histograms(dir, &report)?;
     }
     if let Some(dir) = &cli.plots {
-        write_plots(dir, &crate::plots::run_charts(&report, "")?)?;
+        write_plots(dir, &crate::plots::run_charts(&report)?)?;
     }
     // CSV keeps one row per result: the comparison goes to the terminal.
     if let (Format::Csv, Some(comparison)) = (cli.format, &report.comparison) {

@@ -66,18 +66,7 @@ impl WsClient {
     /// [`WsError::Connect`] or [`WsError::Timeout`].
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, WsError> {
         let connecting = tokio_tungstenite::connect_async(url);
-        let (stream, response) = tokio::time::timeout(timeout, connecting)
-            .await
-            .map_err(|_| WsError::Timeout {
-                what: "connecting",
-                after: timeout,
-            })?
-            .map_err(|e| connect_error(url, e))?;
-        Ok(WsClient {
-            stream,
-            timeout,
-            server: server_header(&response),
-        })
+        WsClient::handshake(connecting, "connecting", url, timeout).await
     }
 }
 
@@ -89,10 +78,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
     /// [`WsError::Connect`] when the server refuses the upgrade.
     pub async fn upgrade(stream: S, url: &str, timeout: Duration) -> Result<Self, WsError> {
         let upgrading = tokio_tungstenite::client_async(url, stream);
-        let (stream, response) = tokio::time::timeout(timeout, upgrading)
+        WsClient::handshake(upgrading, "the upgrade", url, timeout).await
+    }
+
+    /// Waits up to `timeout` for a client handshake (`what`, for the error) and keeps
+    /// the server's `server` header.
+    async fn handshake(
+        handshake: impl Future<
+            Output = Result<
+                (WebSocketStream<S>, tungstenite::handshake::client::Response),
+                tungstenite::Error,
+            >,
+        >,
+        what: &'static str,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Self, WsError> {
+        let (stream, response) = tokio::time::timeout(timeout, handshake)
             .await
             .map_err(|_| WsError::Timeout {
-                what: "the upgrade",
+                what,
                 after: timeout,
             })?
             .map_err(|e| connect_error(url, e))?;
