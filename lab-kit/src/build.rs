@@ -12,7 +12,8 @@ pub const PROFILE: &str = if cfg!(debug_assertions) {
 };
 
 /// What every binary's `--version` prints after its name:
-/// `0.1.0 (commit 1a2b3c4d5, release build)`.
+/// `0.1.0 (commit 1a2b3c4d5, release build)`, or `commit unknown` when the build
+/// had neither `.git` nor `COMMLAB_COMMIT`.
 pub const VERSION: &str = if cfg!(debug_assertions) {
     concat!(
         env!("CARGO_PKG_VERSION"),
