@@ -27,7 +27,7 @@ use tokio::task::{JoinSet, LocalSet};
 use crate::cputime;
 use crate::placement::CpuList;
 use crate::settings::Length;
-use crate::stats::{new_histogram, record};
+use crate::stats::{new_histogram, percentile, record};
 use crate::timeline::{Tally, Timeline};
 
 /// What kind of failure a request met.
@@ -588,19 +588,15 @@ where
             .zip(&latencies)
             .map(|((start, end), histogram)| {
                 let secs = (*end - *start).as_secs_f64();
-                // The median of any round; a tail percentile q from 1 / (1 - q) samples.
-                let quantile = |q: f64, needed: u64| {
-                    (histogram.len() >= needed.max(1))
-                        .then(|| histogram.value_at_quantile(q) as f64 / 1e3)
-                };
+                let quantile = |q: f64| percentile(histogram, q).map(|nanos| nanos as f64 / 1e3);
                 Round {
                     throughput_rps: if secs > 0.0 {
                         histogram.len() as f64 / secs
                     } else {
                         0.0
                     },
-                    p50_us: quantile(0.5, 1),
-                    p99_us: quantile(0.99, 100),
+                    p50_us: quantile(0.5),
+                    p99_us: quantile(0.99),
                 }
             })
             .collect();

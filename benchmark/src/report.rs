@@ -20,7 +20,7 @@ use crate::machine::Machine;
 use crate::placement::Placement;
 use crate::servers::{ServerCpu, Target};
 use crate::settings::{ConnectionPolicy, Format, Settings, Workload};
-use crate::stats::{Stats, rank};
+use crate::stats::{Stats, percentile, rank};
 use crate::timeline::Slot;
 
 /// What measuring one row gave, before it is summarised.
@@ -180,7 +180,7 @@ impl ResultRow {
         let m = &measured.load.measurement;
         let stats = Stats::from_histogram(&m.histogram);
         let us = |nanos: u64| nanos as f64 / 1000.0;
-        let pct = |q: f64| stats.and_then(|s| s.percentile(&m.histogram, q)).map(us);
+        let pct = |q: f64| percentile(&m.histogram, q).map(us);
         let calls = m.histogram.len() + m.error_count();
         let per_call = |d: Duration| (calls > 0).then(|| d.as_secs_f64() * 1e6 / calls as f64);
         let wall = m.wall.as_secs_f64();
@@ -249,9 +249,7 @@ impl ResultRow {
             histogram: m.histogram.clone(),
             stream: measured.items.map(|items| {
                 let first = |q: f64| {
-                    Stats::from_histogram(&m.first_item)
-                        .and_then(|s| s.percentile(&m.first_item, q))
-                        .map(us)
+                    percentile(&m.first_item, q).map(us)
                 };
                 StreamFigures {
                     items,
@@ -263,9 +261,7 @@ impl ResultRow {
             }),
             open_loop: (!m.service.is_empty()).then(|| {
                 let service = |q: f64| {
-                    Stats::from_histogram(&m.service)
-                        .and_then(|s| s.percentile(&m.service, q))
-                        .map(us)
+                    percentile(&m.service, q).map(us)
                 };
                 OpenLoop {
                     service_p50_us: service(0.5),

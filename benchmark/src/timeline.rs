@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::stats::{new_round_histogram, record};
+use crate::stats::{new_round_histogram, percentile, record};
 
 /// At most this many slots over a run: one a second up to this many seconds, wider
 /// ones past it (a slot's histogram is some tens of kilobytes).
@@ -64,9 +64,7 @@ impl Timeline {
             .map(|(i, histogram)| {
                 let start = width * i as f64;
                 let span = (self.length.as_secs_f64() - start).clamp(0.0, width);
-                let quantile = |q: f64| {
-                    (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1e3)
-                };
+                let quantile = |q: f64| percentile(histogram, q).map(|nanos| nanos as f64 / 1e3);
                 Slot {
                     start_s: start,
                     span_s: span,
@@ -179,8 +177,28 @@ mod tests {
         let near =
             |value: Option<f64>, want: f64| value.is_some_and(|v| (v / want - 1.0).abs() < 0.01);
         assert!(near(slots[0].p50_us, 1.0), "{:?}", slots[0].p50_us);
-        assert!(near(slots[1].p99_us, 5.0), "{:?}", slots[1].p99_us);
+        assert!(near(slots[0].p99_us, 1.0), "{:?}", slots[0].p99_us);
+        assert!(near(slots[1].p50_us, 5.0), "{:?}", slots[1].p50_us);
         assert_eq!((slots[2].start_s, slots[2].span_s), (2.0, 0.5));
+    }
+
+    #[test]
+    fn a_slot_with_fewer_than_100_samples_has_no_p99() {
+        // Five requests, one slow: their "p99" would be the slow one, their maximum.
+        let mut timeline = Timeline::new(Duration::from_secs(2));
+        for nanos in [1_000, 1_000, 1_000, 1_000, 50_000] {
+            timeline.record(Duration::from_millis(100), nanos);
+        }
+        for _ in 0..99 {
+            timeline.record(Duration::from_millis(1100), 2_000);
+        }
+        let slots = timeline.slots();
+        assert_eq!((slots[0].requests, slots[1].requests), (5, 99));
+        assert_eq!(slots[0].p99_us, None);
+        assert_eq!(slots[1].p99_us, None);
+        assert!(slots[0].p50_us.is_some());
+        timeline.record(Duration::from_millis(1200), 2_000);
+        assert!(timeline.slots()[1].p99_us.is_some());
     }
 
     #[test]
