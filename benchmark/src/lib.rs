@@ -2,42 +2,51 @@
 //! floor measured the same way, with the figures that say where the time goes.
 //!
 //! `cargo run --release -p benchmark` prints the comparison; servers are started
-//! in-process unless an address is given. The pieces, in the order a run uses them:
+//! in-process unless an address is given. The crate is built in floors, each importing
+//! only the floors below it (a test, `tests/layers.rs`, holds the order):
 //!
-//! - [`settings`]: the options, parsed once; [`placement`]: which CPUs load and servers use.
-//! - [`servers`]: the labs' servers, embedded or external, and their CPU time.
-//! - [`adapters`]: one file per protocol and client kind: set-up, probe, clean-up.
-//! - [`engine`]: N clients as tasks over M pinned threads, the loop they run.
-//! - [`cputime`], [`traffic`]: CPU time from /proc, bytes counted on the connection.
-//! - [`timeline`]: each round's and each second's latencies, beside the whole run's.
-//! - [`stats`], [`checks`]: pure statistics, self-checks and reasons.
-//! - [`report`]: the columns, once, and the text formats ([`grid`] for smaller tables);
-//!   [`html`] and [`plots`]: the self-contained page and its charts; [`hdr`]: the
-//!   histograms in HdrHistogram's formats.
-//! - [`sweep`]: a run per value of one setting; [`baseline`]: a run against a saved one.
-//! - [`run`]: the command line and [`run()`](run::run), which ties the rest together.
+//! 1. leaves: `stats` (the percentile rule), `units` (numbers for people),
+//!    [`placement`], [`machine`];
+//! 2. [`settings`]: the options, validated once;
+//! 3. `engine`: load threads, the client loop, probes and their errors, turns,
+//!    timeline, traffic, CPU time; nothing of the user store or the report;
+//! 4. `servers`: the labs' servers, embedded or external, their address and CPU time;
+//! 5. `adapters`: one file per protocol and client kind: set-up, probe, clean-up;
+//! 6. [`model`]: every type the JSON report holds: data, no computing;
+//! 7. `analysis`: summarising a row, x floor and the ranking, checks and notes, the
+//!    baseline comparison, the sweep summary, the exit status;
+//! 8. `render`: every format over the model, the one table of columns, HTML, charts,
+//!    HdrHistogram exports;
+//! 9. [`wire`]: `benchmark wire`, one annotated exchange per protocol;
+//! 10. `cli` and `run`: the command line, and [`run()`] that ties the rest together.
 
-pub mod adapters;
-pub mod baseline;
-pub mod checks;
-pub mod cputime;
-pub mod engine;
-pub mod grid;
-pub mod hdr;
-pub mod html;
+mod adapters;
+mod analysis;
+mod cli;
+mod engine;
 pub mod machine;
+pub mod model;
 pub mod placement;
-pub mod plots;
-pub mod progress;
-pub mod report;
-pub mod run;
-pub mod servers;
+mod render;
+mod run;
+mod servers;
 pub mod settings;
-pub mod stats;
-pub mod sweep;
-pub mod timeline;
-pub mod traffic;
-pub mod turns;
+mod stats;
+mod units;
 pub mod wire;
 
-pub use run::{Cli, run};
+pub use cli::{Cli, Command};
+pub use run::{control_runtime, execute, run};
+pub use settings::Settings;
+
+/// The report in `format`; `wide` adds every percentile and the operation to the table
+/// formats. What the binary prints for a run [`execute`] measured.
+pub fn render(report: &model::Report, format: settings::Format, wide: bool) -> String {
+    render::report(report, format, wide)
+}
+
+/// The exit status a report calls for: 130 after Ctrl-C, 1 when a row's every request
+/// failed, 3 on a regression past `--fail-on`, else 0.
+pub fn exit_code(report: &model::Report) -> u8 {
+    analysis::exit_code(report)
+}

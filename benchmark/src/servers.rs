@@ -11,19 +11,24 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::cputime;
-use crate::placement::{CpuList, pin_current_thread};
+use std::net::ToSocketAddrs;
+
+use anyhow::{Context as _, bail};
+
+use crate::engine::cputime;
+use crate::placement::{CpuList, Placement, pin_current_thread};
+use crate::settings::{Lab, Settings};
 
 /// The future a server is told to stop by.
-pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// A server's whole life: serve on the listener until the shutdown future completes.
-pub type ServeFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+pub(crate) type ServeFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// One lab's server: everything the benchmark needs to find it or start it.
 #[derive(Debug)]
-pub struct LabServer {
-    /// `floor`, `socket`, `rest` or `grpc`: the key of `--protocols` and of reports.
-    pub key: &'static str,
+pub(crate) struct LabServer {
+    /// Which server: its key in `--protocols` and in reports.
+    pub key: Lab,
     /// How people name it: `Socket`, `REST`, `gRPC`.
     pub name: &'static str,
     /// The option (and environment variable) that points the benchmark at a running one.
@@ -38,7 +43,7 @@ pub struct LabServer {
 
 impl LabServer {
     /// The address clients use for a server listening at `addr`.
-    pub fn address_of(&self, addr: SocketAddr) -> String {
+    pub(crate) fn address_of(&self, addr: SocketAddr) -> String {
         match self.scheme {
             Some(scheme) => format!("{scheme}://{addr}"),
             None => addr.to_string(),
@@ -49,7 +54,7 @@ impl LabServer {
 /// A lab server running in this process until dropped, on a tokio runtime of its own
 /// whose threads are pinned to the server CPUs.
 #[derive(Debug)]
-pub struct EmbeddedServer {
+pub(crate) struct EmbeddedServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -63,7 +68,7 @@ impl EmbeddedServer {
     /// # Errors
     ///
     /// When no port can be bound or the runtime cannot be built.
-    pub fn start(lab: &'static LabServer, cpus: &CpuList) -> std::io::Result<Self> {
+    pub(crate) fn start(lab: &'static LabServer, cpus: &CpuList) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -116,12 +121,12 @@ impl EmbeddedServer {
     }
 
     /// Where it listens.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// CPU time its runtime's threads have used so far.
-    pub fn cpu_time(&self) -> Option<Duration> {
+    pub(crate) fn cpu_time(&self) -> Option<Duration> {
         let ids = self.threads.lock().ok()?.clone();
         cputime::threads_of_this_process(&ids)
     }
@@ -140,7 +145,7 @@ impl Drop for EmbeddedServer {
 
 /// Where a target's server CPU time comes from.
 #[derive(Debug)]
-pub enum ServerCpu {
+pub(crate) enum ServerCpu {
     /// The embedded server's own threads.
     Embedded,
     /// An external server's process, from `--server-pid`.
@@ -151,11 +156,13 @@ pub enum ServerCpu {
 
 /// One lab's server for this run, embedded or external.
 #[derive(Debug)]
-pub struct Target {
+pub(crate) struct Target {
     /// The lab.
     pub lab: &'static LabServer,
-    /// `host:port` or a URL.
+    /// `host:port` or a URL, as given or as an embedded server's.
     pub address: String,
+    /// `host:port` of `address`.
+    pub authority: String,
     /// The in-process server, when one was started.
     pub embedded: Option<EmbeddedServer>,
     /// Where its CPU time is read.
@@ -164,11 +171,142 @@ pub struct Target {
 
 impl Target {
     /// The server's CPU time so far, where it can be read.
-    pub fn cpu_time(&self) -> Option<Duration> {
+    pub(crate) fn cpu_time(&self) -> Option<Duration> {
         match (&self.cpu, &self.embedded) {
             (ServerCpu::Embedded, Some(server)) => server.cpu_time(),
             (ServerCpu::Process(pid), _) => cputime::process(*pid),
             _ => None,
         }
+    }
+}
+
+/// Where lab's server is: the address given, which must answer, or an embedded one.
+pub(crate) fn resolve(
+    lab: &'static LabServer,
+    settings: &Settings,
+    placement: &Placement,
+) -> anyhow::Result<Target> {
+    let Some(address) = settings.address_of(lab.key.key()) else {
+        let server = EmbeddedServer::start(lab, &placement.server_cpus)
+            .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
+        return Ok(Target {
+            lab,
+            authority: server.addr().to_string(),
+            address: lab.address_of(server.addr()),
+            embedded: Some(server),
+            cpu: ServerCpu::Embedded,
+        });
+    };
+    let authority = authority(lab, address)?;
+    if let Err(reason) = reachable(&authority, settings.timeout.min(Duration::from_secs(2))) {
+        bail!(
+            "no {} server answers at {authority} ({reason}). Start one with `{}`, or leave \
+             out {} (and its environment variable) to measure an embedded one",
+            lab.name,
+            lab.start_command,
+            lab.flag
+        );
+    }
+    let cpu = match settings.server_pid(lab.key.key()) {
+        Some(pid) if cputime::process(pid).is_some() => ServerCpu::Process(pid),
+        Some(pid) => ServerCpu::Unknown(format!("no process {pid} to read")),
+        None => ServerCpu::Unknown("external server: --server-pid PID reads its CPU".into()),
+    };
+    Ok(Target {
+        lab,
+        authority,
+        address: address.to_owned(),
+        embedded: None,
+        cpu,
+    })
+}
+
+/// `host:port` of a target: the socket address itself, or a URL's authority.
+pub(crate) fn authority(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
+    let Some(scheme) = lab.scheme else {
+        return Ok(configured.to_owned());
+    };
+    let Some(rest) = configured.strip_prefix(&format!("{scheme}://")) else {
+        bail!(
+            "the {} URL {configured:?} must start with {scheme}:// (the labs serve cleartext)",
+            lab.name
+        );
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        bail!("the {} URL {configured:?} has no host", lab.name);
+    }
+    Ok(if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    })
+}
+
+/// Whether something accepts TCP connections at `authority`.
+fn reachable(authority: &str, timeout: Duration) -> Result<(), String> {
+    let addrs: Vec<_> = authority
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve it: {e}"))?
+        .collect();
+    let mut last = String::from("it resolves to no address");
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(&addr, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn never(_: tokio::net::TcpListener, _: Shutdown) -> ServeFuture {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn lab(key: Lab, scheme: Option<&'static str>) -> LabServer {
+        LabServer {
+            key,
+            name: "test",
+            flag: "--test-url",
+            scheme,
+            start_command: "",
+            serve: never,
+        }
+    }
+
+    #[test]
+    fn authorities_come_from_urls() {
+        let (rest, socket, ws) = (
+            lab(Lab::Rest, Some("http")),
+            lab(Lab::Socket, None),
+            lab(Lab::Ws, Some("ws")),
+        );
+        assert_eq!(
+            authority(&rest, "http://127.0.0.1:5000").unwrap(),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            authority(&rest, "http://grpc-server:50051/").unwrap(),
+            "grpc-server:50051"
+        );
+        assert_eq!(
+            authority(&rest, "http://example.com/api").unwrap(),
+            "example.com:80"
+        );
+        assert_eq!(
+            authority(&socket, "127.0.0.1:8080").unwrap(),
+            "127.0.0.1:8080"
+        );
+        assert!(authority(&rest, "https://x:1").is_err());
+        assert_eq!(
+            authority(&ws, "ws://127.0.0.1:8765").unwrap(),
+            "127.0.0.1:8765"
+        );
+        assert!(authority(&ws, "http://127.0.0.1:8765").is_err());
+        assert!(authority(&rest, "http:///").is_err());
     }
 }

@@ -26,24 +26,24 @@ const HIGHEST_NS: u64 = 3_600_000_000_000;
 ///
 /// Never: the bounds are constants within what hdrhistogram accepts (a unit test
 /// builds one).
-pub fn new_histogram() -> Histogram<u64> {
+pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, 3).expect("constant histogram bounds are valid")
 }
 
 /// A histogram for one round's median: two significant digits (1%), small enough to
 /// clear between rounds without costing the round anything.
-pub fn new_round_histogram() -> Histogram<u64> {
+pub(crate) fn new_round_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, HIGHEST_NS, 2).expect("constant histogram bounds are valid")
 }
 
 /// Records one latency in nanoseconds, clamped into the histogram's range.
-pub fn record(histogram: &mut Histogram<u64>, nanos: u64) {
+pub(crate) fn record(histogram: &mut Histogram<u64>, nanos: u64) {
     let _ = histogram.record(nanos.clamp(1, HIGHEST_NS));
 }
 
 /// The summary of one set of latencies, in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// How many latencies.
     pub count: u64,
     /// Mean.
@@ -66,7 +66,7 @@ pub struct Stats {
 
 impl Stats {
     /// Summarises a histogram; `None` when it is empty.
-    pub fn from_histogram(histogram: &Histogram<u64>) -> Option<Stats> {
+    pub(crate) fn from_histogram(histogram: &Histogram<u64>) -> Option<Stats> {
         let count = histogram.len();
         if count == 0 {
             return None;
@@ -103,7 +103,7 @@ impl Stats {
 
 /// Samples a percentile needs before it means anything: `1 / (1 - q)`, so p90 needs
 /// 10, p99 100 and p99.9 1,000 (with fewer, it is just the maximum).
-pub fn samples_needed(q: f64) -> u64 {
+pub(crate) fn samples_needed(q: f64) -> u64 {
     if q <= 0.5 {
         1
     } else {
@@ -115,13 +115,13 @@ pub fn samples_needed(q: f64) -> u64 {
 /// and none when the histogram holds fewer than [`samples_needed`]`(q)` samples (a p99
 /// of 5 requests would be their maximum). The table, the rounds and the timeline all
 /// ask here.
-pub fn percentile(histogram: &Histogram<u64>, q: f64) -> Option<u64> {
+pub(crate) fn percentile(histogram: &Histogram<u64>, q: f64) -> Option<u64> {
     (!histogram.is_empty() && histogram.len() >= samples_needed(q))
         .then(|| histogram.value_at_quantile(q))
 }
 
 /// How much slower `value` is than `fastest`, in percent.
-pub fn percent_slower(value: f64, fastest: f64) -> f64 {
+pub(crate) fn percent_slower(value: f64, fastest: f64) -> f64 {
     if fastest <= 0.0 {
         return 0.0;
     }
@@ -130,7 +130,7 @@ pub fn percent_slower(value: f64, fastest: f64) -> f64 {
 
 /// One place in a ranking.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Ranked<K> {
+pub(crate) struct Ranked<K> {
     /// 1 for the fastest.
     pub position: usize,
     /// What was ranked.
@@ -142,7 +142,7 @@ pub struct Ranked<K> {
 }
 
 /// Orders `entries` from fastest to slowest and rates each against the fastest.
-pub fn rank<K: Clone>(entries: &[(K, f64)]) -> Vec<Ranked<K>> {
+pub(crate) fn rank<K: Clone>(entries: &[(K, f64)]) -> Vec<Ranked<K>> {
     let mut sorted: Vec<_> = entries.to_vec();
     sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
     let fastest = sorted.first().map(|e| e.1).unwrap_or(0.0);

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use benchmark::report::Report;
-use benchmark::run::{Cli, control_runtime, execute};
+use benchmark::model::{RankedBy, Report};
 use benchmark::settings::Format;
+use benchmark::{Cli, control_runtime, execute, exit_code, render};
 use clap::Parser;
 use serde_json::Value;
 
@@ -84,8 +84,8 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
     );
     assert!(report.results.iter().all(|r| r.embedded));
     assert_eq!(report.ranking.len(), 6);
-    assert_eq!(report.ranked_by, "p50");
-    assert_eq!(report.exit_code(), 0);
+    assert_eq!(report.ranked_by, RankedBy::P50);
+    assert_eq!(exit_code(&report), 0);
 
     // The floor's bytes are the socket request each way, exactly.
     let floor = &report.results[0];
@@ -125,7 +125,7 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
             .starts_with("rest-lab/")
     );
 
-    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, false)).unwrap();
     assert_eq!(json["results"].as_array().unwrap().len(), 7);
     assert_eq!(json["results"][0]["x_floor"], 1.0);
     assert_eq!(
@@ -136,14 +136,14 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
     assert!(json["placement"]["client_cpus"].is_array());
     assert_eq!(json["settings"]["iterations"], 20);
 
-    let csv = report.render(Format::Csv, false);
+    let csv = render(&report, Format::Csv, false);
     assert!(
         csv.starts_with("key,operation,embedded,requests,errors,p50_us"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 8);
 
-    let table = report.render(Format::Table, false);
+    let table = render(&report, Format::Table, false);
     for line in table.lines() {
         assert!(line.chars().count() <= 100, "too wide: {line}");
     }
@@ -159,8 +159,8 @@ fn every_row_runs_embedded_and_renders_in_every_format() {
             .to_owned()
     };
     assert!(!heading(&table).contains("p99.9"), "{table}");
-    assert!(heading(&report.render(Format::Table, true)).contains("p99.9"));
-    let markdown = report.render(Format::Markdown, false);
+    assert!(heading(&render(&report, Format::Table, true)).contains("p99.9"));
+    let markdown = render(&report, Format::Markdown, false);
     assert!(markdown.contains("| Row | Server |"), "{markdown}");
 }
 
@@ -218,7 +218,7 @@ fn a_given_address_is_measured_as_external_and_the_header_says_so() {
     assert_eq!(socket.target, addr);
     // This process is the server's: its CPU is read from /proc.
     assert!(socket.server_cpu_us.is_some());
-    let table = report.render(Format::Table, false);
+    let table = render(&report, Format::Table, false);
     assert!(
         table.contains(&format!("external servers: Socket at {addr}")),
         "{table}"
@@ -261,7 +261,7 @@ fn a_row_whose_every_request_fails_makes_the_exit_status_non_zero() {
         "{:?}",
         socket.error_kinds
     );
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(exit_code(&report), 1);
     assert!(
         report
             .notes
@@ -467,7 +467,7 @@ fn many_clients_over_few_threads_for_a_duration_rank_by_throughput() {
     ])
     .unwrap();
     assert_clean(&report, &["floor", "socket"]);
-    assert_eq!(report.ranked_by, "throughput");
+    assert_eq!(report.ranked_by, RankedBy::Throughput);
     assert_eq!(report.placement.client_threads, 2);
     let floor = &report.results[0];
     for row in &report.results {
@@ -518,8 +518,8 @@ fn a_stop_request_reports_what_was_measured_and_exits_130() {
     assert_eq!(report.results.len(), 1);
     assert!(!report.results[0].complete);
     assert!(report.results[0].requests > 0);
-    assert!(report.render(Format::Table, false).contains("INTERRUPTED"));
-    assert_eq!(report.exit_code(), 130);
+    assert!(render(&report, Format::Table, false).contains("INTERRUPTED"));
+    assert_eq!(exit_code(&report), 130);
 }
 
 #[test]
@@ -688,7 +688,7 @@ fn an_open_loop_run_reports_corrected_and_service_latencies() {
     ])
     .unwrap();
     assert_clean(&report, &["floor", "socket"]);
-    assert_eq!(report.ranked_by, "p50");
+    assert_eq!(report.ranked_by, RankedBy::P50);
     for row in &report.results {
         let open = row.open_loop.as_ref().expect("open-loop figures");
         assert!(open.service_p50_us.is_some(), "{}", row.key);
@@ -699,9 +699,9 @@ fn an_open_loop_run_reports_corrected_and_service_latencies() {
             row.requests
         );
     }
-    let text = report.render(Format::Table, false);
+    let text = render(&report, Format::Table, false);
     assert!(text.contains("open loop at 400 requests/s"), "{text}");
-    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, false)).unwrap();
     assert!(json["results"][1]["open_loop"]["late_requests"].is_u64());
     assert_eq!(json["settings"]["rate_rps"], 400.0);
     // --rate needs --duration, and a positive rate.
@@ -746,15 +746,15 @@ fn clients_share_the_connections_asked_for_in_every_protocol() {
         }
         assert_eq!(row.requests, 6 * 20, "{}", row.key);
     }
-    let text = report.render(Format::Table, false);
+    let text = render(&report, Format::Table, false);
     assert!(
         text.contains("connections: 6 clients over 2 connections (up to 3 each"),
         "{text}"
     );
-    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, false)).unwrap();
     assert_eq!(json["settings"]["connections"], 2);
     assert_eq!(json["results"][1]["connections_opened"], 2);
-    let csv = report.render(Format::Csv, false);
+    let csv = render(&report, Format::Csv, false);
     assert!(csv.lines().next().unwrap().contains("connections_opened"));
     // Shared connections are kept ones.
     let mut all = vec!["benchmark"];
@@ -812,10 +812,10 @@ fn the_stream_workload_moves_every_item_in_every_protocol() {
         "{}",
         socket.operation
     );
-    let text = report.render(Format::Table, false);
+    let text = render(&report, Format::Table, false);
     assert!(text.contains("time to the LAST item"), "{text}");
     assert!(text.contains("items/s"), "{text}");
-    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, false)).unwrap();
     assert_eq!(json["results"][6]["stream"]["items"], 300);
     assert_eq!(json["settings"]["workload"], "stream");
 }
@@ -854,8 +854,8 @@ fn a_payload_grows_the_requests_of_the_echo_rows_and_grpc() {
             );
         }
     }
-    let text = report.render(Format::Table, true);
-    let json: Value = serde_json::from_str(&report.render(Format::Json, false)).unwrap();
+    let text = render(&report, Format::Table, true);
+    let json: Value = serde_json::from_str(&render(&report, Format::Json, false)).unwrap();
     assert!(
         json["notes"].to_string().contains("REST rows left out"),
         "{text}"

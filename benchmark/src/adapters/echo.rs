@@ -7,13 +7,16 @@ use std::sync::Arc;
 use socket_lab::protocol::{Request, respond};
 
 use super::lines::LineStream;
-use super::socket::TEXT;
 use super::{Prepared, SetUp};
 use crate::settings::Workload;
 
+/// The text each echo request sends, unless `--payload` gives its own: the socket
+/// lab's own greeting.
+pub(crate) const TEXT: &str = "Hello Socket Server";
+
 /// One echo request and its reply, in every form the rows need.
 #[derive(Debug, Clone)]
-pub struct Echo {
+pub(crate) struct Echo {
     /// The text sent.
     pub text: Arc<str>,
     /// The upper-cased text the reply must carry.
@@ -26,7 +29,7 @@ pub struct Echo {
 
 impl Echo {
     /// The socket lab's request, or a text of `payload` bytes.
-    pub fn new(payload: Option<usize>) -> Self {
+    pub(crate) fn new(payload: Option<usize>) -> Self {
         let text = payload.map_or_else(|| TEXT.to_owned(), payload_text);
         let request = Request {
             message: &text,
@@ -46,7 +49,7 @@ impl Echo {
 
     /// `count` of these requests as one pipelined stream; `echoed`: the reply is the
     /// request itself (the floor), not the socket lab's reply.
-    pub fn lines(&self, count: usize, echoed: bool) -> LineStream {
+    pub(crate) fn lines(&self, count: usize, echoed: bool) -> LineStream {
         let reply = if echoed { &self.line } else { &self.reply_line };
         LineStream::new(&self.line, reply, count)
     }
@@ -55,7 +58,7 @@ impl Echo {
 /// Set-up of a line-echo row (the floor, the socket lab): its request, the stream
 /// workload's lines (`echoed`: the reply is the request itself), and the operation,
 /// `single` or "N `pipelined`".
-pub fn prepare_lines(
+pub(crate) fn prepare_lines(
     setup: &SetUp,
     echoed: bool,
     single: &str,
@@ -77,7 +80,7 @@ pub fn prepare_lines(
 }
 
 /// `bytes` bytes of plain words (no escapes in JSON, nothing trimmed at the ends).
-pub fn payload_text(bytes: usize) -> String {
+pub(crate) fn payload_text(bytes: usize) -> String {
     const WORDS: &str = "hello socket server and every protocol ";
     let mut text: String = WORDS.chars().cycle().take(bytes.max(1)).collect();
     if text.ends_with(' ') {
@@ -88,8 +91,11 @@ pub fn payload_text(bytes: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The socket lab request the floor echoes, as the socket client sends it.
+    pub(crate) const REQUEST: &[u8] = b"{\"message\":\"Hello Socket Server\"}\n";
 
     #[test]
     fn a_payload_is_exactly_that_many_bytes_of_plain_text() {
@@ -103,6 +109,6 @@ mod tests {
         assert!(echo.reply_line.ends_with(b"\"}\n"));
         assert_eq!(&*echo.expected, echo.text.to_uppercase());
         // Without a payload, the socket lab's own request.
-        assert_eq!(&*Echo::new(None).line, super::super::floor::REQUEST);
+        assert_eq!(&*Echo::new(None).line, REQUEST);
     }
 }

@@ -14,18 +14,17 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::echo::Echo;
 use super::lines::LineStream;
-use super::{Adapter, ClientKind, LabServer, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::{Counted, Traffic};
+use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::{Counted, Traffic};
-
-/// The socket lab request the floor echoes, as the socket client sends it.
-pub const REQUEST: &[u8] = b"{\"message\":\"Hello Socket Server\"}\n";
+use crate::settings::Lab;
 
 /// The floor's echo server.
-pub static FLOOR: LabServer = LabServer {
-    key: "floor",
+pub(crate) static FLOOR: LabServer = LabServer {
+    key: Lab::Floor,
     name: "Floor",
     flag: "",
     scheme: None,
@@ -93,7 +92,7 @@ async fn echo(mut stream: TcpStream) {
 
 /// The floor row.
 #[derive(Debug)]
-pub struct FloorEcho;
+pub(crate) struct FloorEcho;
 
 static INFO: RowInfo = RowInfo {
     key: "floor",
@@ -157,7 +156,7 @@ impl Adapter for FloorEcho {
 
 /// One floor client.
 #[derive(Debug)]
-pub struct FloorProbe {
+pub(crate) struct FloorProbe {
     /// The request line, echoed back.
     request: Arc<[u8]>,
     /// The stream workload's lines.

@@ -13,15 +13,16 @@ use grpc_lab::pb::user_service_client::UserServiceClient;
 use hyper_util::rt::TokioIo;
 use tonic::client::GrpcService;
 
+use super::link::Link;
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::Traffic;
 use crate::settings::ConnectionPolicy;
-use crate::traffic::Traffic;
 
 /// The gRPC row with a tonic Channel.
 #[derive(Debug)]
-pub struct GrpcChannel;
+pub(crate) struct GrpcChannel;
 
 static INFO: RowInfo = RowInfo {
     key: "grpc-channel",
@@ -58,12 +59,13 @@ impl Adapter for GrpcChannel {
             link: link.clone(),
             first_item: None,
             url: context.target.clone(),
+            authority: context.authority.clone(),
             timeout: context.timeout,
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
             client: None,
             plan: plan.clone(),
-            creator: Creator::new(&context.tag, index),
+            creator: Creator::new(context, index),
         }
     }
 
@@ -74,10 +76,11 @@ impl Adapter for GrpcChannel {
 
 /// One client on its connection's Channel (its own, unless clients share connections).
 #[derive(Debug)]
-pub struct ChannelProbe {
+pub(crate) struct ChannelProbe {
     link: Link<GrpcClient>,
     first_item: Option<Duration>,
     url: String,
+    authority: String,
     timeout: Duration,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
@@ -91,7 +94,7 @@ impl ChannelProbe {
     async fn connect(&self) -> Result<GrpcClient, CallError> {
         let endpoint = grpc_lab::client::endpoint(&self.url, self.timeout)
             .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-        let authority = super::authority_of(&self.url);
+        let authority = self.authority.clone();
         let (timeout, traffic) = (self.timeout, Arc::clone(&self.traffic));
         let connector = tower::service_fn(move |_: http::Uri| {
             let (authority, traffic) = (authority.clone(), Arc::clone(&traffic));
@@ -143,15 +146,11 @@ impl Probe for ChannelProbe {
     fn first_item(&self) -> Option<Duration> {
         self.first_item
     }
-
-    fn take_created(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.creator.created)
-    }
 }
 
 /// One call of the plan through a generated client over any transport, checked; for a
 /// stream, how long after the call began its first item arrived.
-pub async fn perform<T>(
+pub(crate) async fn perform<T>(
     client: &mut UserServiceClient<T>,
     plan: &UserOp,
     creator: &mut Creator,

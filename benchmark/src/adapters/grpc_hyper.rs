@@ -17,15 +17,16 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use lab_kit::ReusableTimeout;
 
 use super::grpc_channel::perform;
+use super::link::Link;
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::Traffic;
 use crate::settings::ConnectionPolicy;
-use crate::traffic::Traffic;
 
 /// The gRPC row over a direct HTTP/2 connection.
 #[derive(Debug)]
-pub struct GrpcHyper;
+pub(crate) struct GrpcHyper;
 
 static INFO: RowInfo = RowInfo {
     key: "grpc-hyper",
@@ -62,12 +63,13 @@ impl Adapter for GrpcHyper {
             link: link.clone(),
             first_item: None,
             url: context.target.clone(),
+            authority: context.authority.clone(),
             policy: context.policy,
             traffic: Arc::clone(&context.traffic),
             timeout: ReusableTimeout::new(context.timeout),
             client: None,
             plan: plan.clone(),
-            creator: Creator::new(&context.tag, index),
+            creator: Creator::new(context, index),
         }
     }
 
@@ -78,13 +80,13 @@ impl Adapter for GrpcHyper {
 
 /// An HTTP/2 connection as a tower service, which is all a generated client needs.
 #[derive(Debug, Clone)]
-pub struct H2Connection {
+pub(crate) struct H2Connection {
     sender: SendRequest<tonic::body::Body>,
 }
 
 impl H2Connection {
     /// A service sending on an HTTP/2 connection's request handle.
-    pub fn new(sender: SendRequest<tonic::body::Body>) -> Self {
+    pub(crate) fn new(sender: SendRequest<tonic::body::Body>) -> Self {
         H2Connection { sender }
     }
 }
@@ -107,7 +109,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for H2Connection {
 
 /// A generated client on an HTTP/2 connection, cloned into each client sharing it.
 #[derive(Debug, Clone)]
-pub struct GrpcH2 {
+pub(crate) struct GrpcH2 {
     client: UserServiceClient<H2Connection>,
     greeter: GreetServiceClient<H2Connection>,
     /// The connection's handle, to see whether it has closed.
@@ -122,10 +124,11 @@ impl GrpcH2 {
 
 /// One client on its HTTP/2 connection (its own, unless clients share connections).
 #[derive(Debug)]
-pub struct H2Probe {
+pub(crate) struct H2Probe {
     link: Link<GrpcH2>,
     first_item: Option<Duration>,
     url: String,
+    authority: String,
     policy: ConnectionPolicy,
     traffic: Arc<Traffic>,
     timeout: ReusableTimeout,
@@ -139,7 +142,7 @@ impl H2Probe {
         let origin: http::Uri = self.url.parse().map_err(|e: http::uri::InvalidUri| {
             CallError::new(ErrorKind::Connect, e.to_string())
         })?;
-        let authority = super::authority_of(&self.url);
+        let authority = self.authority.clone();
         let (limit, traffic) = (self.timeout.limit(), Arc::clone(&self.traffic));
         let connecting = async move {
             let io = TokioIo::new(super::connect(&authority, limit, &traffic).await?);
@@ -201,9 +204,5 @@ impl Probe for H2Probe {
 
     fn first_item(&self) -> Option<Duration> {
         self.first_item
-    }
-
-    fn take_created(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.creator.created)
     }
 }

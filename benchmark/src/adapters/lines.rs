@@ -10,15 +10,15 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::engine::{CallError, ErrorKind};
-use crate::traffic::{Counted, Traffic};
+use crate::engine::probe::{CallError, ErrorKind};
+use crate::engine::traffic::{Counted, Traffic};
 
 /// Bytes written per write call at most.
 const BATCH_BYTES: usize = 64 * 1024;
 
 /// N copies of one request line, and the reply line each must get.
 #[derive(Debug, Clone)]
-pub struct LineStream {
+pub(crate) struct LineStream {
     /// Whole request lines, as many as fit in one batch (at most `count`).
     batch: Vec<u8>,
     line_len: usize,
@@ -28,7 +28,7 @@ pub struct LineStream {
 
 impl LineStream {
     /// `count` copies of `request`, each answered by `reply` (both newline-terminated).
-    pub fn new(request: &[u8], reply: &[u8], count: usize) -> Self {
+    pub(crate) fn new(request: &[u8], reply: &[u8], count: usize) -> Self {
         let per_batch = (BATCH_BYTES / request.len().max(1)).clamp(1, count.max(1));
         LineStream {
             batch: request.repeat(per_batch),
@@ -39,7 +39,7 @@ impl LineStream {
     }
 
     /// Lines in the stream.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.count
     }
 
@@ -50,7 +50,7 @@ impl LineStream {
     ///
     /// A transport error when the connection fails, a wrong reply for any reply byte
     /// that differs from the expected.
-    pub async fn exchange<S>(&self, stream: &mut S) -> Result<Option<Duration>, CallError>
+    pub(crate) async fn exchange<S>(&self, stream: &mut S) -> Result<Option<Duration>, CallError>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -115,7 +115,7 @@ impl LineStream {
 /// # Errors
 ///
 /// A connect, timeout, transport or wrong-reply [`CallError`].
-pub async fn over_tcp(
+pub(crate) async fn over_tcp(
     lines: &LineStream,
     kept: Option<Counted<TcpStream>>,
     addr: &str,

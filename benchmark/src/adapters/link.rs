@@ -13,12 +13,12 @@ use std::rc::Rc;
 
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::engine::CallError;
+use crate::engine::probe::CallError;
 
 /// One connection and the clients that share it; cloned into each of them. Lives on one
 /// load thread, like its clients.
 #[derive(Debug)]
-pub struct Link<C>(Rc<Mutex<Option<C>>>);
+pub(crate) struct Link<C>(Rc<Mutex<Option<C>>>);
 
 impl<C> Default for Link<C> {
     fn default() -> Self {
@@ -36,12 +36,13 @@ impl<C> Link<C> {
     /// Waits until no other client is using the connection and holds it: the slot is
     /// empty when there is no connection yet (or the last one broke); put one back to
     /// keep it for the next client.
-    pub async fn turn(&self) -> MutexGuard<'_, Option<C>> {
+    pub(crate) async fn turn(&self) -> MutexGuard<'_, Option<C>> {
         self.0.lock().await
     }
 
     /// How many clients share this link.
-    pub fn clients(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn clients(&self) -> usize {
         Rc::strong_count(&self.0)
     }
 }
@@ -54,7 +55,7 @@ impl<C: Clone> Link<C> {
     /// # Errors
     ///
     /// What `connect` failed with.
-    pub async fn shared<F, Fut>(&self, connect: F) -> Result<C, CallError>
+    pub(crate) async fn shared<F, Fut>(&self, connect: F) -> Result<C, CallError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<C, CallError>>,
@@ -69,7 +70,7 @@ impl<C: Clone> Link<C> {
     }
 
     /// Drops the connection when `broken` says it is, so the next client opens another.
-    pub async fn drop_if(&self, broken: impl FnOnce(&C) -> bool) {
+    pub(crate) async fn drop_if(&self, broken: impl FnOnce(&C) -> bool) {
         let mut slot = self.0.lock().await;
         if slot.as_ref().is_some_and(broken) {
             *slot = None;

@@ -11,25 +11,23 @@ use serde::Serialize;
 
 use tokio::net::TcpStream;
 
-use crate::engine::{CallError, ErrorKind, Probe};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::{Counted, Traffic};
+use crate::servers::LabServer;
 use crate::settings::{ConnectionPolicy, Workload};
-use crate::traffic::{Counted, Traffic};
 
-pub mod echo;
-pub mod floor;
-pub mod grpc_channel;
-pub mod grpc_hyper;
-pub mod lines;
-pub mod link;
-pub mod pipeline;
-pub mod rest_hyper;
-pub mod rest_reqwest;
-pub mod socket;
-pub mod users;
-pub mod ws;
-
-pub use crate::servers::LabServer;
-pub use link::Link;
+pub(crate) mod echo;
+pub(crate) mod floor;
+pub(crate) mod grpc_channel;
+pub(crate) mod grpc_hyper;
+pub(crate) mod lines;
+pub(crate) mod link;
+pub(crate) mod pipeline;
+pub(crate) mod rest_hyper;
+pub(crate) mod rest_reqwest;
+pub(crate) mod socket;
+pub(crate) mod users;
+pub(crate) mod ws;
 
 /// Opens a TCP connection to `addr` (`host:port`) within `timeout`, with TCP_NODELAY,
 /// counting its bytes into `traffic`: how every probe connects, so connecting costs the
@@ -38,7 +36,7 @@ pub use link::Link;
 /// # Errors
 ///
 /// A timeout or connect [`CallError`].
-pub async fn connect(
+pub(crate) async fn connect(
     addr: &str,
     timeout: Duration,
     traffic: &Arc<Traffic>,
@@ -52,23 +50,17 @@ pub async fn connect(
 }
 
 /// An operation's name, with the payload it carries when `--payload` was given.
-pub fn with_payload(operation: String, payload: Option<usize>) -> String {
+pub(crate) fn with_payload(operation: String, payload: Option<usize>) -> String {
     match payload {
         Some(bytes) => format!("{operation}, {bytes}-byte payload"),
         None => operation,
     }
 }
 
-/// `host:port` of an `http://host:port[/...]` URL.
-pub fn authority_of(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    rest.split('/').next().unwrap_or_default().to_owned()
-}
-
 /// Which of `--client standard|lean|both` a row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ClientKind {
+pub(crate) enum ClientKind {
     /// The lab's own client type.
     Standard,
     /// The leanest correct client of the protocol.
@@ -79,7 +71,7 @@ pub enum ClientKind {
 
 /// The fixed facts of a row.
 #[derive(Debug)]
-pub struct RowInfo {
+pub(crate) struct RowInfo {
     /// Unique key in reports: `rest-hyper`.
     pub key: &'static str,
     /// What people read: `REST (hyper)`.
@@ -100,7 +92,7 @@ pub struct RowInfo {
 
 /// What set-up needs to know.
 #[derive(Debug, Clone)]
-pub struct SetUp {
+pub(crate) struct SetUp {
     /// The operation asked for.
     pub workload: Workload,
     /// Users a list needs.
@@ -115,7 +107,7 @@ pub struct SetUp {
 
 /// What set-up decided.
 #[derive(Debug)]
-pub struct Prepared<Plan> {
+pub(crate) struct Prepared<Plan> {
     /// What every request does, for the probes.
     pub plan: Plan,
     /// The operation, as the report names it.
@@ -130,9 +122,11 @@ pub struct Prepared<Plan> {
 
 /// What every probe of a measurement shares.
 #[derive(Debug, Clone)]
-pub struct ProbeContext {
+pub(crate) struct ProbeContext {
     /// `host:port` or URL.
     pub target: String,
+    /// `host:port` of `target`.
+    pub authority: String,
     /// Limit on each request (and on connecting).
     pub timeout: Duration,
     /// Keep the connection, or a new one per request.
@@ -143,10 +137,16 @@ pub struct ProbeContext {
     pub sharing: bool,
     /// Unique to this run.
     pub tag: String,
+    /// Where probes put the ids of users they created, for removal after the run.
+    pub created: Created,
 }
 
+/// Ids of users the probes of a measurement created: each probe keeps its own and
+/// hands them over once, when it drops.
+pub(crate) type Created = Arc<std::sync::Mutex<Vec<String>>>;
+
 /// One protocol with one kind of client.
-pub trait Adapter: Sync {
+pub(crate) trait Adapter: Sync {
     /// What set-up decides for the probes (a user id, a count); cloned into each.
     type Plan: Clone + Sync + 'static;
     /// One client's requests.
@@ -187,23 +187,8 @@ pub trait Adapter: Sync {
     }
 }
 
-/// Every row the benchmark knows, in report order.
-pub fn all() -> Vec<&'static dyn crate::run::Row> {
-    vec![
-        &floor::FloorEcho,
-        &socket::SocketLab,
-        &rest_reqwest::HTTP1,
-        &rest_hyper::HTTP1,
-        &rest_reqwest::HTTP2,
-        &rest_hyper::HTTP2,
-        &grpc_channel::GrpcChannel,
-        &grpc_hyper::GrpcHyper,
-        &ws::WsLab,
-    ]
-}
-
 /// Every lab server, the floor first.
-pub const LABS: [&LabServer; 5] = [
+pub(crate) const LABS: [&LabServer; 5] = [
     &floor::FLOOR,
     &socket::SOCKET,
     &users::REST,

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::{Mutex, oneshot};
 use tokio::task::AbortHandle;
 
-use crate::engine::{CallError, ErrorKind};
+use crate::engine::probe::{CallError, ErrorKind};
 
 /// Longest reply line read: the longest payload, with room for the reply's fields.
 const MAX_REPLY_LINE: u64 = crate::settings::MAX_PAYLOAD as u64 + 64 * 1024;
@@ -42,7 +42,7 @@ impl Replies {
 
 /// One pipelined connection; cloned into each client on it. Lives on one load thread.
 #[derive(Debug, Clone)]
-pub struct Pipeline(Rc<Inner>);
+pub(crate) struct Pipeline(Rc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
@@ -76,7 +76,7 @@ impl Drop for Pending<'_> {
 
 impl Pipeline {
     /// Starts the reader on `stream`; must be called inside a `LocalSet`.
-    pub fn new<S>(stream: S) -> Self
+    pub(crate) fn new<S>(stream: S) -> Self
     where
         S: AsyncRead + AsyncWrite + std::fmt::Debug + Send + 'static,
     {
@@ -92,7 +92,7 @@ impl Pipeline {
     }
 
     /// Whether the connection has failed (closed, reset, a reply nobody asked for).
-    pub fn is_broken(&self) -> bool {
+    pub(crate) fn is_broken(&self) -> bool {
         self.0.replies.broken.borrow().is_some()
     }
 
@@ -103,7 +103,7 @@ impl Pipeline {
     ///
     /// A transport error when the connection fails, a status error for an error reply,
     /// a wrong reply for one that is not the contract's.
-    pub async fn uppercase(&self, text: &str) -> Result<String, CallError> {
+    pub(crate) async fn uppercase(&self, text: &str) -> Result<String, CallError> {
         let inner = &self.0;
         if let Some(error) = inner.replies.broken.borrow().clone() {
             return Err(error);

@@ -18,24 +18,25 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use tokio::net::TcpStream;
 
+use super::link::Link;
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::{Counted, Traffic};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::{Counted, Traffic};
 
 /// Largest reply body read (as the lab's own client).
 const MAX_BODY: usize = rest_lab::client::MAX_REPLY_BYTES;
 
 /// A REST row with hyper, over HTTP/1.1 or HTTP/2.
 #[derive(Debug)]
-pub struct RestHyper {
+pub(crate) struct RestHyper {
     info: &'static RowInfo,
     http2: bool,
 }
 
 /// REST over HTTP/1.1 with hyper.
-pub static HTTP1: RestHyper = RestHyper {
+pub(crate) static HTTP1: RestHyper = RestHyper {
     info: &RowInfo {
         key: "rest-hyper",
         label: "REST (hyper)",
@@ -50,7 +51,7 @@ pub static HTTP1: RestHyper = RestHyper {
 };
 
 /// REST over HTTP/2 with prior knowledge (h2c) with hyper, to the same server.
-pub static HTTP2: RestHyper = RestHyper {
+pub(crate) static HTTP2: RestHyper = RestHyper {
     info: &RowInfo {
         key: "rest-h2-hyper",
         label: "REST h2c (hyper)",
@@ -84,7 +85,7 @@ impl Adapter for RestHyper {
         link: &HyperLink,
         index: usize,
     ) -> HyperProbe {
-        let authority = super::authority_of(&context.target);
+        let authority = context.authority.clone();
         // Parsed once here, cloned per request. Ids come from the server; one that does
         // not make a path leaves "/", whose 404 counts as an error.
         let path = match plan {
@@ -114,7 +115,7 @@ impl Adapter for RestHyper {
             first_item: None,
             http2_sender: None,
             http2: self.http2,
-            creator: Creator::new(&context.tag, index),
+            creator: Creator::new(context, index),
         }
     }
 
@@ -125,7 +126,7 @@ impl Adapter for RestHyper {
 
 /// One hyper client with its own connection.
 #[derive(Debug)]
-pub struct HyperProbe {
+pub(crate) struct HyperProbe {
     authority: String,
     host: HeaderValue,
     /// The request's path, parsed once.
@@ -149,7 +150,7 @@ type Http2Sender = http2::SendRequest<Full<Bytes>>;
 /// The connection a row's clients share: HTTP/1.1 clients take turns on theirs, HTTP/2
 /// clients send on it at once as streams.
 #[derive(Debug, Default, Clone)]
-pub struct HyperLink {
+pub(crate) struct HyperLink {
     http1: Link<Http1Sender>,
     http2: Link<Http2Sender>,
 }
@@ -391,9 +392,5 @@ impl Probe for HyperProbe {
 
     fn first_item(&self) -> Option<Duration> {
         self.first_item
-    }
-
-    fn take_created(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.creator.created)
     }
 }

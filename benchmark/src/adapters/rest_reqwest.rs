@@ -3,22 +3,23 @@
 //! connection per client. reqwest's pool, its `Url` handling and its
 //! response machinery are what this row adds over the hyper row.
 
+use super::link::Link;
 use super::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Link, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;
 use rest_lab::client::{ClientOptions, RestClient, RestError};
 use std::time::Duration;
 
 /// A REST row with reqwest, over HTTP/1.1 or HTTP/2.
 #[derive(Debug)]
-pub struct RestReqwest {
+pub(crate) struct RestReqwest {
     info: &'static RowInfo,
     http2: bool,
 }
 
 /// REST over HTTP/1.1 with reqwest.
-pub static HTTP1: RestReqwest = RestReqwest {
+pub(crate) static HTTP1: RestReqwest = RestReqwest {
     info: &RowInfo {
         key: "rest-reqwest",
         label: "REST (reqwest)",
@@ -35,7 +36,7 @@ pub static HTTP1: RestReqwest = RestReqwest {
 };
 
 /// REST over HTTP/2 with prior knowledge (h2c) with reqwest, to the same server.
-pub static HTTP2: RestReqwest = RestReqwest {
+pub(crate) static HTTP2: RestReqwest = RestReqwest {
     info: &RowInfo {
         key: "rest-h2-reqwest",
         label: "REST h2c (reqwest)",
@@ -81,7 +82,7 @@ impl Adapter for RestReqwest {
             link: link.clone(),
             client: None,
             plan: plan.clone(),
-            creator: Creator::new(&context.tag, index),
+            creator: Creator::new(context, index),
         }
     }
 
@@ -94,7 +95,7 @@ impl Adapter for RestReqwest {
 /// HTTP/1.1 they take turns with it, so its pool keeps one connection; over HTTP/2 it
 /// multiplexes them on its one connection.
 #[derive(Debug)]
-pub struct RestProbe {
+pub(crate) struct RestProbe {
     target: String,
     options: ClientOptions,
     link: Link<RestClient>,
@@ -133,10 +134,6 @@ impl Probe for RestProbe {
             };
             perform(client, &self.plan, &mut self.creator).await
         }
-    }
-
-    fn take_created(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.creator.created)
     }
 }
 

@@ -10,21 +10,19 @@ use tokio::net::TcpStream;
 
 use super::echo::Echo;
 use super::lines::LineStream;
+use super::link::Link;
 use super::pipeline::Pipeline;
-use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::{Counted, Traffic};
+use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
 use crate::settings::ConnectionPolicy;
-use crate::traffic::{Counted, Traffic};
-
-/// The text each request sends.
-pub const TEXT: &str = "Hello Socket Server";
-/// The reply it expects.
-pub const EXPECTED: &str = "HELLO SOCKET SERVER";
+use crate::settings::Lab;
 
 /// The socket lab's server.
-pub static SOCKET: LabServer = LabServer {
-    key: "socket",
+pub(crate) static SOCKET: LabServer = LabServer {
+    key: Lab::Socket,
     name: "Socket",
     flag: "--socket-url",
     scheme: None,
@@ -47,7 +45,7 @@ fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
 
 /// The socket lab row.
 #[derive(Debug)]
-pub struct SocketLab;
+pub(crate) struct SocketLab;
 
 static INFO: RowInfo = RowInfo {
     key: "socket",
@@ -107,7 +105,7 @@ impl Adapter for SocketLab {
 
 /// One socket lab client: on its own connection, or pipelining on a shared one.
 #[derive(Debug)]
-pub struct SocketProbe {
+pub(crate) struct SocketProbe {
     echo: Echo,
     /// The stream workload's lines, sent on a connection of this client's own.
     lines: Option<LineStream>,
@@ -191,7 +189,7 @@ impl Probe for SocketProbe {
 }
 
 /// Checks an echo's text.
-pub fn check_echo(reply: String, expected: &str) -> Result<(), CallError> {
+pub(crate) fn check_echo(reply: String, expected: &str) -> Result<(), CallError> {
     if reply == expected {
         Ok(())
     } else {
@@ -215,7 +213,7 @@ fn socket_error(error: ClientError) -> CallError {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::adapters::echo::TEXT;
 
     #[test]
     fn the_floor_sends_exactly_what_the_socket_client_sends() {
@@ -225,6 +223,6 @@ mod tests {
         };
         let mut bytes = serde_json::to_vec(&request).unwrap();
         bytes.push(b'\n');
-        assert_eq!(bytes, super::super::floor::REQUEST);
+        assert_eq!(bytes, super::super::echo::tests::REQUEST);
     }
 }

@@ -2,6 +2,7 @@
 //! request performs, and set-up and clean-up over the labs' own clients (several
 //! requests at a time, so a list of thousands takes seconds, not minutes).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,17 +11,19 @@ use rest_lab::client::RestClient;
 use tokio::task::JoinSet;
 use user_store::UserStore;
 
-use super::{LabServer, Prepared, SetUp};
-use crate::engine::{CallError, ErrorKind};
+use super::{Created, Prepared, ProbeContext, SetUp};
+use crate::engine::probe::{CallError, ErrorKind};
+use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
+use crate::settings::Lab;
 use crate::settings::Workload;
 
 /// Set-up and clean-up requests in flight at once.
 const IN_FLIGHT: usize = 16;
 
 /// The REST lab's server.
-pub static REST: LabServer = LabServer {
-    key: "rest",
+pub(crate) static REST: LabServer = LabServer {
+    key: Lab::Rest,
     name: "REST",
     flag: "--rest-url",
     scheme: Some("http"),
@@ -29,8 +32,8 @@ pub static REST: LabServer = LabServer {
 };
 
 /// The gRPC lab's server.
-pub static GRPC: LabServer = LabServer {
-    key: "grpc",
+pub(crate) static GRPC: LabServer = LabServer {
+    key: Lab::Grpc,
     name: "gRPC",
     flag: "--grpc-url",
     scheme: Some("http"),
@@ -60,7 +63,7 @@ fn serve_grpc(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFut
 
 /// What each request of a user row does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserOp {
+pub(crate) enum UserOp {
     /// Read this user.
     Get {
         /// The user's id.
@@ -88,7 +91,7 @@ pub enum UserOp {
 }
 
 /// The error for a payload on a row that cannot carry one.
-pub fn no_payload_route() -> CallError {
+pub(crate) fn no_payload_route() -> CallError {
     CallError::new(
         ErrorKind::WrongReply,
         "no REST route carries a free payload",
@@ -97,7 +100,7 @@ pub fn no_payload_route() -> CallError {
 
 impl UserOp {
     /// Items each request moves, in the stream workload.
-    pub fn items(&self) -> Option<usize> {
+    pub(crate) fn items(&self) -> Option<usize> {
         match self {
             UserOp::Stream { expected } => Some(*expected),
             _ => None,
@@ -105,29 +108,44 @@ impl UserOp {
     }
 }
 
-/// Makes unique emails for the `create` workload and remembers the users made.
+/// Makes unique emails for the `create` workload and remembers the users made; hands
+/// their ids to the measurement's [`Created`] when it drops, once per client rather
+/// than a lock per request.
 #[derive(Debug)]
-pub struct Creator {
+pub(crate) struct Creator {
     prefix: String,
     next: u64,
     /// Ids of the users created so far.
     pub created: Vec<String>,
+    sink: Created,
 }
 
 impl Creator {
-    /// For client `index` of the run tagged `tag`.
-    pub fn new(tag: &str, index: usize) -> Self {
+    /// For client `index` of the measurement `context` describes.
+    pub(crate) fn new(context: &ProbeContext, index: usize) -> Self {
         Creator {
-            prefix: format!("bench-{tag}-{index}-"),
+            prefix: format!("bench-{}-{index}-", context.tag),
             next: 0,
             created: Vec::new(),
+            sink: Arc::clone(&context.created),
         }
     }
 
     /// The next unique email.
-    pub fn next_email(&mut self) -> String {
+    pub(crate) fn next_email(&mut self) -> String {
         self.next += 1;
         format!("{}{}@example.com", self.prefix, self.next)
+    }
+}
+
+impl Drop for Creator {
+    fn drop(&mut self) {
+        if self.created.is_empty() {
+            return;
+        }
+        // A poisoned lock still holds the ids: take them anyway.
+        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        sink.append(&mut self.created);
     }
 }
 
@@ -152,7 +170,7 @@ fn users_needed(workload: Workload, list_size: usize, present: usize) -> usize {
 /// # Errors
 ///
 /// When the server cannot be reached or refuses a user.
-pub async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
+pub(crate) async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
     let client = RestClient::new(target)?;
     let health = format!("{}/health", client.base_url());
     let server_id = reqwest::Client::builder()
@@ -218,7 +236,7 @@ fn describe_rest(plan: &UserOp) -> String {
 }
 
 /// Deletes `ids` over REST, several at a time; returns how many failed.
-pub async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
+pub(crate) async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
     let Ok(client) = RestClient::new(target) else {
         return ids.len();
     };
@@ -239,7 +257,7 @@ pub async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
 /// # Errors
 ///
 /// When the server cannot be reached or refuses a user.
-pub async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
+pub(crate) async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
     let mut client = GrpcClient::connect(target, setup.timeout).await?;
     let present = match setup.workload {
         Workload::List | Workload::Stream => client
@@ -319,7 +337,7 @@ fn describe_grpc(plan: &UserOp) -> String {
 }
 
 /// Deletes `ids` over gRPC, several at a time on one channel; returns how many failed.
-pub async fn clean_up_grpc(target: &str, ids: Vec<String>, timeout: Duration) -> usize {
+pub(crate) async fn clean_up_grpc(target: &str, ids: Vec<String>, timeout: Duration) -> usize {
     let Ok(client) = GrpcClient::connect(target, timeout).await else {
         return ids.len();
     };
@@ -361,7 +379,7 @@ where
 }
 
 /// The error for a reply that is not the user asked for.
-pub fn check_user_id(got: &str, expected: &str) -> Result<(), CallError> {
+pub(crate) fn check_user_id(got: &str, expected: &str) -> Result<(), CallError> {
     if got == expected {
         Ok(())
     } else {
@@ -373,7 +391,7 @@ pub fn check_user_id(got: &str, expected: &str) -> Result<(), CallError> {
 }
 
 /// The error for a list of the wrong length.
-pub fn check_count(got: usize, expected: usize) -> Result<(), CallError> {
+pub(crate) fn check_count(got: usize, expected: usize) -> Result<(), CallError> {
     if got == expected {
         Ok(())
     } else {
@@ -385,7 +403,7 @@ pub fn check_count(got: usize, expected: usize) -> Result<(), CallError> {
 }
 
 /// Checks that a greeting is the server's `Hello, {name}!`.
-pub fn check_greeting(got: &str, name: &str) -> Result<(), CallError> {
+pub(crate) fn check_greeting(got: &str, name: &str) -> Result<(), CallError> {
     let fits = got.len() == name.len() + "Hello, !".len()
         && got.starts_with("Hello, ")
         && got.ends_with('!')
@@ -401,7 +419,7 @@ pub fn check_greeting(got: &str, name: &str) -> Result<(), CallError> {
 }
 
 /// The error for a created user that is not the one sent.
-pub fn check_email(got: &str, expected: &str) -> Result<(), CallError> {
+pub(crate) fn check_email(got: &str, expected: &str) -> Result<(), CallError> {
     if got == expected {
         Ok(())
     } else {
@@ -413,7 +431,7 @@ pub fn check_email(got: &str, expected: &str) -> Result<(), CallError> {
 }
 
 /// A gRPC status as a counted failure.
-pub fn grpc_error(status: &tonic::Status) -> CallError {
+pub(crate) fn grpc_error(status: &tonic::Status) -> CallError {
     let kind = match status.code() {
         tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => ErrorKind::Timeout,
         tonic::Code::Unavailable | tonic::Code::Unknown => ErrorKind::Transport,

@@ -13,16 +13,19 @@ use ws_lab::client::ECHO_PATH;
 use ws_lab::{WsClient, WsError};
 
 use super::echo::Echo;
+use super::link::Link;
 use super::socket::check_echo;
-use super::{Adapter, ClientKind, LabServer, Link, Prepared, ProbeContext, RowInfo, SetUp};
-use crate::engine::{CallError, ErrorKind, Probe};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::engine::traffic::{Counted, Traffic};
+use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
+use crate::settings::Lab;
 use crate::settings::{ConnectionPolicy, Workload};
-use crate::traffic::{Counted, Traffic};
 
 /// The WebSocket lab's server.
-pub static WS: LabServer = LabServer {
-    key: "ws",
+pub(crate) static WS: LabServer = LabServer {
+    key: Lab::Ws,
     name: "WebSocket",
     flag: "--ws-url",
     scheme: Some("ws"),
@@ -44,7 +47,7 @@ fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
 
 /// The WebSocket lab row.
 #[derive(Debug)]
-pub struct WsLab;
+pub(crate) struct WsLab;
 
 static INFO: RowInfo = RowInfo {
     key: "ws",
@@ -116,7 +119,7 @@ type WsLink = Link<WsClient<Counted<TcpStream>>>;
 
 /// One WebSocket client.
 #[derive(Debug)]
-pub struct WsProbe {
+pub(crate) struct WsProbe {
     echo: Echo,
     /// The stream workload's message count.
     stream: Option<usize>,

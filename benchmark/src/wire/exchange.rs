@@ -13,9 +13,9 @@ use tokio::net::TcpStream;
 use super::annotate::{self, Direction, Part};
 use super::record::{Recorded, Tape, bytes, mark};
 use super::{Exchange, Phase};
+use crate::adapters::echo::TEXT;
 use crate::adapters::grpc_hyper::H2Connection;
-use crate::adapters::socket::TEXT;
-use crate::traffic::{Counted, Traffic};
+use crate::engine::traffic::{Counted, Traffic};
 use std::sync::Arc;
 
 /// A connection that both records (for the annotation) and counts (the same counter

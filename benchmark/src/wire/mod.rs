@@ -15,7 +15,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::adapters::{self, LabServer};
+use crate::adapters;
+
+use crate::servers::LabServer;
 use crate::settings::Settings;
 use annotate::{Direction, Layer, Part};
 
@@ -119,7 +121,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
         }
         let lab = adapters::LABS
             .iter()
-            .find(|lab| lab.key == lab_key)
+            .find(|lab| lab.key.key() == lab_key)
             .copied()
             .with_context(|| format!("no lab server for {key}"))?;
         let addr = match settings.address_of(key) {

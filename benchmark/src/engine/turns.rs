@@ -51,7 +51,7 @@ impl State {
 
 /// The turn order of one run's rows.
 #[derive(Debug)]
-pub struct Turns {
+pub(crate) struct Turns {
     state: Mutex<State>,
     changed: Condvar,
     stop: Arc<AtomicBool>,
@@ -59,7 +59,7 @@ pub struct Turns {
 
 impl Turns {
     /// Turns for `rows` rows, every one preparing; setting `stop` releases every wait.
-    pub fn new(rows: usize, stop: Arc<AtomicBool>) -> Self {
+    pub(crate) fn new(rows: usize, stop: Arc<AtomicBool>) -> Self {
         Turns {
             state: Mutex::new(State {
                 seats: vec![Seat::Preparing; rows],
@@ -72,12 +72,12 @@ impl Turns {
     }
 
     /// Row `row`'s place in the order; leaves it when dropped.
-    pub fn seat(&self, row: usize) -> Place<'_> {
+    pub(crate) fn seat(&self, row: usize) -> Place<'_> {
         Place { turns: self, row }
     }
 
     /// Ends every row's turns: after a failure, nothing more is measured.
-    pub fn abort(&self) {
+    pub(crate) fn abort(&self) {
         self.lock().aborted = true;
         self.changed.notify_all();
     }
@@ -108,7 +108,7 @@ impl Turns {
 
 /// One row's place in the turn order.
 #[derive(Debug)]
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     turns: &'a Turns,
     row: usize,
 }
@@ -116,7 +116,7 @@ pub struct Place<'a> {
 impl Place<'_> {
     /// Blocks until it is this row's turn for `round` and every row has prepared;
     /// false when the run stopped or was aborted.
-    pub fn wait_turn(&self, round: u32) -> bool {
+    pub(crate) fn wait_turn(&self, round: u32) -> bool {
         {
             let mut state = self.turns.lock();
             if state.seats[self.row] == Seat::Preparing {
@@ -133,7 +133,7 @@ impl Place<'_> {
     }
 
     /// This row's turn is over.
-    pub fn pass(&self) {
+    pub(crate) fn pass(&self) {
         let mut state = self.turns.lock();
         if state.turn.1 == self.row {
             state.pass(self.row);
@@ -143,7 +143,7 @@ impl Place<'_> {
     }
 
     /// This row takes no more turns.
-    pub fn leave(&self) {
+    pub(crate) fn leave(&self) {
         let mut state = self.turns.lock();
         state.seats[self.row] = Seat::Left;
         if state.turn.1 == self.row {
@@ -155,7 +155,7 @@ impl Place<'_> {
 
     /// Leaves, then waits until every other row has too: the moment to clean up
     /// without disturbing anyone's measurement. Returns at once after a stop.
-    pub fn leave_and_wait_for_all(&self) {
+    pub(crate) fn leave_and_wait_for_all(&self) {
         self.leave();
         let _ = self
             .turns

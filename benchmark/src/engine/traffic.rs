@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Bytes sent and received so far.
 #[derive(Debug, Default)]
-pub struct Traffic {
+pub(crate) struct Traffic {
     sent: AtomicU64,
     received: AtomicU64,
     opened: AtomicU64,
@@ -23,12 +23,12 @@ pub struct Traffic {
 
 impl Traffic {
     /// Connections counted so far: how many the clients really opened.
-    pub fn opened(&self) -> u64 {
+    pub(crate) fn opened(&self) -> u64 {
         self.opened.load(Ordering::Relaxed)
     }
 
     /// `(sent, received)` so far.
-    pub fn snapshot(&self) -> (u64, u64) {
+    pub(crate) fn snapshot(&self) -> (u64, u64) {
         (
             self.sent.load(Ordering::Relaxed),
             self.received.load(Ordering::Relaxed),
@@ -38,14 +38,14 @@ impl Traffic {
 
 /// A stream that counts what passes into a shared [`Traffic`].
 #[derive(Debug)]
-pub struct Counted<S> {
+pub(crate) struct Counted<S> {
     inner: S,
     traffic: Arc<Traffic>,
 }
 
 impl<S> Counted<S> {
     /// Wraps `inner`, counting into `traffic`.
-    pub fn new(inner: S, traffic: Arc<Traffic>) -> Self {
+    pub(crate) fn new(inner: S, traffic: Arc<Traffic>) -> Self {
         traffic.opened.fetch_add(1, Ordering::Relaxed);
         Counted { inner, traffic }
     }

@@ -14,9 +14,8 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -24,110 +23,22 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::task::{JoinSet, LocalSet};
 
-use crate::cputime;
+pub(crate) mod cputime;
+pub(crate) mod probe;
+pub(crate) mod progress;
+pub(crate) mod timeline;
+pub(crate) mod traffic;
+pub(crate) mod turns;
+
 use crate::placement::CpuList;
 use crate::settings::Length;
 use crate::stats::{new_histogram, percentile, record};
-use crate::timeline::{Tally, Timeline};
-
-/// What kind of failure a request met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// No connection could be made.
-    Connect,
-    /// No reply within the per-request timeout.
-    Timeout,
-    /// The connection failed mid-request (reset, closed).
-    Transport,
-    /// The server answered with an error status.
-    Status,
-    /// The server answered, but not with the expected reply.
-    WrongReply,
-}
-
-impl ErrorKind {
-    /// The name used in reports.
-    pub fn key(self) -> &'static str {
-        match self {
-            ErrorKind::Connect => "connect",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Transport => "transport",
-            ErrorKind::Status => "status",
-            ErrorKind::WrongReply => "wrong_reply",
-        }
-    }
-}
-
-/// A failed request: its kind and what was said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallError {
-    /// The kind, for counting.
-    pub kind: ErrorKind,
-    /// The message, for the report (the first of each kind is kept).
-    pub message: String,
-}
-
-impl CallError {
-    /// A failure of `kind` described by `message`.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        CallError {
-            kind,
-            message: message.into(),
-        }
-    }
-}
-
-/// One request of some protocol, checked. Implemented by each protocol's probe and by
-/// test fakes.
-pub trait Probe {
-    /// Sends one request and checks the reply.
-    fn call(&mut self) -> impl Future<Output = Result<(), CallError>>;
-
-    /// Ids of users this probe created, for removal after the run.
-    fn take_created(&mut self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// `--workload stream`: how long after it was sent the last successful call's first
-    /// item arrived, where the client can tell.
-    fn first_item(&self) -> Option<Duration> {
-        None
-    }
-}
-
-/// State every client of one measurement shares.
-#[derive(Debug, Default)]
-pub struct Shared {
-    /// Set by Ctrl-C: clients stop after the request in hand. Shared by every
-    /// measurement of a run.
-    pub stop: Arc<AtomicBool>,
-    /// Measured requests so far, for progress.
-    pub completed: AtomicU64,
-    /// Clients that have finished.
-    pub finished: AtomicUsize,
-    /// Clients that have warmed up and started measuring.
-    pub measuring: AtomicUsize,
-}
-
-impl Shared {
-    /// Progress counters for one measurement, stopping when `stop` is set.
-    pub fn new(stop: Arc<AtomicBool>) -> Self {
-        Shared {
-            stop,
-            ..Shared::default()
-        }
-    }
-
-    /// True once the run was asked to stop.
-    pub fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-}
+use probe::{CallError, ErrorKind, Probe, Shared};
+use timeline::{Tally, Timeline};
 
 /// What one client, or all clients merged, measured.
 #[derive(Debug, Clone)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// Latencies of successful requests, in nanoseconds.
     pub histogram: Histogram<u64>,
     /// Failed requests by kind.
@@ -138,8 +49,6 @@ pub struct Measurement {
     pub wall: Duration,
     /// False when the run was interrupted before this measurement ended.
     pub complete: bool,
-    /// Users created during the run, to remove afterwards.
-    pub created: Vec<String>,
     /// Open loop (`--rate`): service times of successful requests (from when each was
     /// sent, not from when it was due), in nanoseconds. Empty in a closed loop, where
     /// the two are the same.
@@ -155,7 +64,7 @@ pub struct Measurement {
 
 /// How far past its intended start a request may go out before it counts as late (one
 /// tick of the runtime's timer).
-pub const LATE: Duration = Duration::from_millis(1);
+pub(crate) const LATE: Duration = Duration::from_millis(1);
 
 /// Waits until `due`: on the timer until a tick before it (the timer wakes on 1 ms
 /// ticks), then yielding to the other clients until the moment comes, so a request
@@ -185,19 +94,18 @@ impl Default for Measurement {
             first_errors: BTreeMap::new(),
             wall: Duration::ZERO,
             complete: true,
-            created: Vec::new(),
         }
     }
 }
 
 impl Measurement {
     /// Total failed requests.
-    pub fn error_count(&self) -> u64 {
+    pub(crate) fn error_count(&self) -> u64 {
         self.errors.values().sum()
     }
 
     /// Successful requests per second of wall time.
-    pub fn throughput(&self) -> f64 {
+    pub(crate) fn throughput(&self) -> f64 {
         let secs = self.wall.as_secs_f64();
         if secs > 0.0 {
             self.histogram.len() as f64 / secs
@@ -212,7 +120,7 @@ impl Measurement {
     }
 
     /// Adds another client's measurement to this one.
-    pub fn merge(&mut self, other: Measurement) {
+    pub(crate) fn merge(&mut self, other: Measurement) {
         let _ = self.histogram.add(&other.histogram);
         for (kind, count) in other.errors {
             *self.errors.entry(kind).or_default() += count;
@@ -222,7 +130,6 @@ impl Measurement {
         }
         self.wall = self.wall.max(other.wall);
         self.complete &= other.complete;
-        self.created.extend(other.created);
         let _ = self.service.add(&other.service);
         let _ = self.first_item.add(&other.first_item);
         self.late += other.late;
@@ -231,7 +138,7 @@ impl Measurement {
 }
 
 /// Sends `count` unmeasured requests (stopping early on Ctrl-C).
-pub async fn warm_up<P: Probe>(probe: &mut P, count: u64, shared: &Shared) {
+pub(crate) async fn warm_up<P: Probe>(probe: &mut P, count: u64, shared: &Shared) {
     for _ in 0..count {
         if shared.stopped() {
             return;
@@ -243,7 +150,7 @@ pub async fn warm_up<P: Probe>(probe: &mut P, count: u64, shared: &Shared) {
 /// An open-loop client's schedule: a request is due every `interval`, the first one
 /// `offset` after the start (so clients do not all fire at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pace {
+pub(crate) struct Pace {
     /// Time between this client's intended starts.
     pub interval: Duration,
     /// Where in the interval this client's schedule begins.
@@ -261,7 +168,7 @@ pub struct Pace {
 /// requests behind it is counted), and its service time from when it was really sent.
 /// A client carries one request at a time, so a request due while the previous one is
 /// outstanding goes out late; how many, and by how much, is recorded.
-pub async fn measure<P: Probe>(
+pub(crate) async fn measure<P: Probe>(
     probe: &mut P,
     length: Length,
     pace: Option<Pace>,
@@ -328,11 +235,11 @@ pub async fn measure<P: Probe>(
 
 /// Unmeasured requests each client sends at the start of every round after the first,
 /// so a connection and CPUs left idle while other rows took their turns are awake again.
-pub const REWARM: u64 = 5;
+pub(crate) const REWARM: u64 = 5;
 
 /// How a measurement's load is generated.
 #[derive(Debug, Clone)]
-pub struct Load {
+pub(crate) struct Load {
     /// Clients at once.
     pub clients: usize,
     /// Connections the clients share, client `i` on connection `i % connections`
@@ -355,7 +262,7 @@ pub struct Load {
 impl Load {
     /// Client number `client`'s schedule in an open loop: every client sends at
     /// `rate / clients`, the clients' schedules staggered evenly.
-    pub fn pace(&self, client: usize) -> Option<Pace> {
+    pub(crate) fn pace(&self, client: usize) -> Option<Pace> {
         let rate = self.rate.filter(|r| *r > 0.0 && r.is_finite())?;
         let clients = self.clients.max(1);
         let interval = Duration::try_from_secs_f64(clients as f64 / rate).ok()?;
@@ -364,28 +271,28 @@ impl Load {
     }
 
     /// The connections actually used: at least one, at most one per client.
-    pub fn connection_count(&self) -> usize {
+    pub(crate) fn connection_count(&self) -> usize {
         self.connections.clamp(1, self.clients.max(1))
     }
 
     /// The connection client number `client` uses.
-    pub fn connection_of(&self, client: usize) -> usize {
+    pub(crate) fn connection_of(&self, client: usize) -> usize {
         client % self.connection_count()
     }
 
     /// The load thread client number `client` runs on: the thread of its connection,
     /// so every client of a connection (and the connection's driver) is on one thread.
-    pub fn thread_of(&self, client: usize) -> usize {
+    pub(crate) fn thread_of(&self, client: usize) -> usize {
         self.connection_of(client) % self.thread_count()
     }
 
     /// The threads actually used: never more than there are connections.
-    pub fn thread_count(&self) -> usize {
+    pub(crate) fn thread_count(&self) -> usize {
         self.threads.clamp(1, self.connection_count())
     }
 
     /// How many CPUs the load threads can use at once.
-    pub fn cpu_count(&self) -> usize {
+    pub(crate) fn cpu_count(&self) -> usize {
         let threads = self.thread_count();
         if self.cpus.is_empty() {
             threads
@@ -395,7 +302,7 @@ impl Load {
     }
 
     /// The rounds actually run: never more than each client's requests.
-    pub fn round_count(&self) -> u32 {
+    pub(crate) fn round_count(&self) -> u32 {
         let rounds = self.rounds.max(1);
         match self.length {
             Length::Iterations(n) => rounds.min(u32::try_from(n).unwrap_or(u32::MAX)).max(1),
@@ -404,7 +311,7 @@ impl Load {
     }
 
     /// Each client's share of the length in round `round` (the shares add up to it).
-    pub fn slice(&self, round: u32) -> Length {
+    pub(crate) fn slice(&self, round: u32) -> Length {
         let rounds = u128::from(self.round_count());
         let round = u128::from(round);
         let share = |total: u128| total * (round + 1) / rounds - total * round / rounds;
@@ -424,7 +331,7 @@ impl Load {
 
 /// Opens and closes each round of a measurement: where a row waits for its turn among
 /// other rows, and where readings are taken while every client is idle.
-pub trait Gate {
+pub(crate) trait Gate {
     /// Blocks until round `round` may start; false ends the measurement here.
     fn open(&mut self, round: u32) -> bool;
 
@@ -435,10 +342,12 @@ pub trait Gate {
     fn close(&mut self, round: u32);
 }
 
+#[cfg(test)]
 /// A gate that is always open: the rounds run back to back.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Open;
+pub(crate) struct Open;
 
+#[cfg(test)]
 impl Gate for Open {
     fn open(&mut self, _round: u32) -> bool {
         true
@@ -451,7 +360,7 @@ impl Gate for Open {
 
 /// What a run of the load measured.
 #[derive(Debug, Clone)]
-pub struct LoadResult {
+pub(crate) struct LoadResult {
     /// Every client's results, merged; `wall` adds up each round's span, from the
     /// first client's start to the last client's end.
     pub measurement: Measurement,
@@ -486,7 +395,7 @@ pub struct Round {
 /// # Errors
 ///
 /// When a load thread's runtime cannot be built.
-pub fn run_load<L, P, M, F>(
+pub(crate) fn run_load<L, P, M, F>(
     load: &Load,
     shared: &Arc<Shared>,
     make_link: M,
@@ -767,8 +676,9 @@ where
             meet.done.wait();
         }
         let mut measurement = Measurement::default();
-        for (mut probe, mut one, _) in probes {
-            one.created = probe.take_created();
+        // The probes drop here, on their own thread: a row's probe gives back what it
+        // holds (users to remove) when it drops.
+        for (_probe, one, _) in probes {
             measurement.merge(one);
         }
         shared.finished.fetch_add(clients.len(), Ordering::Relaxed);
@@ -787,6 +697,7 @@ where
 mod tests {
     use std::collections::HashSet;
     use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
@@ -932,10 +843,6 @@ mod tests {
                 Ok(())
             }
         }
-
-        fn take_created(&mut self) -> Vec<String> {
-            vec![format!("made-{}", self.calls)]
-        }
     }
 
     fn load(clients: usize, threads: usize, warmup: u64, length: Length) -> Load {
@@ -996,7 +903,6 @@ mod tests {
         assert_eq!(m.errors.get(&ErrorKind::WrongReply), Some(&3));
         assert_eq!(m.first_errors[&ErrorKind::WrongReply], "call 6");
         assert!(m.complete);
-        assert_eq!(m.created, ["made-14"]);
         assert_eq!(shared.completed.load(Ordering::Relaxed), 9);
     }
 
@@ -1025,7 +931,6 @@ mod tests {
         // Eight clients, six measured calls each; calls 3-8 of each, 3 and 6 fail.
         assert_eq!(result.measurement.histogram.len(), 8 * 4);
         assert_eq!(result.measurement.error_count(), 8 * 2);
-        assert_eq!(result.measurement.created.len(), 8);
         let names = threads.lock().unwrap().clone();
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(names.iter().all(|n| n.starts_with("load-")), "{names:?}");

@@ -3,9 +3,48 @@
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::placement::CpuList;
+
+pub mod sweep;
+
+/// A server a run measures: the floor's echo or one of the labs. The identity of a
+/// row's server in the report (`protocol` in the JSON), so the floor is told apart by
+/// its type, not by a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lab {
+    /// The raw-TCP echo every row is divided by.
+    Floor,
+    /// The socket lab.
+    Socket,
+    /// The REST lab (HTTP/1.1 and h2c).
+    Rest,
+    /// The gRPC lab.
+    Grpc,
+    /// The WebSocket lab.
+    Ws,
+}
+
+impl Lab {
+    /// Its key in options and reports: `floor`, `socket`, `rest`, `grpc`, `ws`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Lab::Floor => "floor",
+            Lab::Socket => "socket",
+            Lab::Rest => "rest",
+            Lab::Grpc => "grpc",
+            Lab::Ws => "ws",
+        }
+    }
+}
+
+impl std::fmt::Display for Lab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
 
 /// A protocol lab the benchmark can drive (the floor always runs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum, Serialize)]

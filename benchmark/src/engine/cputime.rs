@@ -11,7 +11,7 @@ use std::time::Duration;
 /// On-CPU time of the calling thread so far, from its CPU-time clock: exact to the
 /// moment of the call and cheap (one system call, no file), so the load threads read it
 /// around every round without adding to what they measure.
-pub fn current_thread() -> Option<Duration> {
+pub(crate) fn current_thread() -> Option<Duration> {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     let secs = u64::try_from(now.tv_sec).ok()?;
     let nanos = u32::try_from(now.tv_nsec).ok()?;
@@ -19,14 +19,14 @@ pub fn current_thread() -> Option<Duration> {
 }
 
 /// The calling thread's id, as `/proc/self/task/` names it.
-pub fn current_thread_id() -> Option<u32> {
+pub(crate) fn current_thread_id() -> Option<u32> {
     let link = std::fs::read_link("/proc/thread-self").ok()?;
     link.file_name()?.to_str()?.parse().ok()
 }
 
 /// On-CPU time of these threads of this process, summed (threads that have ended
 /// count nothing).
-pub fn threads_of_this_process(ids: &[u32]) -> Option<Duration> {
+pub(crate) fn threads_of_this_process(ids: &[u32]) -> Option<Duration> {
     let mut total = Duration::ZERO;
     let mut any = false;
     for id in ids {
@@ -39,7 +39,7 @@ pub fn threads_of_this_process(ids: &[u32]) -> Option<Duration> {
 }
 
 /// On-CPU time of every live thread of process `pid`, summed.
-pub fn process(pid: u32) -> Option<Duration> {
+pub(crate) fn process(pid: u32) -> Option<Duration> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut total = Duration::ZERO;
     for task in tasks.flatten() {

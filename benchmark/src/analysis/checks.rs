@@ -13,14 +13,14 @@
 
 use hdrhistogram::Histogram;
 
+use crate::model::ResultRow;
 use crate::placement::Placement;
-use crate::report::ResultRow;
-use crate::settings::{Settings, Workload};
+use crate::settings::{Lab, Settings, Workload};
 
 /// Load-generator CPU share at which a row is flagged as measuring its client.
-pub const SATURATED: f64 = 0.9;
+pub(crate) const SATURATED: f64 = 0.9;
 /// Largest relative gap allowed between clients and throughput x mean latency.
-pub const LITTLE_TOLERANCE: f64 = 0.10;
+pub(crate) const LITTLE_TOLERANCE: f64 = 0.10;
 /// What an open-loop run adds: how latency is counted, each row's service time and
 /// late requests, and a plain warning where the target rate was not reached.
 fn open_loop_notes(rate: f64, rows: &[ResultRow]) -> Vec<String> {
@@ -64,7 +64,7 @@ fn open_loop_notes(rate: f64, rows: &[ResultRow]) -> Vec<String> {
 /// (which, in a stream, are the time to the last item), and items per second.
 fn stream_notes(rows: &[ResultRow]) -> Vec<String> {
     let mut notes = Vec::new();
-    let us = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), crate::report::format_micros);
+    let us = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), crate::units::format_micros);
     for row in rows {
         let Some(stream) = &row.stream else { continue };
         if notes.is_empty() {
@@ -95,10 +95,10 @@ fn stream_notes(rows: &[ResultRow]) -> Vec<String> {
 }
 
 /// Share of latencies near 40 ms that is flagged.
-pub const NEAR_40MS_SHARE: f64 = 0.05;
+pub(crate) const NEAR_40MS_SHARE: f64 = 0.05;
 
 /// Share of the recorded latencies between 36 and 44 ms.
-pub fn share_near_40ms(histogram: &Histogram<u64>) -> f64 {
+pub(crate) fn share_near_40ms(histogram: &Histogram<u64>) -> f64 {
     if histogram.is_empty() {
         return 0.0;
     }
@@ -107,7 +107,7 @@ pub fn share_near_40ms(histogram: &Histogram<u64>) -> f64 {
 }
 
 /// Every note for a finished run, in the order a reader needs them.
-pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> Vec<String> {
+pub(crate) fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> Vec<String> {
     let mut notes = Vec::new();
     let clients = settings.clients();
     let ratio = if clients > 1 {
@@ -191,7 +191,7 @@ pub fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> 
 }
 
 /// The self-checks of one row.
-pub fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
+pub(crate) fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
     let mut notes = Vec::new();
     let label = row.label;
     // An open loop's load threads are busy by design (see its notes).
@@ -259,8 +259,8 @@ pub fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
 }
 
 /// For each row behind the best, where the difference goes, in plain words.
-pub fn reasons(rows: &[ResultRow], clients: usize) -> Vec<String> {
-    let contestants: Vec<&ResultRow> = rows.iter().filter(|r| r.key != "floor").collect();
+pub(crate) fn reasons(rows: &[ResultRow], clients: usize) -> Vec<String> {
+    let contestants: Vec<&ResultRow> = rows.iter().filter(|r| r.protocol != Lab::Floor).collect();
     let figure = |r: &ResultRow| r.x_floor;
     let Some(best) = contestants
         .iter()
@@ -341,7 +341,7 @@ pub(crate) mod tests {
     pub(crate) fn row() -> ResultRow {
         ResultRow {
             key: "rest-hyper",
-            protocol: "rest",
+            protocol: Lab::Rest,
             client: "hyper",
             label: "REST (hyper)",
             operation: "GET /api/users/{id}".into(),
@@ -437,10 +437,11 @@ pub(crate) mod tests {
 
     #[test]
     fn too_few_samples_and_reasons_are_run_notes() {
-        let settings = <crate::run::Cli as clap::Parser>::parse_from(["benchmark"]).settings;
+        let settings = <crate::Cli as clap::Parser>::parse_from(["benchmark"]).settings;
         let placement = Placement::decide(&[0, 1], None, None, None).unwrap();
         let mut floor = row();
         floor.key = "floor";
+        floor.protocol = Lab::Floor;
         floor.label = "Floor";
         floor.x_floor = Some(1.0);
         let mut best = row();

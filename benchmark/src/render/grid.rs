@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 /// Headings and rows of cells; the first `text_columns` columns align left, the rest
 /// (numbers) right.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Grid {
+pub(crate) struct Grid {
     /// One heading per column.
     pub headers: Vec<String>,
     /// The cells, a row at a time.
@@ -17,7 +17,7 @@ pub struct Grid {
 
 impl Grid {
     /// Aligned columns, two spaces apart, each line indented by `indent`.
-    pub fn text(&self, indent: &str) -> String {
+    pub(crate) fn text(&self, indent: &str) -> String {
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|i| {
                 self.rows
@@ -45,7 +45,7 @@ impl Grid {
     }
 
     /// A markdown table.
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let escape = |cell: &String| cell.replace('|', "\\|");
         let mut out = format!(
             "| {} |\n|",
@@ -74,7 +74,7 @@ impl Grid {
     }
 
     /// CSV, headings first.
-    pub fn csv(&self) -> String {
+    pub(crate) fn csv(&self) -> String {
         let mut out = String::new();
         for row in std::iter::once(&self.headers).chain(&self.rows) {
             let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
@@ -85,7 +85,7 @@ impl Grid {
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
-pub fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -96,6 +96,13 @@ pub fn csv_field(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("GetUser"), "GetUser");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
 
     fn grid() -> Grid {
         Grid {

@@ -8,10 +8,11 @@
 
 use std::fmt::Write as _;
 
-use crate::grid::Grid;
-use crate::plots::{self, Chart, PlotError};
-use crate::report::{COLUMNS, Report};
-use crate::sweep::SweepReport;
+use crate::model::{Report, SweepReport};
+use crate::render::columns::COLUMNS;
+use crate::render::grid::Grid;
+use crate::render::plots::{self, Chart, PlotError};
+use crate::render::{comparison, sweep, text};
 
 const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
@@ -32,7 +33,7 @@ details { margin: 0.6rem 0; }
 ";
 
 /// Escapes text for HTML.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -59,7 +60,7 @@ fn page(title: &str, body: &str) -> String {
 /// What the run was, where, with what build.
 fn context(report: &Report) -> String {
     let mut out = String::from("<ul class=\"context\">\n");
-    for line in report.context_lines() {
+    for line in text::context_lines(report) {
         let _ = writeln!(out, "<li>{}</li>", escape(&line));
     }
     let _ = writeln!(
@@ -203,8 +204,8 @@ fn run_body(report: &Report, charts: &str) -> String {
         let _ = write!(
             out,
             "<p>{}</p>\n{}",
-            escape(report.ranking_heading()),
-            list(&report.ranking_lines(), false)
+            escape(text::ranking_heading(report)),
+            list(&text::ranking_lines(report), false)
         );
     }
     if !report.notes.is_empty() {
@@ -214,8 +215,8 @@ fn run_body(report: &Report, charts: &str) -> String {
         let _ = write!(
             out,
             "<h2>Against the baseline</h2>\n{}{}",
-            grid_table(&comparison.grid()),
-            list(&comparison.notes(), false)
+            grid_table(&comparison::grid(comparison)),
+            list(&comparison::notes(comparison), false)
         );
     }
     let _ = write!(out, "<h2>Charts</h2>\n{charts}");
@@ -223,14 +224,14 @@ fn run_body(report: &Report, charts: &str) -> String {
 }
 
 /// The page of one run, with its charts.
-pub fn report_page(report: &Report) -> String {
+pub(crate) fn report_page(report: &Report) -> String {
     let charts = figures(&plots::run_charts(report));
     let body = format!("<h1>commlab benchmark</h1>\n{}", run_body(report, &charts));
     page("commlab benchmark", &body)
 }
 
 /// The page of a sweep: the summary and its charts, then each point.
-pub fn sweep_page(sweep: &SweepReport) -> String {
+pub(crate) fn sweep_page(sweep: &SweepReport) -> String {
     let name = sweep.sweep.parameter.name();
     let charts = plots::sweep_charts(sweep);
     let mut body = format!("<h1>commlab benchmark: sweep of {}</h1>\n", escape(name));
@@ -246,7 +247,11 @@ pub fn sweep_page(sweep: &SweepReport) -> String {
             escape(name)
         );
     }
-    let _ = write!(body, "<h2>Summary</h2>\n{}", grid_table(&sweep.grid(false)));
+    let _ = write!(
+        body,
+        "<h2>Summary</h2>\n{}",
+        grid_table(&sweep::grid(sweep, false))
+    );
     let (summary_charts, point_charts): (Vec<Chart>, Vec<Chart>) = match charts {
         Ok(charts) => charts
             .into_iter()

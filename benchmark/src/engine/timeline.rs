@@ -12,13 +12,13 @@ use crate::stats::{new_round_histogram, percentile, record};
 
 /// At most this many slots over a run: one a second up to this many seconds, wider
 /// ones past it (a slot's histogram is some tens of kilobytes).
-pub const MAX_SLOTS: usize = 120;
+pub(crate) const MAX_SLOTS: usize = 120;
 
 /// Latencies by the moment their request finished, in equal slots of the measured
 /// time (the rounds' measured spans laid end to end; the pauses while other rows take
 /// their turns are left out).
 #[derive(Debug, Clone)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     width: Duration,
     length: Duration,
     slots: Vec<Histogram<u64>>,
@@ -27,7 +27,7 @@ pub struct Timeline {
 impl Timeline {
     /// An empty timeline over `length` of measured time: one-second slots, wider when
     /// that would make more than [`MAX_SLOTS`].
-    pub fn new(length: Duration) -> Self {
+    pub(crate) fn new(length: Duration) -> Self {
         let seconds = length.as_secs_f64().ceil().max(1.0);
         let width = Duration::from_secs((seconds / MAX_SLOTS as f64).ceil().max(1.0) as u64);
         let count = (length.as_nanos().div_ceil(width.as_nanos())).max(1);
@@ -41,7 +41,7 @@ impl Timeline {
 
     /// Records a latency of a request that finished `at` into the measured time; one
     /// that finished past the end counts in the last slot.
-    pub fn record(&mut self, at: Duration, nanos: u64) {
+    pub(crate) fn record(&mut self, at: Duration, nanos: u64) {
         let index = (at.as_nanos() / self.width.as_nanos()).min(self.slots.len() as u128 - 1);
         if let Some(slot) = self.slots.get_mut(index as usize) {
             record(slot, nanos);
@@ -49,14 +49,14 @@ impl Timeline {
     }
 
     /// Adds another thread's timeline of the same run.
-    pub fn merge(&mut self, other: &Timeline) {
+    pub(crate) fn merge(&mut self, other: &Timeline) {
         for (mine, theirs) in self.slots.iter_mut().zip(&other.slots) {
             let _ = mine.add(theirs);
         }
     }
 
     /// Each slot's figures, in order.
-    pub fn slots(&self) -> Vec<Slot> {
+    pub(crate) fn slots(&self) -> Vec<Slot> {
         let width = self.width.as_secs_f64();
         self.slots
             .iter()
@@ -101,7 +101,7 @@ pub struct Slot {
 
 /// A load thread's running tally for the round in progress.
 #[derive(Debug)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// This round's latencies on this thread.
     pub round: Histogram<u64>,
     /// The run's timeline on this thread, in a `--duration` run.
@@ -112,7 +112,7 @@ pub struct Tally {
 
 impl Tally {
     /// A tally with a timeline over `length` when there is one.
-    pub fn new(length: Option<Duration>) -> Self {
+    pub(crate) fn new(length: Option<Duration>) -> Self {
         Tally {
             round: new_round_histogram(),
             timeline: length.map(Timeline::new),
@@ -122,14 +122,14 @@ impl Tally {
     }
 
     /// Starts a round now, `offset` into the measured time (the earlier rounds' spans).
-    pub fn start_round(&mut self, offset: Duration) {
+    pub(crate) fn start_round(&mut self, offset: Duration) {
         self.round.reset();
         self.started = Instant::now();
         self.offset = offset;
     }
 
     /// Records a successful request's latency, which finished at `finished`.
-    pub fn record(&mut self, finished: Instant, nanos: u64) {
+    pub(crate) fn record(&mut self, finished: Instant, nanos: u64) {
         record(&mut self.round, nanos);
         if let Some(timeline) = &mut self.timeline {
             let at = self.offset + finished.saturating_duration_since(self.started);

@@ -12,11 +12,8 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use crate::engine::Round;
-use crate::grid::Grid;
-use crate::report::format_time;
+use crate::model::{Baseline, Change, Comparison, Figure, Figures, RankedBy};
+use crate::settings::Lab;
 
 /// Why a baseline could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -39,44 +36,6 @@ pub enum BaselineError {
     },
 }
 
-/// What a baseline keeps of a row: the fields of the JSON report it compares.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Figures {
-    /// The row's key, which pairs it with the same row of another run.
-    pub key: String,
-    /// What people read.
-    pub label: String,
-    /// Median latency, microseconds.
-    pub p50_us: Option<f64>,
-    /// 99th percentile, microseconds.
-    pub p99_us: Option<f64>,
-    /// Successful requests per second.
-    pub throughput_rps: f64,
-    /// Against the floor (above 1 is slower).
-    pub x_floor: Option<f64>,
-    /// Each round's figures: the noise.
-    #[serde(default)]
-    pub rounds: Vec<Round>,
-}
-
-/// A saved run: the JSON report, of which a comparison reads the rows and how x floor
-/// was ranked.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Baseline {
-    /// Its rows.
-    pub results: Vec<Figures>,
-    /// `p50` or `throughput`: what its x floor paired.
-    #[serde(default = "by_p50")]
-    pub ranked_by: String,
-    /// Its settings, to tell when the two runs did not measure the same thing.
-    #[serde(default)]
-    pub settings: serde_json::Value,
-}
-
-fn by_p50() -> String {
-    "p50".to_owned()
-}
-
 impl Baseline {
     /// Reads a JSON report saved with `--save-baseline` (or `--format json`).
     ///
@@ -96,41 +55,7 @@ impl Baseline {
     }
 }
 
-/// A figure a comparison looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Figure {
-    /// Median latency: up is worse.
-    P50,
-    /// 99th percentile: up is worse.
-    P99,
-    /// Requests per second: down is worse.
-    Throughput,
-    /// Against the floor: up is worse.
-    XFloor,
-}
-
 impl Figure {
-    /// Every figure, in the order they are shown.
-    pub const ALL: [Figure; 4] = [Figure::P50, Figure::P99, Figure::Throughput, Figure::XFloor];
-
-    fn name(self) -> &'static str {
-        match self {
-            Figure::P50 => "p50",
-            Figure::P99 => "p99",
-            Figure::Throughput => "throughput",
-            Figure::XFloor => "x floor",
-        }
-    }
-
-    fn show(self, value: f64) -> String {
-        match self {
-            Figure::P50 | Figure::P99 => format_time(value),
-            Figure::Throughput => format!("{value:.0} req/s"),
-            Figure::XFloor => format!("{value:.2}x"),
-        }
-    }
-
     /// The figure of a whole run.
     fn of(self, row: &Figures) -> Option<f64> {
         match self {
@@ -184,7 +109,7 @@ impl Figure {
 
 /// A run's noise in a figure: the spread of its round values over their median, as a
 /// fraction; `None` below two rounds.
-pub fn noise(rounds: &[f64]) -> Option<f64> {
+pub(crate) fn noise(rounds: &[f64]) -> Option<f64> {
     if rounds.len() < 2 {
         return None;
     }
@@ -198,46 +123,6 @@ pub fn noise(rounds: &[f64]) -> Option<f64> {
     };
     let spread = sorted[sorted.len() - 1] - sorted[0];
     (median > 0.0).then(|| spread / median)
-}
-
-/// One figure of one row, then and now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
-    /// The row's key.
-    pub key: String,
-    /// The row's label.
-    pub label: String,
-    /// Which figure.
-    pub figure: Figure,
-    /// In the baseline.
-    pub before: f64,
-    /// In this run.
-    pub after: f64,
-    /// `after / before - 1`, percent.
-    pub percent: f64,
-    /// The larger of the two runs' noise in this figure, percent; `None` when unknown.
-    pub noise_percent: Option<f64>,
-    /// The change is larger than the noise.
-    pub beyond_noise: bool,
-    /// The change is for the worse.
-    pub worse: bool,
-    /// Worse, past the noise and past `--fail-on`.
-    pub regression: bool,
-}
-
-/// This run against a baseline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Comparison {
-    /// The baseline file.
-    pub file: String,
-    /// `--fail-on`, percent.
-    pub fail_on_percent: Option<f64>,
-    /// Every figure of every row both runs have.
-    pub changes: Vec<Change>,
-    /// Rows of this run the baseline does not have, and the other way round.
-    pub unmatched: Vec<String>,
-    /// Settings that differ between the two runs (`name: before -> now`).
-    pub different_settings: Vec<String>,
 }
 
 /// The settings worth warning about when they differ.
@@ -256,8 +141,13 @@ const COMPARED_SETTINGS: [&str; 11] = [
 ];
 
 /// Compares `now` against `before` (both as a baseline keeps them).
-pub fn compare(file: &str, before: &Baseline, now: &Baseline, fail_on: Option<f64>) -> Comparison {
-    let floor_of = |run: &Baseline| run.results.iter().find(|r| r.key == "floor").cloned();
+pub(crate) fn compare(
+    file: &str,
+    before: &Baseline,
+    now: &Baseline,
+    fail_on: Option<f64>,
+) -> Comparison {
+    let floor_of = |run: &Baseline| run.results.iter().find(|r| is_floor(r)).cloned();
     let (floor_before, floor_now) = (floor_of(before), floor_of(now));
     let mut changes = Vec::new();
     let mut unmatched = Vec::new();
@@ -270,11 +160,11 @@ pub fn compare(file: &str, before: &Baseline, now: &Baseline, fail_on: Option<f6
             let (Some(was), Some(is)) = (figure.of(old), figure.of(row)) else {
                 continue;
             };
-            if figure == Figure::XFloor && row.key == "floor" {
+            if figure == Figure::XFloor && is_floor(row) {
                 continue;
             }
             let spread = |run: &Baseline, r: &Figures, floor: &Option<Figures>| {
-                noise(&figure.per_round(r, floor.as_ref(), run.ranked_by == "throughput"))
+                noise(&figure.per_round(r, floor.as_ref(), run.ranked_by == RankedBy::Throughput))
             };
             let noise = match (
                 spread(before, old, &floor_before),
@@ -322,86 +212,23 @@ pub fn compare(file: &str, before: &Baseline, now: &Baseline, fail_on: Option<f6
     }
 }
 
-impl Comparison {
-    /// True when a figure regressed past `--fail-on`.
-    pub fn regressed(&self) -> bool {
-        self.changes.iter().any(|c| c.regression)
-    }
+/// Whether a baseline's row is the floor's: by its server where the report says, by
+/// its key in older reports.
+fn is_floor(row: &Figures) -> bool {
+    row.protocol
+        .map_or(row.key == Lab::Floor.key(), |lab| lab == Lab::Floor)
+}
 
-    /// The comparison as a grid: a line per row and figure.
-    pub fn grid(&self) -> Grid {
-        let rows = self
-            .changes
-            .iter()
-            .map(|c| {
-                let verdict = match (c.regression, c.beyond_noise, c.noise_percent, c.worse) {
-                    (true, ..) => "REGRESSION",
-                    (_, true, _, true) => "worse",
-                    (_, true, _, false) => "better",
-                    (_, false, None, _) => "noise unknown",
-                    (_, false, Some(_), _) => "within noise",
-                };
-                vec![
-                    c.label.clone(),
-                    c.figure.name().to_owned(),
-                    c.figure.show(c.before),
-                    c.figure.show(c.after),
-                    format!("{:+.1}%", c.percent),
-                    c.noise_percent
-                        .map_or_else(|| "?".to_owned(), |n| format!("±{n:.1}%")),
-                    verdict.to_owned(),
-                ]
-            })
-            .collect();
-        Grid {
-            headers: [
-                "Row", "Figure", "Baseline", "Now", "Change", "Noise", "Verdict",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows,
-            text_columns: 2,
-        }
-    }
-
-    /// What to say above and below the grid.
-    pub fn notes(&self) -> Vec<String> {
-        let mut notes = vec![format!(
-            "Against the baseline {}. Noise: each figure's spread over the rounds of a \
-             run ((largest - smallest) / median), the larger of the two runs'; a change \
-             within it is not marked.{}",
-            self.file,
-            match self.fail_on_percent {
-                Some(limit) => format!(
-                    " A change for the worse past the noise and past {limit}% (--fail-on) \
-                     is a REGRESSION and fails the exit status (3)."
-                ),
-                None => String::new(),
-            }
-        )];
-        if self.changes.iter().any(|c| c.noise_percent.is_none()) {
-            notes.push(
-                "Noise unknown: a run of one round, or too few requests a round for the \
-                 percentile. Run with --rounds 3 or more and enough requests."
-                    .to_owned(),
-            );
-        }
-        if !self.different_settings.is_empty() {
-            notes.push(format!(
-                "The two runs measured differently ({}): read the changes with that in mind.",
-                self.different_settings.join(", ")
-            ));
-        }
-        if !self.unmatched.is_empty() {
-            notes.push(format!("Not compared: {}.", self.unmatched.join(", ")));
-        }
-        notes
-    }
+/// True when a figure got worse past `--fail-on` and past the noise.
+pub(crate) fn regressed(comparison: &Comparison) -> bool {
+    comparison.changes.iter().any(|c| c.regression)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Round;
+    use crate::render::comparison::{grid, notes};
 
     fn rounds(values: &[(f64, f64, f64)]) -> Vec<Round> {
         values
@@ -418,6 +245,7 @@ mod tests {
         // Three rounds spread by `spread` either side of the whole-run figures.
         let (low, high) = (1.0 - spread, 1.0 + spread);
         Figures {
+            protocol: None,
             key: key.into(),
             label: key.to_uppercase(),
             p50_us: Some(p50),
@@ -435,7 +263,7 @@ mod tests {
     fn run(rows: Vec<Figures>) -> Baseline {
         Baseline {
             results: rows,
-            ranked_by: "throughput".into(),
+            ranked_by: RankedBy::Throughput,
             settings: serde_json::json!({"concurrency": 8}),
         }
     }
@@ -477,16 +305,16 @@ mod tests {
         let rest = change(&c, "rest", Figure::Throughput);
         assert!(rest.worse && !rest.beyond_noise && !rest.regression);
         assert!(!change(&c, "rest", Figure::P50).regression);
-        assert!(c.regressed());
-        let text = c.grid().text("");
+        assert!(regressed(&c));
+        let text = grid(&c).text("");
         assert!(
             text.contains("REGRESSION") && text.contains("within noise"),
             "{text}"
         );
         // Without --fail-on the change is marked, but nothing fails.
         let marked = compare("base.json", &before, &now, None);
-        assert!(!marked.regressed());
-        assert!(marked.grid().text("").contains("worse"));
+        assert!(!regressed(&marked));
+        assert!(grid(&marked).text("").contains("worse"));
     }
 
     #[test]
@@ -494,7 +322,7 @@ mod tests {
         let before = run(vec![row("grpc", 40_000.0, 130.0, 0.01)]);
         let faster = run(vec![row("grpc", 60_000.0, 100.0, 0.01)]);
         let c = compare("b", &before, &faster, Some(5.0));
-        assert!(!c.regressed());
+        assert!(!regressed(&c));
         assert!(change(&c, "grpc", Figure::Throughput).beyond_noise);
         // 20% slower, but this run's rounds spread 15% either side (30% noise).
         let noisy = run(vec![row("grpc", 32_000.0, 130.0, 0.15)]);
@@ -517,7 +345,7 @@ mod tests {
         let t = change(&c, "grpc", Figure::Throughput);
         // Past --fail-on with the noise unknown: a regression.
         assert!(t.noise_percent.is_none() && t.regression);
-        let notes = c.notes().join("\n");
+        let notes = notes(&c).join("\n");
         assert!(notes.contains("Noise unknown"), "{notes}");
         assert!(notes.contains("concurrency: 8 -> 1"), "{notes}");
         assert!(notes.contains("WS (not in this run)"), "{notes}");
@@ -525,7 +353,7 @@ mod tests {
 
     #[test]
     fn a_report_reads_back_as_a_baseline() {
-        let mut row = crate::checks::tests::row();
+        let mut row = crate::analysis::checks::tests::row();
         row.rounds = rounds(&[(10.0, 100.0, 200.0), (12.0, 90.0, 180.0)]);
         let json = serde_json::to_string(&serde_json::json!({
             "results": [row],

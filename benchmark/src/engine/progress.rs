@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::Shared;
+use crate::engine::probe::Shared;
 use crate::settings::Length;
 
 /// A measurement shorter than this shows no bar.
@@ -19,13 +19,13 @@ const TICK: Duration = Duration::from_millis(50);
 
 /// Where every row's progress is drawn: one bar per row on a terminal, lines otherwise.
 #[derive(Debug, Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     bars: Option<MultiProgress>,
 }
 
 impl Progress {
     /// Bars when standard error is a terminal, lines when it is not.
-    pub fn to_stderr() -> Self {
+    pub(crate) fn to_stderr() -> Self {
         let terminal = std::io::stderr().is_terminal();
         Progress {
             bars: terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
@@ -35,7 +35,13 @@ impl Progress {
 
 /// Follows `shared` until every one of `clients` has finished, reporting progress.
 /// Runs on its own thread beside the clients.
-pub fn follow(progress: &Progress, label: &str, clients: usize, length: Length, shared: &Shared) {
+pub(crate) fn follow(
+    progress: &Progress,
+    label: &str,
+    clients: usize,
+    length: Length,
+    shared: &Shared,
+) {
     let total = match length {
         Length::Iterations(n) => Some(n.saturating_mul(clients as u64)),
         Length::Duration(_) => None,

@@ -19,11 +19,11 @@ const NANOS_PER_MS: f64 = 1e6;
 
 /// Percentile ticks per halving of the distance to 100%, as HdrHistogram's own
 /// percentile output uses.
-pub const TICKS_PER_HALF_DISTANCE: u32 = 5;
+pub(crate) const TICKS_PER_HALF_DISTANCE: u32 = 5;
 
 /// Why the histograms could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum ExportError {
+pub(crate) enum ExportError {
     /// A file or the folder could not be written.
     #[error("cannot write {path}")]
     Io {
@@ -39,7 +39,7 @@ pub enum ExportError {
 
 /// A row's histogram to write: its key names the files.
 #[derive(Debug, Clone, Copy)]
-pub struct Named<'a> {
+pub(crate) struct Named<'a> {
     /// The row's key, `grpc-hyper`: the files are `grpc-hyper.hlog` and `.hgrm`.
     pub key: &'a str,
     /// Its latencies, in nanoseconds.
@@ -54,7 +54,7 @@ pub struct Named<'a> {
 /// # Errors
 ///
 /// When the folder or a file cannot be written.
-pub fn write_all(dir: &Path, rows: &[Named<'_>]) -> Result<Vec<PathBuf>, ExportError> {
+pub(crate) fn write_all(dir: &Path, rows: &[Named<'_>]) -> Result<Vec<PathBuf>, ExportError> {
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
         path: dir.to_owned(),
         source,
@@ -81,7 +81,7 @@ pub fn write_all(dir: &Path, rows: &[Named<'_>]) -> Result<Vec<PathBuf>, ExportE
 /// # Errors
 ///
 /// When the histogram cannot be encoded.
-pub fn interval_log(row: &Named<'_>) -> Result<Vec<u8>, ExportError> {
+pub(crate) fn interval_log(row: &Named<'_>) -> Result<Vec<u8>, ExportError> {
     let fail = |e: &dyn std::fmt::Display| ExportError::Encode(row.key.to_owned(), e.to_string());
     let mut bytes = Vec::new();
     let mut serializer = V2DeflateSerializer::new();
@@ -108,7 +108,7 @@ pub fn interval_log(row: &Named<'_>) -> Result<Vec<u8>, ExportError> {
 
 /// The percentile distribution HdrHistogram prints (`outputPercentileDistribution`
 /// with 5 ticks per half distance), values in milliseconds.
-pub fn percentile_distribution(histogram: &Histogram<u64>) -> String {
+pub(crate) fn percentile_distribution(histogram: &Histogram<u64>) -> String {
     let ms = |nanos: f64| nanos / NANOS_PER_MS;
     let mut text = format!(
         "{:>12} {:>14} {:>10} {:>14}\n\n",
@@ -155,7 +155,7 @@ pub fn percentile_distribution(histogram: &Histogram<u64>) -> String {
 
 /// The percentile spectrum: each step of HdrHistogram's percentile iteration as
 /// (quantile, latency in nanoseconds), up to the largest value.
-pub fn spectrum(histogram: &Histogram<u64>) -> Vec<(f64, u64)> {
+pub(crate) fn spectrum(histogram: &Histogram<u64>) -> Vec<(f64, u64)> {
     histogram
         .iter_quantiles(TICKS_PER_HALF_DISTANCE)
         .map(|step| {

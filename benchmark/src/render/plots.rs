@@ -16,12 +16,12 @@ use hdrhistogram::Histogram;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::hdr::spectrum;
-use crate::report::{Report, ResultRow};
-use crate::sweep::SweepReport;
+use crate::model::SweepReport;
+use crate::model::{Report, ResultRow};
+use crate::render::hdr::spectrum;
 
 /// How wide a series' line is, in pixels: nothing else on a chart is as wide.
-pub const SERIES_WIDTH: u32 = 2;
+pub(crate) const SERIES_WIDTH: u32 = 2;
 
 /// A chart's size in pixels.
 const SIZE: (u32, u32) = (860, 440);
@@ -43,7 +43,7 @@ const COLOURS: [RGBColor; 10] = [
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
-pub enum PlotError {
+pub(crate) enum PlotError {
     /// plotters refused (it should not: the ranges are checked first).
     #[error("cannot draw the chart {0}: {1}")]
     Draw(String, String),
@@ -59,7 +59,7 @@ pub enum PlotError {
 
 /// A finished chart.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Chart {
+pub(crate) struct Chart {
     /// Its name, the file name under `--plots` (`spectrum`, `throughput-over-time`).
     pub id: String,
     /// What it shows, for people.
@@ -254,7 +254,7 @@ impl Plot<'_> {
 
 /// The percentile spectrum of each row: one point per step of HdrHistogram's
 /// percentile iteration, 1/(1-q) against latency (the last, q = 1, at the count).
-pub fn spectrum_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<(f64, f64)> {
+pub(crate) fn spectrum_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<(f64, f64)> {
     let count = histogram.len().max(1) as f64;
     spectrum(histogram)
         .into_iter()
@@ -266,7 +266,7 @@ pub fn spectrum_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<(
 }
 
 /// The share of requests, percent, in each of 20 latency bands a decade.
-pub fn histogram_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<(f64, f64)> {
+pub(crate) fn histogram_points(histogram: &Histogram<u64>, nanos_per_unit: f64) -> Vec<(f64, f64)> {
     let total = histogram.len();
     if total == 0 {
         return Vec::new();
@@ -313,7 +313,7 @@ fn row_lines<'a>(
 /// # Errors
 ///
 /// When plotters cannot draw it.
-pub fn spectrum_chart(report: &Report, id: String) -> Result<Chart, PlotError> {
+pub(crate) fn spectrum_chart(report: &Report, id: String) -> Result<Chart, PlotError> {
     Plot {
         id,
         title: "Latency by percentile".into(),
@@ -330,7 +330,7 @@ pub fn spectrum_chart(report: &Report, id: String) -> Result<Chart, PlotError> {
 /// # Errors
 ///
 /// When plotters cannot draw one.
-pub fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
+pub(crate) fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
     let lines = |points: &dyn Fn(&ResultRow) -> Vec<(f64, f64)>| row_lines(report, points);
     let (latency, per_unit) = LATENCY;
     let mut charts = vec![spectrum_chart(report, "spectrum".into())?];
@@ -345,7 +345,7 @@ pub fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
         .draw()?,
     );
     if report.results.iter().any(|r| r.timeline.is_some()) {
-        type Pick = fn(&crate::timeline::Slot) -> Option<f64>;
+        type Pick = fn(&crate::engine::timeline::Slot) -> Option<f64>;
         let over_time: [(&str, &str, &str, Pick); 3] = [
             (
                 "throughput-over-time",
@@ -396,7 +396,7 @@ pub fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
 /// # Errors
 ///
 /// When plotters cannot draw one.
-pub fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError> {
+pub(crate) fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError> {
     let name = sweep.sweep.parameter.name();
     let values = &sweep.sweep.values;
     let spread = values.iter().copied().fold(f64::INFINITY, f64::min) > 0.0
@@ -410,7 +410,7 @@ pub fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError> {
             keys.push((row.key, row.label));
         }
     }
-    type Pick = fn(&crate::sweep::SummaryRow) -> Option<f64>;
+    type Pick = fn(&crate::model::SummaryRow) -> Option<f64>;
     let figures: [(&str, &str, Pick); 3] = [
         ("throughput", "Requests per second", |r| {
             Some(r.throughput_rps)
@@ -465,7 +465,7 @@ pub fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError> {
 /// # Errors
 ///
 /// When the folder or a file cannot be written.
-pub fn write_svgs(dir: &Path, charts: &[Chart]) -> Result<Vec<PathBuf>, PlotError> {
+pub(crate) fn write_svgs(dir: &Path, charts: &[Chart]) -> Result<Vec<PathBuf>, PlotError> {
     std::fs::create_dir_all(dir).map_err(|source| PlotError::Write {
         path: dir.to_owned(),
         source,

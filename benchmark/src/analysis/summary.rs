@@ -1,0 +1,131 @@
+//! Summarising one measured row: what the engine and the row's gate measured becomes
+//! the report's [`ResultRow`], under the one percentile rule.
+
+use std::time::Duration;
+
+use crate::adapters::RowInfo;
+use crate::analysis::checks;
+use crate::engine::LoadResult;
+use crate::model::{OpenLoop, ResultRow, StreamFigures};
+use crate::servers::{ServerCpu, Target};
+use crate::stats::{Stats, percentile};
+
+/// What measuring one row gave, before it is summarised.
+#[derive(Debug)]
+pub(crate) struct Measured {
+    /// The row.
+    pub(crate) info: &'static RowInfo,
+    /// What each request did.
+    pub(crate) operation: String,
+    /// The server's own name for its build, where it tells.
+    pub(crate) server_id: Option<String>,
+    /// Latencies, errors, wall time, client CPU.
+    pub(crate) load: LoadResult,
+    /// CPUs the load threads could use at once.
+    pub(crate) load_cpus: usize,
+    /// Server CPU over the measured phase, where it can be read.
+    pub(crate) server_cpu: Option<Duration>,
+    /// Bytes `(sent, received)` over the measured phase, where they can be counted.
+    pub(crate) bytes: Option<(u64, u64)>,
+    /// Users that could not be removed, of those the run created.
+    pub(crate) users_left: (usize, usize),
+    /// Connections the clients opened over the whole run, warm-up included, where
+    /// they can be counted (where bytes can).
+    pub(crate) connections_opened: Option<u64>,
+    /// Items each request moved, in the stream workload.
+    pub(crate) items: Option<usize>,
+}
+
+/// The report's row for what `measured` found on `target`.
+pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
+    let m = &measured.load.measurement;
+    let stats = Stats::from_histogram(&m.histogram);
+    let us = |nanos: u64| nanos as f64 / 1000.0;
+    let pct = |q: f64| percentile(&m.histogram, q).map(us);
+    let calls = m.histogram.len() + m.error_count();
+    let per_call = |d: Duration| (calls > 0).then(|| d.as_secs_f64() * 1e6 / calls as f64);
+    let wall = m.wall.as_secs_f64();
+    let server_cpu = measured
+        .server_cpu
+        .filter(|_| measured.info.server_cpu_unmeasured.is_none());
+    let server_cpu_note = match (&target.cpu, server_cpu) {
+        (_, None) if measured.info.server_cpu_unmeasured.is_some() => {
+            measured.info.server_cpu_unmeasured.map(str::to_owned)
+        }
+        (_, Some(_)) => None,
+        (ServerCpu::Unknown(reason), None) => Some(reason.clone()),
+        (_, None) => Some("this system does not tell thread CPU time".into()),
+    };
+    ResultRow {
+        key: measured.info.key,
+        protocol: measured.info.lab.key,
+        client: measured.info.client,
+        label: measured.info.label,
+        operation: measured.operation,
+        embedded: target.embedded.is_some(),
+        target: target.address.clone(),
+        server_build: measured.server_id,
+        requests: m.histogram.len(),
+        errors: m.error_count(),
+        error_kinds: m.errors.iter().map(|(k, v)| (k.key(), *v)).collect(),
+        first_errors: m
+            .first_errors
+            .iter()
+            .map(|(k, v)| (k.key(), v.clone()))
+            .collect(),
+        mean_us: stats.map(|s| s.mean / 1000.0),
+        stddev_us: stats.and_then(|s| s.stddev).map(|s| s / 1000.0),
+        min_us: stats.map(|s| us(s.min)),
+        p50_us: pct(0.50),
+        p90_us: pct(0.90),
+        p99_us: pct(0.99),
+        p999_us: pct(0.999),
+        max_us: stats.map(|s| us(s.max)),
+        throughput_rps: m.throughput(),
+        client_cpu_us: measured.load.client_cpu.and_then(per_call),
+        client_cpu_share: measured
+            .load
+            .client_cpu
+            .filter(|_| wall > 0.0)
+            .map(|cpu| cpu.as_secs_f64() / (wall * measured.load_cpus.max(1) as f64)),
+        server_cpu_us: server_cpu.and_then(per_call),
+        server_cpu_note,
+        bytes_sent: measured
+            .bytes
+            .filter(|_| calls > 0)
+            .map(|(sent, _)| sent as f64 / calls as f64),
+        bytes_received: measured
+            .bytes
+            .filter(|_| calls > 0)
+            .map(|(_, received)| received as f64 / calls as f64),
+        bytes_note: measured.info.bytes_unmeasured,
+        near_40ms: checks::share_near_40ms(&m.histogram),
+        x_floor: None,
+        rounds: measured.load.per_round.clone(),
+        wall_s: wall,
+        users_left: measured.users_left.0,
+        connections_opened: measured.connections_opened,
+        complete: m.complete,
+        timeline: measured.load.timeline.as_ref().map(|t| t.slots()),
+        histogram: m.histogram.clone(),
+        stream: measured.items.map(|items| {
+            let first = |q: f64| percentile(&m.first_item, q).map(us);
+            StreamFigures {
+                items,
+                first_item_p50_us: first(0.5),
+                first_item_p99_us: first(0.99),
+                last_item_p50_us: pct(0.5),
+                items_per_s: m.throughput() * items as f64,
+            }
+        }),
+        open_loop: (!m.service.is_empty()).then(|| {
+            let service = |q: f64| percentile(&m.service, q).map(us);
+            OpenLoop {
+                service_p50_us: service(0.5),
+                service_p99_us: service(0.99),
+                late_requests: m.late,
+                max_late_us: m.max_late.as_secs_f64() * 1e6,
+            }
+        }),
+    }
+}

@@ -1,0 +1,122 @@
+//! The command line: every option of a run (flattened from [`Settings`]), the outputs
+//! beside the report, and the subcommands.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::settings::sweep::Sweep;
+use crate::settings::{Format, Settings};
+
+/// A percentage for `--fail-on`: a finite number from 0 up.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number (a percentage, as in 10 or 2.5)"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text:?} must be a percentage of 0 or more"))
+    }
+}
+
+/// Measures the socket, REST and gRPC labs with one load generator, beside a raw-TCP
+/// floor, and tells where the time goes: latency, throughput, client and server CPU and
+/// bytes per request. Servers are started in-process (release builds when this is one)
+/// unless an address is given.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "benchmark", version = lab_kit::build::VERSION)]
+pub struct Cli {
+    /// What to measure and how.
+    #[command(flatten)]
+    pub settings: Settings,
+    /// Report format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Every percentile in the table, and the operation of each row.
+    #[arg(long)]
+    pub wide: bool,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also save this run's JSON report to FILE, to compare a later run against with
+    /// `--baseline`.
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
+    /// Compare this run with a saved one (a JSON report): each row's change in p50,
+    /// p99, throughput and x floor, marked when larger than the run-to-run noise (the
+    /// spread of each figure over the rounds).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With `--baseline`: exit with status 3 when a figure got worse by more than
+    /// PERCENT and by more than the noise.
+    #[arg(long, value_name = "PERCENT", requires = "baseline", value_parser = parse_percent)]
+    pub fail_on: Option<f64>,
+    /// Write each row's latency histogram into DIR in HdrHistogram's formats: an
+    /// interval log (`KEY.hlog`) and a percentile distribution (`KEY.hgrm`).
+    #[arg(long, value_name = "DIR")]
+    pub histograms: Option<PathBuf>,
+    /// One whole run per value of a setting, and a summary across them:
+    /// `concurrency=1,2,4,8`, `list-size=10,1000`, `rate=1000,5000` (with
+    /// `--duration`) or `connections=1,2,4`.
+    #[arg(long, value_name = "NAME=V1,V2,...", value_parser = Sweep::parse)]
+    pub sweep: Option<Sweep>,
+    /// Also write each chart of the HTML report as its own SVG file in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+    /// Something other than a run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `benchmark` does instead of a run.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print shell completions.
+    Completions(lab_kit::completions::CompletionsArgs),
+    /// Show the bytes of one exchange per protocol (a request, then the same request
+    /// again on the same connection), annotated by layer, and a table of bytes per
+    /// request. Takes the run's targets (`--protocols`, `--rest-url`...) before the
+    /// word `wire`, and `--format json`.
+    Wire,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::settings::ClientChoice;
+
+    pub(crate) fn settings(args: &[&str]) -> Settings {
+        let mut all = vec!["benchmark"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all).settings
+    }
+
+    #[test]
+    fn defaults_match_the_original_lab() {
+        let s = settings(&[]);
+        assert_eq!(s.iterations, 50);
+        assert_eq!(s.length(), crate::settings::Length::Iterations(50));
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(s.client, ClientChoice::Standard);
+        assert!(["socket", "rest", "grpc", "ws"].iter().all(|k| s.wants(k)));
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        for args in [
+            &["--duration", "1s", "--iterations", "5"][..],
+            &["--concurrency", "0"],
+            &["--protocols", "smtp"],
+            &["--client-cpus", "x"],
+            &["--server-pid", "nope"],
+        ] {
+            let mut all = vec!["benchmark"];
+            all.extend_from_slice(args);
+            assert!(Cli::try_parse_from(all).is_err(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The data of a run's report: every type the JSON report holds, and nothing else.
+//!
+//! These types are filled in by `analysis` (summarising, x floor, ranking, notes,
+//! baseline comparison, sweep summary) and written out by `render`; they compute
+//! nothing and render nothing themselves, so both floors above can use them without
+//! importing each other.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Round;
+use crate::engine::timeline::Slot;
+use crate::machine::Machine;
+use crate::placement::Placement;
+use crate::settings::sweep::Sweep;
+use crate::settings::{Lab, Settings};
+
+/// One row of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultRow {
+    /// Unique key: `floor`, `socket`, `rest-reqwest`, `rest-hyper`, `grpc-channel`,
+    /// `grpc-hyper`.
+    pub key: &'static str,
+    /// The server: `floor`, `socket`, `rest`, `grpc` or `ws`.
+    pub protocol: Lab,
+    /// The client library.
+    pub client: &'static str,
+    /// What people read: `REST (hyper)`.
+    pub label: &'static str,
+    /// What each request did.
+    pub operation: String,
+    /// True when the server was started in-process for this run.
+    pub embedded: bool,
+    /// Where the server was.
+    pub target: String,
+    /// The server's own name for its build (`rest-lab/0.1.0 (release)`), where it tells.
+    pub server_build: Option<String>,
+    /// Successful requests measured.
+    pub requests: u64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Failed requests by kind.
+    pub error_kinds: BTreeMap<&'static str, u64>,
+    /// The first message of each kind of failure.
+    pub first_errors: BTreeMap<&'static str, String>,
+    /// Mean latency, microseconds.
+    pub mean_us: Option<f64>,
+    /// Sample standard deviation (n-1), microseconds.
+    pub stddev_us: Option<f64>,
+    /// Smallest latency, microseconds.
+    pub min_us: Option<f64>,
+    /// Median, microseconds.
+    pub p50_us: Option<f64>,
+    /// 90th percentile (needs 10 samples), microseconds.
+    pub p90_us: Option<f64>,
+    /// 99th percentile (needs 100 samples), microseconds.
+    pub p99_us: Option<f64>,
+    /// 99.9th percentile (needs 1,000 samples), microseconds.
+    pub p999_us: Option<f64>,
+    /// Largest latency, microseconds.
+    pub max_us: Option<f64>,
+    /// Successful requests per second of wall time.
+    pub throughput_rps: f64,
+    /// Load-generator CPU per request (successes and failures), microseconds.
+    pub client_cpu_us: Option<f64>,
+    /// Load-generator CPU over the measured phase as a share of the CPUs it had.
+    pub client_cpu_share: Option<f64>,
+    /// Server CPU per request, microseconds.
+    pub server_cpu_us: Option<f64>,
+    /// Why server CPU is blank, when it is.
+    pub server_cpu_note: Option<String>,
+    /// Bytes the client sent per request, measured on the connection.
+    pub bytes_sent: Option<f64>,
+    /// Bytes the client received per request, measured on the connection.
+    pub bytes_received: Option<f64>,
+    /// Why bytes are blank, when they are.
+    pub bytes_note: Option<&'static str>,
+    /// Connections the clients opened in the whole run, warm-up included (blank where
+    /// bytes are): `--connections`, or one per client, unless connections broke.
+    pub connections_opened: Option<u64>,
+    /// Share of latencies between 36 and 44 ms (Nagle and delayed ACK's signature).
+    pub near_40ms: f64,
+    /// With one client: p50 over the floor's p50; with more: the floor's throughput
+    /// over this row's. Paired round by round (the median of each round's ratio to the
+    /// floor's same round), so a slow moment of the machine cancels out. Above 1 is
+    /// slower than the floor.
+    pub x_floor: Option<f64>,
+    /// Each round's throughput and median, in the order the rounds ran.
+    pub rounds: Vec<Round>,
+    /// Wall time of the measurement, seconds.
+    pub wall_s: f64,
+    /// Users the run created that could not be removed.
+    pub users_left: usize,
+    /// False when Ctrl-C cut this measurement short.
+    pub complete: bool,
+    /// Open loop (`--rate`): what it measured beside the corrected latencies above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_loop: Option<OpenLoop>,
+    /// Stream workload (`--workload stream`): items per request, time to the first and
+    /// the last, items per second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamFigures>,
+    /// Throughput and percentiles over the measured time, in a `--duration` run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<Slot>>,
+    /// Every successful request's latency, in nanoseconds: for the plots and
+    /// `--histograms`.
+    #[serde(skip)]
+    pub histogram: Histogram<u64>,
+}
+
+/// What a stream-workload row measured: its latencies above are the time to the last
+/// item; these add the first.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamFigures {
+    /// Items each request moved.
+    pub items: usize,
+    /// Median time from the send to the first item, microseconds, where the client can
+    /// tell (reqwest reads a body whole).
+    pub first_item_p50_us: Option<f64>,
+    /// 99th percentile of the time to the first item, microseconds.
+    pub first_item_p99_us: Option<f64>,
+    /// Median time from the send to the last item (the request's latency), microseconds.
+    pub last_item_p50_us: Option<f64>,
+    /// Items moved per second over the measurement.
+    pub items_per_s: f64,
+}
+
+/// What an open-loop row measured beside its latencies (which, in an open loop, count
+/// from each request's intended start).
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenLoop {
+    /// Median service time (from when each request was really sent), microseconds.
+    pub service_p50_us: Option<f64>,
+    /// 99th percentile of service time, microseconds.
+    pub service_p99_us: Option<f64>,
+    /// Requests that went out more than 1 ms after their intended start.
+    pub late_requests: u64,
+    /// The most a request went out after its intended start, microseconds.
+    pub max_late_us: f64,
+}
+
+/// One place in the ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankEntry {
+    /// 1 for the best.
+    pub position: usize,
+    /// The row's key.
+    pub key: &'static str,
+    /// The row's label.
+    pub label: &'static str,
+    /// The ranked figure: p50 in microseconds, or requests per second.
+    pub value: f64,
+    /// How much worse than the best, percent (slower, or less throughput).
+    pub percent_worse: f64,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// What the run did.
+    pub settings: Settings,
+    /// Where load and servers ran.
+    pub placement: Placement,
+    /// The machine.
+    pub machine: Machine,
+    /// The floor first, then each row.
+    pub results: Vec<ResultRow>,
+    /// `p50` with one client, `throughput` with more: the figure of the ranking and of
+    /// x floor.
+    pub ranked_by: RankedBy,
+    /// Rows from best to worst (the floor is the reference, not a contestant).
+    pub ranking: Vec<RankEntry>,
+    /// What a reader should know to read the numbers right: self-checks and reasons.
+    pub notes: Vec<String>,
+    /// True when Ctrl-C ended the run early.
+    pub interrupted: bool,
+    /// Against a saved run (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+}
+
+/// What the ranking and x floor are by: the median latency with one client (or in an
+/// open loop, where every row is offered the same rate), throughput with more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RankedBy {
+    /// p50, lower is better.
+    #[default]
+    P50,
+    /// Requests per second, higher is better.
+    Throughput,
+}
+
+/// What a baseline keeps of a row: the fields of the JSON report it compares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// The row's server, where the report says (the floor is told apart by it).
+    #[serde(default)]
+    pub protocol: Option<Lab>,
+    /// The row's key, which pairs it with the same row of another run.
+    pub key: String,
+    /// What people read.
+    pub label: String,
+    /// Median latency, microseconds.
+    pub p50_us: Option<f64>,
+    /// 99th percentile, microseconds.
+    pub p99_us: Option<f64>,
+    /// Successful requests per second.
+    pub throughput_rps: f64,
+    /// Against the floor (above 1 is slower).
+    pub x_floor: Option<f64>,
+    /// Each round's figures: the noise.
+    #[serde(default)]
+    pub rounds: Vec<Round>,
+}
+
+/// A saved run: the JSON report, of which a comparison reads the rows and how x floor
+/// was ranked.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Baseline {
+    /// Its rows.
+    pub results: Vec<Figures>,
+    /// `p50` or `throughput`: what its x floor paired.
+    #[serde(default)]
+    pub ranked_by: RankedBy,
+    /// Its settings, to tell when the two runs did not measure the same thing.
+    #[serde(default)]
+    pub settings: serde_json::Value,
+}
+
+/// A figure a comparison looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    /// Median latency: up is worse.
+    P50,
+    /// 99th percentile: up is worse.
+    P99,
+    /// Requests per second: down is worse.
+    Throughput,
+    /// Against the floor: up is worse.
+    XFloor,
+}
+
+impl Figure {
+    /// Every figure, in the order a comparison lists them.
+    pub const ALL: [Figure; 4] = [Figure::P50, Figure::P99, Figure::Throughput, Figure::XFloor];
+}
+
+/// One figure of one row, then and now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The row's key.
+    pub key: String,
+    /// The row's label.
+    pub label: String,
+    /// Which figure.
+    pub figure: Figure,
+    /// In the baseline.
+    pub before: f64,
+    /// In this run.
+    pub after: f64,
+    /// `after / before - 1`, percent.
+    pub percent: f64,
+    /// The larger of the two runs' noise in this figure, percent; `None` when unknown.
+    pub noise_percent: Option<f64>,
+    /// The change is larger than the noise.
+    pub beyond_noise: bool,
+    /// The change is for the worse.
+    pub worse: bool,
+    /// Worse, past the noise and past `--fail-on`.
+    pub regression: bool,
+}
+
+/// This run against a baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The baseline file.
+    pub file: String,
+    /// `--fail-on`, percent.
+    pub fail_on_percent: Option<f64>,
+    /// Every figure of every row both runs have.
+    pub changes: Vec<Change>,
+    /// Rows of this run the baseline does not have, and the other way round.
+    pub unmatched: Vec<String>,
+    /// Settings that differ between the two runs (`name: before -> now`).
+    pub different_settings: Vec<String>,
+}
+
+/// One point of a sweep: the value and the whole run at it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    /// The swept setting's value.
+    pub value: f64,
+    /// The run.
+    pub report: Report,
+}
+
+/// One row of the summary: a row of one point.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    /// The swept setting's value.
+    pub value: f64,
+    /// The row's key.
+    pub key: &'static str,
+    /// The row's label.
+    pub label: &'static str,
+    /// Successful requests.
+    pub requests: u64,
+    /// Failed requests.
+    pub errors: u64,
+    /// Successful requests per second.
+    pub throughput_rps: f64,
+    /// Median latency, microseconds.
+    pub p50_us: Option<f64>,
+    /// 99th percentile, microseconds.
+    pub p99_us: Option<f64>,
+    /// Against the floor at the same point.
+    pub x_floor: Option<f64>,
+}
+
+/// Every point of a sweep, and the summary across them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    /// What was swept.
+    pub sweep: Sweep,
+    /// One row per row of each point, point by point.
+    pub summary: Vec<SummaryRow>,
+    /// Each point's whole report.
+    pub points: Vec<Point>,
+}

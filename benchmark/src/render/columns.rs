@@ -1,0 +1,226 @@
+//! The report's columns, defined once: heading, CSV key, and how a row shows in each.
+//! Every table format (text, markdown, CSV, HTML) is written over them.
+
+use crate::model::ResultRow;
+use crate::units::format_micros;
+
+/// One column of the report: its two-line heading, CSV key, and how a row shows in it.
+#[derive(Debug)]
+pub(crate) struct Column {
+    /// Heading, in two lines (the table stays narrow).
+    pub header: (&'static str, &'static str),
+    /// CSV key (the JSON field of the same figure).
+    pub csv: &'static str,
+    /// Only with `--wide`.
+    pub wide_only: bool,
+    /// Aligned left (text) or right (numbers).
+    pub text: bool,
+    /// The cell for people.
+    pub show: fn(&ResultRow) -> String,
+    /// The cell for CSV.
+    pub raw: fn(&ResultRow) -> String,
+}
+
+fn time(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), format_micros)
+}
+
+fn raw(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.3}"))
+}
+
+fn bytes_pair(row: &ResultRow) -> String {
+    match (row.bytes_sent, row.bytes_received) {
+        (Some(sent), Some(received)) => format!("{sent:.0}/{received:.0}"),
+        _ => "—".to_owned(),
+    }
+}
+
+/// Every column, in order; `wide_only` ones appear with `--wide` (and always in CSV).
+pub(crate) static COLUMNS: [Column; 20] = [
+    Column {
+        header: ("", "Row"),
+        csv: "key",
+        wide_only: false,
+        text: true,
+        show: |r| r.label.to_owned(),
+        raw: |r| r.key.to_owned(),
+    },
+    Column {
+        header: ("", "Operation"),
+        csv: "operation",
+        wide_only: true,
+        text: true,
+        show: |r| r.operation.clone(),
+        raw: |r| r.operation.clone(),
+    },
+    Column {
+        header: ("", "Server"),
+        csv: "embedded",
+        wide_only: false,
+        text: true,
+        show: |r| {
+            if r.embedded {
+                "embedded".into()
+            } else {
+                "external".into()
+            }
+        },
+        raw: |r| r.embedded.to_string(),
+    },
+    Column {
+        header: ("", "Reqs"),
+        csv: "requests",
+        wide_only: false,
+        text: false,
+        show: |r| r.requests.to_string(),
+        raw: |r| r.requests.to_string(),
+    },
+    Column {
+        header: ("", "Err"),
+        csv: "errors",
+        wide_only: false,
+        text: false,
+        show: |r| r.errors.to_string(),
+        raw: |r| r.errors.to_string(),
+    },
+    Column {
+        header: ("p50", "us"),
+        csv: "p50_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.p50_us),
+        raw: |r| raw(r.p50_us),
+    },
+    Column {
+        header: ("p90", "us"),
+        csv: "p90_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.p90_us),
+        raw: |r| raw(r.p90_us),
+    },
+    Column {
+        header: ("p99", "us"),
+        csv: "p99_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.p99_us),
+        raw: |r| raw(r.p99_us),
+    },
+    Column {
+        header: ("p99.9", "us"),
+        csv: "p999_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.p999_us),
+        raw: |r| raw(r.p999_us),
+    },
+    Column {
+        header: ("mean", "us"),
+        csv: "mean_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.mean_us),
+        raw: |r| raw(r.mean_us),
+    },
+    Column {
+        header: ("stddev", "us"),
+        csv: "stddev_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.stddev_us),
+        raw: |r| raw(r.stddev_us),
+    },
+    Column {
+        header: ("min", "us"),
+        csv: "min_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.min_us),
+        raw: |r| raw(r.min_us),
+    },
+    Column {
+        header: ("max", "us"),
+        csv: "max_us",
+        wide_only: true,
+        text: false,
+        show: |r| time(r.max_us),
+        raw: |r| raw(r.max_us),
+    },
+    Column {
+        header: ("", "req/s"),
+        csv: "throughput_rps",
+        wide_only: false,
+        text: false,
+        show: |r| format!("{:.0}", r.throughput_rps),
+        raw: |r| format!("{:.1}", r.throughput_rps),
+    },
+    Column {
+        header: ("client", "CPU us"),
+        csv: "client_cpu_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.client_cpu_us),
+        raw: |r| raw(r.client_cpu_us),
+    },
+    Column {
+        header: ("server", "CPU us"),
+        csv: "server_cpu_us",
+        wide_only: false,
+        text: false,
+        show: |r| time(r.server_cpu_us),
+        raw: |r| raw(r.server_cpu_us),
+    },
+    Column {
+        header: ("bytes", "out/in"),
+        csv: "bytes_out_in",
+        wide_only: false,
+        text: false,
+        show: bytes_pair,
+        raw: |r| match (r.bytes_sent, r.bytes_received) {
+            (Some(s), Some(i)) => format!("{s:.1}/{i:.1}"),
+            _ => String::new(),
+        },
+    },
+    Column {
+        header: ("Conns", "opened"),
+        csv: "connections_opened",
+        wide_only: true,
+        text: false,
+        show: |r| {
+            r.connections_opened
+                .map_or_else(|| "—".to_owned(), |n| n.to_string())
+        },
+        raw: |r| {
+            r.connections_opened
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        },
+    },
+    Column {
+        header: ("x", "floor"),
+        csv: "x_floor",
+        wide_only: false,
+        text: false,
+        show: |r| {
+            r.x_floor
+                .map_or_else(|| "—".to_owned(), |x| format!("{x:.2}"))
+        },
+        raw: |r| raw(r.x_floor),
+    },
+    Column {
+        header: ("", "Done"),
+        csv: "complete",
+        wide_only: true,
+        text: true,
+        show: |r| {
+            if r.complete {
+                "yes".into()
+            } else {
+                "cut".into()
+            }
+        },
+        raw: |r| r.complete.to_string(),
+    },
+];

@@ -1,0 +1,301 @@
+//! The report for a terminal and for documents: the table, markdown and CSV, over the
+//! columns defined once in [`columns`](super::columns), and the header, ranking and
+//! notes that the HTML page shows too.
+
+use std::fmt::Write as _;
+
+use crate::model::{RankedBy, Report};
+use crate::render::columns::{COLUMNS, Column};
+use crate::render::comparison;
+use crate::render::grid::csv_field;
+use crate::settings::Lab;
+use crate::settings::{ConnectionPolicy, Workload};
+use crate::units::{format_time, wrap};
+
+fn headline(report: &Report) -> String {
+    let s = &report.settings;
+    let length = match s.duration {
+        Some(d) => format!("{:.1} s", d.as_secs_f64()),
+        None => format!("{} requests", s.iterations),
+    };
+    let workload = match s.workload {
+        Workload::Get => "get".to_owned(),
+        Workload::List => format!("list ({} users)", s.list_size),
+        Workload::Create => "create".to_owned(),
+        Workload::Stream => format!("stream ({} items)", s.list_size),
+    };
+    format!(
+        "{workload}, connection {}, {} client{} x {length} after {} warm-up",
+        match s.connection {
+            ConnectionPolicy::Reuse => "reuse",
+            ConnectionPolicy::New => "new per request",
+        },
+        s.concurrency,
+        if s.concurrency == 1 { "" } else { "s" },
+        s.warmup,
+    )
+}
+
+pub(crate) fn context_lines(report: &Report) -> Vec<String> {
+    let p = &report.placement;
+    let embedded = report
+        .results
+        .iter()
+        .any(|r| r.embedded && r.protocol != Lab::Floor);
+    let external: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| !r.embedded)
+        .map(|r| format!("{} at {}", r.label, r.target))
+        .collect();
+    let mut servers = format!(
+        "load: {} thread{} on CPU {}; embedded servers on CPU {}{}",
+        p.client_threads,
+        if p.client_threads == 1 { "" } else { "s" },
+        p.client_cpus,
+        p.server_cpus,
+        if p.shared() {
+            " (shared with the load)"
+        } else {
+            ""
+        },
+    );
+    if embedded || report.results.iter().all(|r| r.embedded) {
+        let _ = write!(servers, ", {} build", lab_kit::build::PROFILE);
+    }
+    let mut lines = vec![
+        format!("commlab benchmark: {}", headline(report)),
+        format!(
+            "machine: {} CPU{}, {}, {}",
+            report.machine.cpus,
+            if report.machine.cpus == 1 { "" } else { "s" },
+            report.machine.cpu_model,
+            report.machine.os
+        ),
+        servers,
+    ];
+    if let Some(line) = connections_line(report) {
+        lines.push(line);
+    }
+    if !external.is_empty() {
+        lines.push(format!("external servers: {}", external.join(", ")));
+    }
+    let builds: Vec<String> = report
+        .results
+        .iter()
+        .filter_map(|r| r.server_build.as_ref().map(|b| (r.protocol, b)))
+        .fold(Vec::new(), |mut seen, (lab, build)| {
+            let text = format!("{lab} {build}");
+            if !seen.contains(&text) {
+                seen.push(text);
+            }
+            seen
+        });
+    if !builds.is_empty() {
+        lines.push(format!("server builds: {}", builds.join(", ")));
+    }
+    if report.interrupted {
+        lines.push("INTERRUPTED: these are the figures measured before Ctrl-C.".into());
+    }
+    lines
+}
+
+/// How clients map onto connections, when they share them (`--connections`).
+fn connections_line(report: &Report) -> Option<String> {
+    let s = &report.settings;
+    if !s.sharing() {
+        return None;
+    }
+    let (clients, connections) = (s.clients(), s.connection_count());
+    let per = clients.div_ceil(connections);
+    let threads = report.placement.client_threads.clamp(1, connections);
+    Some(format!(
+        "connections: {clients} clients over {connections} connection{} (up to {per} \
+         each, client i on connection i mod {connections}, {threads} load thread{}): \
+         HTTP/2 rows carry them as concurrent streams; the socket lab's pipeline, \
+         replies matched by id; HTTP/1.1 and WebSocket clients queue, one request at a \
+         time per connection, the wait counted in their latency; the floor keeps one \
+         connection per client",
+        if connections == 1 { "" } else { "s" },
+        if threads == 1 { "" } else { "s" },
+    ))
+}
+
+pub(crate) fn columns(wide: bool) -> Vec<&'static Column> {
+    COLUMNS.iter().filter(|c| wide || !c.wide_only).collect()
+}
+
+pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
+    let width = report
+        .ranking
+        .iter()
+        .map(|r| r.label.len())
+        .max()
+        .unwrap_or(0);
+    report
+        .ranking
+        .iter()
+        .map(|r| {
+            let (value, worse) = if report.ranked_by == RankedBy::Throughput {
+                (format!("{:.0} req/s", r.value), "less throughput")
+            } else {
+                (format_time(r.value), "slower")
+            };
+            let verdict = if r.position == 1 {
+                "(best)".to_owned()
+            } else {
+                format!("({:.0}% {worse})", r.percent_worse)
+            };
+            format!("{}. {:<width$}  {value} {verdict}", r.position, r.label)
+        })
+        .collect()
+}
+
+pub(crate) fn ranking_heading(report: &Report) -> &'static str {
+    if report.ranked_by == RankedBy::Throughput {
+        "Ranking by x floor (throughput, paired round by round with the floor's):"
+    } else {
+        "Ranking by x floor (p50, paired round by round with the floor's):"
+    }
+}
+
+pub(crate) fn table(report: &Report, wide: bool) -> String {
+    let columns = columns(wide);
+    let cells: Vec<Vec<String>> = report
+        .results
+        .iter()
+        .map(|row| columns.iter().map(|c| (c.show)(row)).collect())
+        .collect();
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let header = c.header.0.len().max(c.header.1.len());
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .fold(header, usize::max)
+        })
+        .collect();
+    let line = |texts: Vec<&str>| {
+        let mut out = String::new();
+        for ((text, width), column) in texts.iter().zip(&widths).zip(&columns) {
+            if column.text {
+                let _ = write!(out, "{text:<width$}  ");
+            } else {
+                let _ = write!(out, "{text:>width$}  ");
+            }
+        }
+        out.trim_end().to_owned()
+    };
+    let mut out = String::new();
+    for context in context_lines(report) {
+        let _ = writeln!(out, "{}", wrap(&context, "", "  ", 100));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{}",
+        line(columns.iter().map(|c| c.header.0).collect())
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        line(columns.iter().map(|c| c.header.1).collect())
+    );
+    for row in &cells {
+        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+    }
+    write_errors(report, &mut out);
+    if !report.ranking.is_empty() {
+        let _ = writeln!(out, "\n{}", ranking_heading(report));
+        for ranked in ranking_lines(report) {
+            let _ = writeln!(out, "  {ranked}");
+        }
+    }
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes:");
+        for note in &report.notes {
+            let _ = writeln!(out, "{}", wrap(note, "  - ", "    ", 100));
+        }
+    }
+    if let Some(comparison) = &report.comparison {
+        let _ = writeln!(
+            out,
+            "\nAgainst the baseline:\n{}",
+            comparison::grid(comparison).text("  ")
+        );
+        for note in comparison::notes(comparison) {
+            let _ = writeln!(out, "{}", wrap(&note, "  - ", "    ", 100));
+        }
+    }
+    out
+}
+
+fn write_errors(report: &Report, out: &mut String) {
+    for row in report.results.iter().filter(|r| r.errors > 0) {
+        for (kind, count) in &row.error_kinds {
+            let first = row.first_errors.get(kind).map(String::as_str).unwrap_or("");
+            let _ = writeln!(
+                out,
+                "  {} errors: {count} {kind} (first: {first})",
+                row.label
+            );
+        }
+    }
+}
+
+pub(crate) fn markdown(report: &Report, wide: bool) -> String {
+    let columns = columns(wide);
+    let mut out = String::new();
+    for context in context_lines(report) {
+        let _ = writeln!(out, "{context}  ");
+    }
+    let _ = writeln!(out);
+    let headers: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} {}", c.header.0, c.header.1).trim().to_owned())
+        .collect();
+    let _ = writeln!(out, "| {} |", headers.join(" | "));
+    let align: Vec<&str> = columns
+        .iter()
+        .map(|c| if c.text { "---" } else { "---:" })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+    for row in &report.results {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| (c.show)(row).replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    if !report.ranking.is_empty() {
+        let _ = writeln!(out, "\n{}\n", ranking_heading(report));
+        for ranked in ranking_lines(report) {
+            let _ = writeln!(out, "{ranked}  ");
+        }
+    }
+    if !report.notes.is_empty() {
+        let _ = writeln!(out);
+        for note in &report.notes {
+            let _ = writeln!(out, "- {note}");
+        }
+    }
+    if let Some(comparison) = &report.comparison {
+        let _ = writeln!(out, "\n{}", comparison::grid(comparison).markdown());
+        for note in comparison::notes(comparison) {
+            let _ = writeln!(out, "- {note}");
+        }
+    }
+    out
+}
+
+pub(crate) fn csv(report: &Report) -> String {
+    let keys: Vec<&str> = COLUMNS.iter().map(|c| c.csv).collect();
+    let mut out = format!("{}\n", keys.join(","));
+    for row in &report.results {
+        let cells: Vec<String> = COLUMNS.iter().map(|c| csv_field(&(c.raw)(row))).collect();
+        let _ = writeln!(out, "{}", cells.join(","));
+    }
+    out
+}

@@ -1,0 +1,335 @@
+//! A whole run: place the load and the servers, find or start every server, measure
+//! the floor and each row with the same engine, clean up, analyse, render; a sweep
+//! (a run per value), the `wire` subcommand, and the side outputs (baseline,
+//! histograms, plots).
+
+pub(crate) mod row;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::analysis::baseline::compare;
+use crate::analysis::summary::{Measured, summarise};
+use crate::analysis::sweep::{summarise as summarise_sweep, sweep_exit_code};
+use crate::analysis::{exit_code, ranking};
+use crate::cli::{Cli, Command};
+use crate::engine::progress::Progress;
+use crate::engine::turns::Turns;
+use crate::machine::Machine;
+use crate::model::{Baseline, Point, Report};
+use crate::placement::{Placement, available_cpus};
+use crate::render::hdr::Named;
+use crate::render::plots::Chart;
+use crate::render::{self, comparison, plots};
+use crate::servers::{Target, resolve};
+use crate::settings::sweep::Sweep;
+use crate::settings::{ConnectionPolicy, Format, Settings, Workload};
+use row::{Job, Row, selected};
+
+/// `benchmark wire`: records and prints one annotated exchange per protocol.
+fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let runtime = control_runtime()?;
+    let report = runtime.block_on(crate::wire::run(&cli.settings))?;
+    let text = match cli.format {
+        Format::Json => serde_json::to_string_pretty(&report)?,
+        _ => report.render_text(),
+    };
+    match &cli.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The binary's work: run with Ctrl-C wired to stop, write the report (and the
+/// baseline and histograms asked for), and give the exit status: 0, 1 when a row's
+/// every request failed, 3 on a regression past `--fail-on`, 130 after Ctrl-C.
+///
+/// # Errors
+///
+/// When a server cannot be reached or set up, or the report cannot be written.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Some(Command::Completions(shell)) => {
+            lab_kit::completions::print_completions::<Cli>(shell);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Wire) => return wire(&cli),
+        None => {}
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let control = control_runtime()?;
+    let flag = Arc::clone(&stop);
+    control.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nInterrupted: finishing the requests in hand, then reporting what was measured."
+            );
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    let (text, code) = match &cli.sweep {
+        Some(sweep) => swept(&cli, sweep, &control, &stop)?,
+        None => single(&cli, &control, &stop)?,
+    };
+    match &cli.output {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!("Report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// One run: its report (against the baseline, if one is given), the baseline and
+/// histograms saved where asked; the rendered report and the exit status.
+fn single(
+    cli: &Cli,
+    control: &tokio::runtime::Runtime,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<(String, u8)> {
+    let mut report = execute(&cli.settings, control, stop)?;
+    if let Some(path) = &cli.baseline {
+        let before = Baseline::load(path)?;
+        let now: Baseline = serde_json::from_value(serde_json::to_value(&report)?)
+            .context("cannot read this run's own report as a baseline")?;
+        report.comparison = Some(compare(
+            &path.display().to_string(),
+            &before,
+            &now,
+            cli.fail_on,
+        ));
+    }
+    if let Some(path) = &cli.save_baseline {
+        std::fs::write(path, render::report(&report, Format::Json, false))
+            .with_context(|| format!("cannot save the baseline to {}", path.display()))?;
+        eprintln!("Baseline saved to {}", path.display());
+    }
+    if let Some(dir) = &cli.histograms {
+        write_histograms(dir, &report)?;
+    }
+    if let Some(dir) = &cli.plots {
+        write_plots(dir, &plots::run_charts(&report)?)?;
+    }
+    // CSV keeps one row per result: the comparison goes to the terminal.
+    if let (Format::Csv, Some(comparison)) = (cli.format, &report.comparison) {
+        eprint!("{}", comparison::grid(comparison).text(""));
+        for note in comparison::notes(comparison) {
+            eprintln!("- {note}");
+        }
+    }
+    Ok((
+        render::report(&report, cli.format, cli.wide),
+        exit_code(&report),
+    ))
+}
+
+/// A sweep: one whole run per value, in order, with progress; Ctrl-C ends it after
+/// the point in hand. Histograms go into a folder per point.
+fn swept(
+    cli: &Cli,
+    sweep: &Sweep,
+    control: &tokio::runtime::Runtime,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<(String, u8)> {
+    if cli.baseline.is_some() || cli.save_baseline.is_some() {
+        bail!(
+            "--baseline and --save-baseline compare single runs: leave out --sweep, or \
+             compare the sweep's points by running each one on its own"
+        );
+    }
+    // Every point's settings first, so a bad combination fails before any measuring.
+    let settings: Vec<(f64, Settings)> = sweep
+        .values
+        .iter()
+        .map(|&value| Ok((value, sweep.apply(&cli.settings, value)?)))
+        .collect::<Result<_, String>>()
+        .map_err(anyhow::Error::msg)?;
+    let total = settings.len();
+    let mut points = Vec::new();
+    for (i, (value, settings)) in settings.iter().enumerate() {
+        eprintln!("Sweep point {} of {total}: {}", i + 1, sweep.label(*value));
+        let report = execute(settings, control, stop)
+            .with_context(|| format!("at {}", sweep.label(*value)))?;
+        if let Some(dir) = &cli.histograms {
+            let folder = format!("{}-{value}", sweep.parameter.name());
+            write_histograms(&dir.join(folder), &report)?;
+        }
+        points.push(Point {
+            value: *value,
+            report,
+        });
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    let report = summarise_sweep(sweep.clone(), points);
+    if let Some(dir) = &cli.plots {
+        write_plots(dir, &plots::sweep_charts(&report)?)?;
+    }
+    Ok((
+        render::sweep::render(&report, cli.format, cli.wide),
+        sweep_exit_code(&report),
+    ))
+}
+
+/// `--plots DIR`: every chart as its own SVG.
+fn write_plots(dir: &Path, charts: &[Chart]) -> anyhow::Result<()> {
+    let written = plots::write_svgs(dir, charts)?;
+    eprintln!("{} charts written to {}", written.len(), dir.display());
+    Ok(())
+}
+
+/// `--histograms DIR`: every row's histogram in HdrHistogram's formats.
+fn write_histograms(dir: &Path, report: &Report) -> anyhow::Result<()> {
+    let named: Vec<Named<'_>> = report
+        .results
+        .iter()
+        .map(|row| Named {
+            key: row.key,
+            histogram: &row.histogram,
+            wall: Duration::from_secs_f64(row.wall_s),
+        })
+        .collect();
+    let written = render::hdr::write_all(dir, &named)?;
+    eprintln!(
+        "{} histogram files written to {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// A small runtime for set-up, clean-up and the Ctrl-C listener, apart from the load
+/// generator's and the servers' threads.
+///
+/// # Errors
+///
+/// When the runtime cannot be built.
+pub fn control_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("benchmark-control")
+        .enable_all()
+        .build()
+}
+
+/// # Errors
+///
+/// When the placement is impossible, a given server does not answer, or set-up fails.
+pub fn execute(
+    settings: &Settings,
+    control: &tokio::runtime::Runtime,
+    stop: &Arc<AtomicBool>,
+) -> anyhow::Result<Report> {
+    if settings.sharing() && settings.workload == Workload::Stream {
+        bail!(
+            "--workload stream moves its items on a connection of each client's own: leave \
+             out --connections"
+        );
+    }
+    if settings.connections.is_some() && settings.connection == ConnectionPolicy::New {
+        bail!(
+            "--connections shares kept connections between clients; --connection new opens \
+             one per request: use one or the other"
+        );
+    }
+    let available = available_cpus();
+    let placement = Placement::decide(
+        &available,
+        settings.client_cpus.as_ref(),
+        settings.server_cpus.as_ref(),
+        settings.client_threads.map(usize::from),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let rows: Vec<&dyn Row> = row::all()
+        .into_iter()
+        .filter(|row| selected(row.info(), settings))
+        .collect();
+
+    // Find or start every server before measuring anything, so a missing one fails
+    // the run at once.
+    let mut targets: Vec<Target> = Vec::new();
+    for row in &rows {
+        let lab = row.info().lab;
+        if !targets.iter().any(|t| t.lab.key == lab.key) {
+            targets.push(resolve(lab, settings, &placement)?);
+        }
+    }
+
+    let job = Job {
+        settings,
+        placement: &placement,
+        control,
+        stop,
+        tag: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+        progress: Progress::to_stderr(),
+        setting_up: std::sync::Mutex::new(()),
+    };
+    // Each row beside its lab's server: every lab resolved above has one.
+    let rows: Vec<(&dyn Row, &Target)> = rows
+        .iter()
+        .filter_map(|row| {
+            let target = targets.iter().find(|t| t.lab.key == row.info().lab.key)?;
+            Some((*row, target))
+        })
+        .collect();
+    // Every row sets up and warms up at once, then they take their rounds in turn.
+    let turns = Turns::new(rows.len(), Arc::clone(stop));
+    let outcomes: Vec<anyhow::Result<Measured>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .iter()
+            .enumerate()
+            .map(|(index, &(row, target))| {
+                let (job, turns) = (&job, &turns);
+                scope.spawn(move || {
+                    let place = turns.seat(index);
+                    let outcome = row.measure(job, target, &place);
+                    if outcome.is_err() {
+                        // Nothing more is measured after a failure; the others clean up.
+                        turns.abort();
+                    }
+                    outcome
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a row's thread panicked")))
+            })
+            .collect()
+    });
+    let mut measured = Vec::new();
+    for (outcome, &(_, target)) in outcomes.into_iter().zip(&rows) {
+        match outcome {
+            // A row whose turn never came measured nothing: there is nothing to show.
+            Ok(done) if done.load.rounds == 0 => {}
+            Ok(done) => measured.push(summarise(done, target)),
+            // After Ctrl-C, a row cut short in set-up is left out; any other failure
+            // fails the run.
+            Err(_) if stop.load(Ordering::Relaxed) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let machine = Machine::detect();
+    let interrupted = stop.load(Ordering::Relaxed);
+    drop(targets);
+    Ok(ranking::assemble(
+        settings.clone(),
+        placement,
+        machine,
+        measured,
+        interrupted,
+    ))
+}

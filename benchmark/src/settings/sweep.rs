@@ -1,0 +1,159 @@
+//! `--sweep NAME=v1,v2,...`: which setting a sweep varies and its values, parsed and
+//! checked like the option itself; each value gives a run's [`Settings`].
+
+use serde::Serialize;
+
+use crate::settings::{Settings, parse_rate};
+
+/// The settings a sweep can vary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Parameter {
+    /// `--concurrency`: clients at once.
+    Concurrency,
+    /// `--list-size`: users listed, or items streamed.
+    ListSize,
+    /// `--rate`: requests per second of an open loop (needs `--duration`).
+    Rate,
+    /// `--connections`: connections the clients share.
+    Connections,
+}
+
+impl Parameter {
+    /// Its name on the command line, without the dashes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Parameter::Concurrency => "concurrency",
+            Parameter::ListSize => "list-size",
+            Parameter::Rate => "rate",
+            Parameter::Connections => "connections",
+        }
+    }
+
+    fn parse(name: &str) -> Result<Parameter, String> {
+        match name.trim() {
+            "concurrency" => Ok(Parameter::Concurrency),
+            "list-size" => Ok(Parameter::ListSize),
+            "rate" => Ok(Parameter::Rate),
+            "connections" => Ok(Parameter::Connections),
+            other => Err(format!(
+                "cannot sweep {other:?}: sweep concurrency, list-size, rate or connections"
+            )),
+        }
+    }
+
+    /// Checks one value the way its own option would, and returns it as a number.
+    fn value(self, text: &str) -> Result<f64, String> {
+        let text = text.trim();
+        let count = |low: u64, high: u64| -> Result<f64, String> {
+            match text.parse::<u64>() {
+                Ok(n) if (low..=high).contains(&n) => Ok(n as f64),
+                _ => Err(format!(
+                    "{} value {text:?} must be a whole number from {low} to {high}",
+                    self.name()
+                )),
+            }
+        };
+        match self {
+            Parameter::Concurrency | Parameter::Connections => count(1, 10_000),
+            Parameter::ListSize => count(0, 1_000_000),
+            Parameter::Rate => parse_rate(text),
+        }
+    }
+}
+
+/// A parsed `--sweep`: which setting, and its values in the order given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sweep {
+    /// The setting.
+    pub parameter: Parameter,
+    /// Its values, in order.
+    pub values: Vec<f64>,
+}
+
+/// Most points one sweep runs.
+pub const MAX_POINTS: usize = 64;
+
+impl Sweep {
+    /// Parses `NAME=v1,v2,...`.
+    ///
+    /// # Errors
+    ///
+    /// On an unknown name, a value its option would refuse, or no values.
+    pub fn parse(text: &str) -> Result<Sweep, String> {
+        let (name, values) = text.split_once('=').ok_or_else(|| {
+            format!("{text:?} is not NAME=v1,v2,... (for example concurrency=1,2,4,8)")
+        })?;
+        let parameter = Parameter::parse(name)?;
+        let values = values
+            .split(',')
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| parameter.value(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        if values.is_empty() {
+            return Err(format!("--sweep {name}= has no values"));
+        }
+        if values.len() > MAX_POINTS {
+            return Err(format!("a sweep runs at most {MAX_POINTS} points"));
+        }
+        Ok(Sweep { parameter, values })
+    }
+
+    /// The settings of one point: `base` with the swept setting at `value`.
+    ///
+    /// # Errors
+    ///
+    /// When the value needs another option the run does not have (`rate` needs
+    /// `--duration`).
+    pub fn apply(&self, base: &Settings, value: f64) -> Result<Settings, String> {
+        let mut settings = base.clone();
+        match self.parameter {
+            Parameter::Concurrency => settings.concurrency = value as u16,
+            Parameter::ListSize => settings.list_size = value as usize,
+            Parameter::Connections => settings.connections = Some(value as u16),
+            Parameter::Rate => {
+                if settings.duration.is_none() {
+                    return Err(
+                        "--sweep rate=... needs --duration (an open loop runs for a \
+                                time, not a count)"
+                            .to_owned(),
+                    );
+                }
+                settings.rate = Some(value);
+            }
+        }
+        Ok(settings)
+    }
+
+    /// `concurrency = 8`.
+    pub fn label(&self, value: f64) -> String {
+        format!("{} = {value}", self.parameter.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweeps_parse_like_their_options() {
+        let sweep = Sweep::parse("concurrency=1,2, 8").unwrap();
+        assert_eq!(sweep.parameter, Parameter::Concurrency);
+        assert_eq!(sweep.values, [1.0, 2.0, 8.0]);
+        assert_eq!(
+            Sweep::parse("rate=1000,2500.5").unwrap().values,
+            [1000.0, 2500.5]
+        );
+        assert_eq!(Sweep::parse("list-size=0,10").unwrap().values, [0.0, 10.0]);
+        for bad in [
+            "concurrency",
+            "threads=1,2",
+            "concurrency=0",
+            "connections=1,x",
+            "concurrency=",
+            "rate=-5",
+        ] {
+            assert!(Sweep::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
