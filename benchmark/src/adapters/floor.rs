@@ -12,8 +12,8 @@ use lab_kit::ReusableTimeout;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::echo::Echo;
-use super::lines::LineStream;
+use super::shared::echo::Echo;
+use super::shared::lines::LineStream;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
@@ -125,7 +125,7 @@ impl Adapter for FloorEcho {
         _target: &str,
         setup: &SetUp,
     ) -> anyhow::Result<Prepared<(Echo, Option<LineStream>)>> {
-        Ok(super::echo::prepare_lines(
+        Ok(super::shared::echo::prepare_lines(
             setup,
             true,
             "raw TCP echo",
@@ -204,7 +204,8 @@ impl Probe for FloorProbe {
             let limit = self.timeout.limit();
             let kept = self.connection.take();
             let (first, stream) =
-                super::lines::over_tcp(lines, kept, &self.addr, limit, &self.traffic).await?;
+                super::shared::lines::over_tcp(lines, kept, &self.addr, limit, &self.traffic)
+                    .await?;
             self.first_item = first;
             if self.policy == ConnectionPolicy::Reuse {
                 self.connection = Some(stream);

@@ -13,8 +13,8 @@ use grpc_lab::pb::user_service_client::UserServiceClient;
 use hyper_util::rt::TokioIo;
 use tonic::client::GrpcService;
 
-use super::link::Link;
-use super::users::{self, Creator, UserOp};
+use super::shared::link::Link;
+use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::Traffic;

@@ -17,8 +17,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use lab_kit::ReusableTimeout;
 
 use super::grpc_channel::perform;
-use super::link::Link;
-use super::users::{self, Creator, UserOp};
+use super::shared::link::Link;
+use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::Traffic;

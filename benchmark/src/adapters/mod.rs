@@ -16,17 +16,13 @@ use crate::engine::traffic::{Counted, Traffic};
 use crate::servers::LabServer;
 use crate::settings::{ConnectionPolicy, Workload};
 
-pub(crate) mod echo;
 pub(crate) mod floor;
 pub(crate) mod grpc_channel;
 pub(crate) mod grpc_hyper;
-pub(crate) mod lines;
-pub(crate) mod link;
-pub(crate) mod pipeline;
 pub(crate) mod rest_hyper;
 pub(crate) mod rest_reqwest;
+pub(crate) mod shared;
 pub(crate) mod socket;
-pub(crate) mod users;
 pub(crate) mod ws;
 
 /// Opens a TCP connection to `addr` (`host:port`) within `timeout`, with TCP_NODELAY,
@@ -191,7 +187,7 @@ pub(crate) trait Adapter: Sync {
 pub(crate) const LABS: [&LabServer; 5] = [
     &floor::FLOOR,
     &socket::SOCKET,
-    &users::REST,
-    &users::GRPC,
+    &shared::users::REST,
+    &shared::users::GRPC,
     &ws::WS,
 ];

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use tokio::net::TcpStream;
 
-use super::link::Link;
-use super::users::{self, Creator, UserOp};
+use super::shared::link::Link;
+use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};

@@ -3,8 +3,8 @@
 //! connection per client. reqwest's pool, its `Url` handling and its
 //! response machinery are what this row adds over the hyper row.
 
-use super::link::Link;
-use super::users::{self, Creator, UserOp};
+use super::shared::link::Link;
+use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::ConnectionPolicy;

@@ -8,10 +8,10 @@ use std::time::Duration;
 use socket_lab::{Client, ClientError};
 use tokio::net::TcpStream;
 
-use super::echo::Echo;
-use super::lines::LineStream;
-use super::link::Link;
-use super::pipeline::Pipeline;
+use super::shared::echo::{Echo, check_echo};
+use super::shared::lines::LineStream;
+use super::shared::link::Link;
+use super::shared::pipeline::Pipeline;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
@@ -73,7 +73,7 @@ impl Adapter for SocketLab {
         _target: &str,
         setup: &SetUp,
     ) -> anyhow::Result<Prepared<(Echo, Option<LineStream>)>> {
-        Ok(super::echo::prepare_lines(
+        Ok(super::shared::echo::prepare_lines(
             setup,
             false,
             "uppercase echo",
@@ -152,7 +152,7 @@ impl SocketProbe {
 impl Probe for SocketProbe {
     async fn call(&mut self) -> Result<(), CallError> {
         if let Some(lines) = &self.lines {
-            let (first, stream) = super::lines::over_tcp(
+            let (first, stream) = super::shared::lines::over_tcp(
                 lines,
                 self.raw.take(),
                 &self.addr,
@@ -188,18 +188,6 @@ impl Probe for SocketProbe {
     }
 }
 
-/// Checks an echo's text.
-pub(crate) fn check_echo(reply: String, expected: &str) -> Result<(), CallError> {
-    if reply == expected {
-        Ok(())
-    } else {
-        Err(CallError::new(
-            ErrorKind::WrongReply,
-            format!("echo was {:?}", reply.get(..80).unwrap_or(&reply)),
-        ))
-    }
-}
-
 fn socket_error(error: ClientError) -> CallError {
     let kind = match &error {
         ClientError::Resolve { .. } | ClientError::Connect { .. } => ErrorKind::Connect,
@@ -213,7 +201,7 @@ fn socket_error(error: ClientError) -> CallError {
 
 #[cfg(test)]
 mod tests {
-    use crate::adapters::echo::TEXT;
+    use crate::adapters::shared::echo::TEXT;
 
     #[test]
     fn the_floor_sends_exactly_what_the_socket_client_sends() {
@@ -223,6 +211,6 @@ mod tests {
         };
         let mut bytes = serde_json::to_vec(&request).unwrap();
         bytes.push(b'\n');
-        assert_eq!(bytes, super::super::echo::tests::REQUEST);
+        assert_eq!(bytes, super::super::shared::echo::tests::REQUEST);
     }
 }

@@ -12,9 +12,9 @@ use tokio::net::TcpStream;
 use ws_lab::client::ECHO_PATH;
 use ws_lab::{WsClient, WsError};
 
-use super::echo::Echo;
-use super::link::Link;
-use super::socket::check_echo;
+use super::shared::echo::Echo;
+use super::shared::echo::check_echo;
+use super::shared::link::Link;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};

@@ -1,11 +1,7 @@
-//! A sweep in every format: the summary across the points, then each point's report.
+//! A sweep's summary across its points as a grid, for people or for CSV.
 
-use std::fmt::Write as _;
-
-use crate::model::{Point, SweepReport};
+use crate::model::SweepReport;
 use crate::render::grid::Grid;
-use crate::render::html;
-use crate::settings::Format;
 use crate::units::format_time;
 
 /// The summary as a grid: for people (labels, units) or, `raw`, for CSV (keys
@@ -70,57 +66,5 @@ pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
             .collect(),
         rows,
         text_columns: 2,
-    }
-}
-
-/// The sweep in `format`: the summary first, then each point's report (CSV: the
-/// summary alone, one line per row of each point).
-pub(crate) fn render(sweep: &SweepReport, format: Format, wide: bool) -> String {
-    let heading = format!(
-        "Sweep of {} over {} point{}",
-        sweep.sweep.parameter.name(),
-        sweep.points.len(),
-        if sweep.points.len() == 1 { "" } else { "s" }
-    );
-    let point_heading = |i: usize, point: &Point| {
-        format!(
-            "Point {} of {}: {}",
-            i + 1,
-            sweep.points.len(),
-            sweep.sweep.label(point.value)
-        )
-    };
-    match format {
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(sweep).unwrap_or_default();
-            text.push('\n');
-            text
-        }
-        Format::Csv => grid(sweep, true).csv(),
-        Format::Html => html::sweep_page(sweep),
-        Format::Markdown => {
-            let mut out = format!("## {heading}\n\n{}", grid(sweep, false).markdown());
-            for (i, point) in sweep.points.iter().enumerate() {
-                let _ = write!(
-                    out,
-                    "\n## {}\n\n{}",
-                    point_heading(i, point),
-                    super::report(&point.report, format, wide)
-                );
-            }
-            out
-        }
-        _ => {
-            let mut out = format!("{heading}:\n{}", grid(sweep, false).text("  "));
-            for (i, point) in sweep.points.iter().enumerate() {
-                let _ = write!(
-                    out,
-                    "\n== {} ==\n{}",
-                    point_heading(i, point),
-                    super::report(&point.report, Format::Table, wide)
-                );
-            }
-            out
-        }
     }
 }

@@ -176,7 +176,7 @@ fn swept(
         write_plots(dir, &plots::sweep_charts(&report)?)?;
     }
     Ok((
-        render::sweep::render(&report, cli.format, cli.wide),
+        render::sweep_report(&report, cli.format, cli.wide),
         sweep_exit_code(&report),
     ))
 }

@@ -13,8 +13,8 @@ use tokio::net::TcpStream;
 use super::annotate::{self, Direction, Part};
 use super::record::{Recorded, Tape, bytes, mark};
 use super::{Exchange, Phase};
-use crate::adapters::echo::TEXT;
 use crate::adapters::grpc_hyper::H2Connection;
+use crate::adapters::shared::echo::TEXT;
 use crate::engine::traffic::{Counted, Traffic};
 use std::sync::Arc;
 
@@ -171,8 +171,8 @@ fn http2_phases(tape: &Tape, grpc: bool) -> Vec<Vec<Part>> {
     let (sent, received) = bytes(tape);
     let mut out_decoder = loona_hpack::Decoder::new();
     let mut in_decoder = loona_hpack::Decoder::new();
-    let mut parts = annotate::http2(&sent, Direction::Out, &mut out_decoder, grpc);
-    parts.extend(annotate::http2(
+    let mut parts = annotate::http2::http2(&sent, Direction::Out, &mut out_decoder, grpc);
+    parts.extend(annotate::http2::http2(
         &received,
         Direction::In,
         &mut in_decoder,

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use socket_lab::protocol::{Request, respond};
 
 use super::lines::LineStream;
-use super::{Prepared, SetUp};
+use crate::adapters::{Prepared, SetUp};
+use crate::engine::probe::{CallError, ErrorKind};
 use crate::settings::Workload;
 
 /// The text each echo request sends, unless `--payload` gives its own: the socket
@@ -71,7 +72,7 @@ pub(crate) fn prepare_lines(
         None => single.to_owned(),
     };
     Prepared {
-        operation: super::with_payload(operation, setup.payload),
+        operation: crate::adapters::with_payload(operation, setup.payload),
         items: lines.as_ref().map(LineStream::count),
         plan: (echo, lines),
         created: Vec::new(),
@@ -88,6 +89,18 @@ pub(crate) fn payload_text(bytes: usize) -> String {
         text.push('x');
     }
     text
+}
+
+/// Checks an echo's text.
+pub(crate) fn check_echo(reply: String, expected: &str) -> Result<(), CallError> {
+    if reply == expected {
+        Ok(())
+    } else {
+        Err(CallError::new(
+            ErrorKind::WrongReply,
+            format!("echo was {:?}", reply.get(..80).unwrap_or(&reply)),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub(crate) async fn over_tcp(
 ) -> Result<(Option<Duration>, Counted<TcpStream>), CallError> {
     let mut stream = match kept {
         Some(stream) => stream,
-        None => super::connect(addr, timeout, traffic).await?,
+        None => crate::adapters::connect(addr, timeout, traffic).await?,
     };
     match tokio::time::timeout(timeout, lines.exchange(&mut stream)).await {
         Ok(first) => Ok((first?, stream)),

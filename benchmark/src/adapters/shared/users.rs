@@ -11,7 +11,7 @@ use rest_lab::client::RestClient;
 use tokio::task::JoinSet;
 use user_store::UserStore;
 
-use super::{Created, Prepared, ProbeContext, SetUp};
+use crate::adapters::{Created, Prepared, ProbeContext, SetUp};
 use crate::engine::probe::{CallError, ErrorKind};
 use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
