@@ -36,22 +36,52 @@ impl Traffic {
     }
 }
 
-/// A stream that counts what passes into a shared [`Traffic`].
-#[derive(Debug)]
-pub(crate) struct Counted<S> {
-    inner: S,
-    traffic: Arc<Traffic>,
+/// What a [`Tap`] tells of the bytes it moves.
+pub(crate) trait Observer {
+    /// A connection was opened through the tap.
+    fn opened(&self) {}
+    /// `bytes` were read from the connection.
+    fn read(&self, bytes: &[u8]);
+    /// `bytes` were written to it.
+    fn wrote(&self, bytes: &[u8]);
 }
 
-impl<S> Counted<S> {
-    /// Wraps `inner`, counting into `traffic`.
-    pub(crate) fn new(inner: S, traffic: Arc<Traffic>) -> Self {
-        traffic.opened.fetch_add(1, Ordering::Relaxed);
-        Counted { inner, traffic }
+impl Observer for Arc<Traffic> {
+    fn opened(&self) {
+        self.opened.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self, bytes: &[u8]) {
+        self.received
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    }
+
+    fn wrote(&self, bytes: &[u8]) {
+        self.sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+/// A stream that tells an [`Observer`] every byte it reads and writes, in order, and
+/// otherwise passes everything through: counting ([`Counted`]) and recording (the wire
+/// subcommand's tape) are two observers of one tap.
+#[derive(Debug)]
+pub(crate) struct Tap<S, O> {
+    inner: S,
+    observer: O,
+}
+
+/// A stream whose bytes count into a measurement's [`Traffic`].
+pub(crate) type Counted<S> = Tap<S, Arc<Traffic>>;
+
+impl<S, O: Observer> Tap<S, O> {
+    /// Wraps a new connection, telling `observer` it opened.
+    pub(crate) fn new(inner: S, observer: O) -> Self {
+        observer.opened();
+        Tap { inner, observer }
+    }
+}
+
+impl<S: AsyncRead + Unpin, O: Observer + Unpin> AsyncRead for Tap<S, O> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -60,13 +90,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
         let this = self.get_mut();
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        let read = (buf.filled().len() - before) as u64;
-        this.traffic.received.fetch_add(read, Ordering::Relaxed);
+        this.observer.read(&buf.filled()[before..]);
         Poll::Ready(Ok(()))
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+impl<S: AsyncWrite + Unpin, O: Observer + Unpin> AsyncWrite for Tap<S, O> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -74,9 +103,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
-        this.traffic
-            .sent
-            .fetch_add(written as u64, Ordering::Relaxed);
+        this.observer.wrote(&buf[..written]);
         Poll::Ready(Ok(written))
     }
 
@@ -87,9 +114,16 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let written = ready!(Pin::new(&mut this.inner).poll_write_vectored(cx, bufs))?;
-        this.traffic
-            .sent
-            .fetch_add(written as u64, Ordering::Relaxed);
+        // What was written is the first `written` bytes across the slices, in order.
+        let mut left = written;
+        for slice in bufs {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(slice.len());
+            this.observer.wrote(&slice[..take]);
+            left -= take;
+        }
         Poll::Ready(Ok(written))
     }
 

@@ -7,17 +7,18 @@
 
 pub mod annotate;
 mod exchange;
-pub mod record;
+pub(crate) mod record;
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::adapters;
+use crate::adapters::shared::users;
 
-use crate::servers::LabServer;
+use crate::placement::CpuList;
+use crate::servers::{EmbeddedServer, authority};
 use crate::settings::Settings;
 use annotate::{Direction, Layer, Part};
 
@@ -125,26 +126,29 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
             .copied()
             .with_context(|| format!("no lab server for {key}"))?;
         let addr = match settings.address_of(key) {
-            Some(given) => authority(lab, given),
+            Some(given) => authority(lab, given)?,
             None => {
-                let (addr, stop) = embed(lab).await?;
-                servers.push(stop);
+                // Unpinned, one worker: this is a recording, not a measurement.
+                let server = EmbeddedServer::start(lab, &CpuList(Vec::new()))
+                    .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
+                let addr = server.addr().to_string();
+                servers.push(server);
                 addr
             }
         };
         match key {
             "socket" => exchanges.push(exchange::socket(&addr, timeout).await?),
             "rest" => {
-                let id = first_rest_user(&addr, timeout).await?;
+                let id = users::first_rest_user(&addr, timeout).await?;
                 exchanges.push(exchange::rest_http1(&addr, &id, timeout).await?);
                 exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
             }
             "rest-h2" => {
-                let id = first_rest_user(&addr, timeout).await?;
+                let id = users::first_rest_user(&addr, timeout).await?;
                 exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
             }
             "grpc" => {
-                let id = first_grpc_user(&addr, timeout).await?;
+                let id = users::first_grpc_user(&addr, timeout).await?;
                 exchanges.push(exchange::grpc(&addr, &id, timeout).await?);
             }
             "ws" => exchanges.push(exchange::websocket(&addr, timeout).await?),
@@ -153,64 +157,6 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
     }
     drop(servers);
     Ok(WireReport { exchanges })
-}
-
-fn authority(lab: &LabServer, given: &str) -> String {
-    match lab.scheme {
-        Some(_) => lab_kit::args::url_authority(given),
-        None => given.to_owned(),
-    }
-}
-
-/// A lab server on `127.0.0.1:0` in this runtime, stopped when the sender drops.
-async fn embed(
-    lab: &'static LabServer,
-) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?.to_string();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn((lab.serve)(
-        listener,
-        Box::pin(async move {
-            let _ = stopped.await;
-        }),
-    ));
-    Ok((addr, stop))
-}
-
-async fn first_rest_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
-    let options = rest_lab::client::ClientOptions {
-        timeout,
-        ..Default::default()
-    };
-    let client = rest_lab::RestClient::with_options(&format!("http://{addr}"), &options)?;
-    let users = client.fetch_users().await?;
-    match users.first() {
-        Some(user) => Ok(user.id.to_string()),
-        None => Ok(client
-            .create(
-                "Wire Example",
-                &format!("wire-{}@example.com", std::process::id()),
-            )
-            .await?
-            .id
-            .to_string()),
-    }
-}
-
-async fn first_grpc_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
-    let mut client = grpc_lab::GrpcClient::connect(&format!("http://{addr}"), timeout).await?;
-    let users = client.get_all_users().await?;
-    match users.first() {
-        Some(user) => Ok(user.id.clone()),
-        None => Ok(client
-            .create_user(
-                "Wire Example",
-                &format!("wire-{}@example.com", std::process::id()),
-            )
-            .await?
-            .id),
-    }
 }
 
 impl WireReport {

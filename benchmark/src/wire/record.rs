@@ -1,16 +1,13 @@
 //! A stream that keeps a copy of every byte it moves, each direction apart, so an
 //! exchange can be read back afterwards exactly as it went over the connection.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use crate::engine::traffic::{Observer, Tap};
 
 /// Everything sent and received so far.
 #[derive(Debug, Default)]
-pub struct Recording {
+pub(crate) struct Recording {
     /// Client to server.
     pub sent: Vec<u8>,
     /// Server to client.
@@ -18,69 +15,62 @@ pub struct Recording {
 }
 
 /// A shared handle on a [`Recording`].
-pub type Tape = Arc<Mutex<Recording>>;
+pub(crate) type Tape = Arc<Mutex<Recording>>;
 
 /// `(sent, received)` lengths now: where a phase ends.
-pub fn mark(tape: &Tape) -> (usize, usize) {
+pub(crate) fn mark(tape: &Tape) -> (usize, usize) {
     let recording = tape.lock().unwrap_or_else(PoisonError::into_inner);
     (recording.sent.len(), recording.received.len())
 }
 
 /// A copy of what was recorded.
-pub fn bytes(tape: &Tape) -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn bytes(tape: &Tape) -> (Vec<u8>, Vec<u8>) {
     let recording = tape.lock().unwrap_or_else(PoisonError::into_inner);
     (recording.sent.clone(), recording.received.clone())
 }
 
-/// A stream that records into a [`Tape`].
-#[derive(Debug)]
-pub struct Recorded<S> {
-    inner: S,
-    tape: Tape,
-}
+impl Observer for Tape {
+    fn read(&self, bytes: &[u8]) {
+        let mut recording = self.lock().unwrap_or_else(PoisonError::into_inner);
+        recording.received.extend_from_slice(bytes);
+    }
 
-impl<S> Recorded<S> {
-    /// Wraps `inner`, recording into `tape`.
-    pub fn new(inner: S, tape: Tape) -> Self {
-        Recorded { inner, tape }
+    fn wrote(&self, bytes: &[u8]) {
+        let mut recording = self.lock().unwrap_or_else(PoisonError::into_inner);
+        recording.sent.extend_from_slice(bytes);
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for Recorded<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
-        let mut recording = this.tape.lock().unwrap_or_else(PoisonError::into_inner);
-        recording
-            .received
-            .extend_from_slice(&buf.filled()[before..]);
-        Poll::Ready(Ok(()))
-    }
-}
+/// A stream that records every byte it moves onto a [`Tape`].
+pub(crate) type Recorded<S> = Tap<S, Tape>;
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for Recorded<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let written = ready!(Pin::new(&mut this.inner).poll_write(cx, buf))?;
-        let mut recording = this.tape.lock().unwrap_or_else(PoisonError::into_inner);
-        recording.sent.extend_from_slice(&buf[..written]);
-        Poll::Ready(Ok(written))
-    }
+#[cfg(test)]
+mod tests {
+    use std::io::IoSlice;
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    use super::*;
+
+    #[tokio::test]
+    async fn the_tape_holds_every_byte_each_way_in_order() {
+        let (near, mut far) = tokio::io::duplex(64);
+        let tape = Tape::default();
+        let mut recorded = Recorded::new(near, tape.clone());
+        recorded.write_all(b"GET / ").await.unwrap();
+        let n = recorded
+            .write_vectored(&[IoSlice::new(b"HTTP"), IoSlice::new(b"/1.1\r\n")])
+            .await
+            .unwrap();
+        let mut got = vec![0u8; 6 + n];
+        far.read_exact(&mut got).await.unwrap();
+        far.write_all(b"HTTP/1.1 200 OK\r\n").await.unwrap();
+        drop(far);
+        let mut back = Vec::new();
+        recorded.read_to_end(&mut back).await.unwrap();
+        let (sent, received) = bytes(&tape);
+        assert_eq!(sent, got);
+        assert_eq!(received, b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(mark(&tape), (6 + n, 17));
     }
 }

@@ -18,6 +18,45 @@ use crate::servers::{ServeFuture, Shutdown};
 use crate::settings::Lab;
 use crate::settings::Workload;
 
+/// The id of any user on the REST server at `addr` (`host:port`), making one if there
+/// is none: what `benchmark wire` asks for.
+pub(crate) async fn first_rest_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
+    let options = rest_lab::client::ClientOptions {
+        timeout,
+        ..Default::default()
+    };
+    let client = rest_lab::RestClient::with_options(&format!("http://{addr}"), &options)?;
+    let users = client.fetch_users().await?;
+    match users.first() {
+        Some(user) => Ok(user.id.to_string()),
+        None => Ok(client
+            .create(
+                "Wire Example",
+                &format!("wire-{}@example.com", std::process::id()),
+            )
+            .await?
+            .id
+            .to_string()),
+    }
+}
+
+/// The id of any user on the gRPC server at `addr` (`host:port`), making one if there
+/// is none.
+pub(crate) async fn first_grpc_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
+    let mut client = grpc_lab::GrpcClient::connect(&format!("http://{addr}"), timeout).await?;
+    let users = client.get_all_users().await?;
+    match users.first() {
+        Some(user) => Ok(user.id.clone()),
+        None => Ok(client
+            .create_user(
+                "Wire Example",
+                &format!("wire-{}@example.com", std::process::id()),
+            )
+            .await?
+            .id),
+    }
+}
+
 /// Set-up and clean-up requests in flight at once.
 const IN_FLIGHT: usize = 16;
 
