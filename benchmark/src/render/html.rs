@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use crate::model::{Report, SweepReport};
 use crate::render::columns::COLUMNS;
 use crate::render::grid::Grid;
-use crate::render::plots::{self, Chart, PlotError};
+use crate::render::plots::{self, Chart, ChartKind, PlotError};
 use crate::render::{comparison, sweep, text};
 
 const STYLE: &str = "
@@ -160,18 +160,18 @@ fn grid_table(grid: &Grid) -> String {
 
 /// What each kind of chart shows, under it.
 fn caption(chart: &Chart) -> &'static str {
-    let id = chart.id.as_str();
-    if id.starts_with("spectrum") {
-        "Latency at each percentile, HdrHistogram style: the x axis is 1/(1-q) on a log \
-         scale, so 90%, 99% and 99.9% are evenly spaced and the tail shows; latency on a log \
-         scale too. Lower is better."
-    } else if id == "histogram" {
-        "Share of requests in each latency band (20 bands a decade)."
-    } else if id.ends_with("over-time") {
-        "Each second of the measurement (the rounds laid end to end), drawn at its middle; \
-         percentiles within 1%."
-    } else {
-        "One whole run per value, one line per row."
+    match chart.kind {
+        ChartKind::Spectrum { .. } => {
+            "Latency at each percentile, HdrHistogram style: the x axis is 1/(1-q) on a log \
+             scale, so 90%, 99% and 99.9% are evenly spaced and the tail shows; latency on a \
+             log scale too. Lower is better."
+        }
+        ChartKind::Histogram => "Share of requests in each latency band (20 bands a decade).",
+        ChartKind::OverTime => {
+            "Each second of the measurement (the rounds laid end to end), drawn at its middle; \
+             percentiles within 1%."
+        }
+        ChartKind::AgainstSwept => "One whole run per value, one line per row.",
     }
 }
 
@@ -255,7 +255,7 @@ pub(crate) fn sweep_page(sweep: &SweepReport) -> String {
     let (summary_charts, point_charts): (Vec<Chart>, Vec<Chart>) = match charts {
         Ok(charts) => charts
             .into_iter()
-            .partition(|c| !c.id.starts_with("spectrum")),
+            .partition(|c| !matches!(c.kind, ChartKind::Spectrum { .. })),
         Err(e) => {
             let _ = write!(body, "{}", figures(&Err(e)));
             (Vec::new(), Vec::new())
@@ -268,10 +268,14 @@ pub(crate) fn sweep_page(sweep: &SweepReport) -> String {
         summary_charts.iter().map(figure).collect::<String>()
     );
     for (i, point) in sweep.points.iter().enumerate() {
-        let suffix = format!("-{name}-{}", point.value);
         let charts: String = point_charts
             .iter()
-            .filter(|c| c.id == format!("spectrum{suffix}"))
+            .filter(|c| {
+                c.kind
+                    == ChartKind::Spectrum {
+                        point: Some(point.value),
+                    }
+            })
             .map(figure)
             .collect();
         let _ = write!(

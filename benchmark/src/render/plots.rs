@@ -57,9 +57,27 @@ pub(crate) enum PlotError {
     },
 }
 
+/// What a chart shows, which says how it is captioned and where a page puts it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ChartKind {
+    /// Latency by percentile, of a run or (with its value) of one sweep point.
+    Spectrum {
+        /// The swept value of the point, in a sweep.
+        point: Option<f64>,
+    },
+    /// Share of requests in each latency band.
+    Histogram,
+    /// A figure per second of a `--duration` run.
+    OverTime,
+    /// A figure against the swept value.
+    AgainstSwept,
+}
+
 /// A finished chart.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Chart {
+    /// What it shows.
+    pub(crate) kind: ChartKind,
     /// Its name, the file name under `--plots` (`spectrum`, `throughput-over-time`).
     pub id: String,
     /// What it shows, for people.
@@ -97,6 +115,7 @@ impl Axis {
 
 /// What to draw: titles, axes and lines.
 struct Plot<'a> {
+    kind: ChartKind,
     id: String,
     title: String,
     x: (&'a str, Axis),
@@ -187,6 +206,7 @@ impl Plot<'_> {
             root.present().map_err(|e| fail(&e))?;
         }
         Ok(Chart {
+            kind: self.kind,
             id: self.id,
             title: self.title,
             series: self.lines.iter().map(|l| l.key.to_owned()).collect(),
@@ -313,9 +333,18 @@ fn row_lines<'a>(
 /// # Errors
 ///
 /// When plotters cannot draw it.
-pub(crate) fn spectrum_chart(report: &Report, id: String) -> Result<Chart, PlotError> {
+pub(crate) fn spectrum_chart(
+    report: &Report,
+    point: Option<(&str, f64)>,
+) -> Result<Chart, PlotError> {
     Plot {
-        id,
+        kind: ChartKind::Spectrum {
+            point: point.map(|(_, value)| value),
+        },
+        id: match point {
+            Some((name, value)) => format!("spectrum-{name}-{value}"),
+            None => "spectrum".into(),
+        },
         title: "Latency by percentile".into(),
         x: ("Percentile (log scale of 1/(1-q))", Axis::Percentile),
         y: (LATENCY.0, Axis::Log),
@@ -333,9 +362,10 @@ pub(crate) fn spectrum_chart(report: &Report, id: String) -> Result<Chart, PlotE
 pub(crate) fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
     let lines = |points: &dyn Fn(&ResultRow) -> Vec<(f64, f64)>| row_lines(report, points);
     let (latency, per_unit) = LATENCY;
-    let mut charts = vec![spectrum_chart(report, "spectrum".into())?];
+    let mut charts = vec![spectrum_chart(report, None)?];
     charts.push(
         Plot {
+            kind: ChartKind::Histogram,
             id: "histogram".into(),
             title: "Latency histogram".into(),
             x: (latency, Axis::Log),
@@ -369,6 +399,7 @@ pub(crate) fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
         for (id, title, y, pick) in over_time {
             charts.push(
                 Plot {
+                    kind: ChartKind::OverTime,
                     id: id.into(),
                     title: title.into(),
                     x: ("Seconds into the measurement", Axis::Linear),
@@ -437,6 +468,7 @@ pub(crate) fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError>
             .collect();
         charts.push(
             Plot {
+                kind: ChartKind::AgainstSwept,
                 id: format!("{figure}-vs-{name}"),
                 title: format!(
                     "{} against {name}",
@@ -454,8 +486,7 @@ pub(crate) fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError>
         );
     }
     for point in &sweep.points {
-        let id = format!("spectrum-{name}-{}", point.value);
-        charts.push(spectrum_chart(&point.report, id)?);
+        charts.push(spectrum_chart(&point.report, Some((name, point.value)))?);
     }
     Ok(charts)
 }
@@ -534,6 +565,7 @@ mod tests {
     #[test]
     fn a_chart_draws_one_line_per_row_with_its_legend() {
         let chart = Plot {
+            kind: ChartKind::Histogram,
             id: "t".into(),
             title: "Test & title".into(),
             x: ("x", Axis::Log),
