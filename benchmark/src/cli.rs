@@ -87,7 +87,7 @@ pub(crate) mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::settings::ClientChoice;
+    use crate::settings::{ClientChoice, Protocol};
 
     pub(crate) fn settings(args: &[&str]) -> Settings {
         let mut all = vec!["benchmark"];
@@ -102,7 +102,16 @@ pub(crate) mod tests {
         assert_eq!(s.length(), crate::settings::Length::Iterations(50));
         assert_eq!(s.timeout, Duration::from_secs(5));
         assert_eq!(s.client, ClientChoice::Standard);
-        assert!(["socket", "rest", "grpc", "ws"].iter().all(|k| s.wants(k)));
+        assert!(
+            [
+                Protocol::Socket,
+                Protocol::Rest,
+                Protocol::Grpc,
+                Protocol::Ws
+            ]
+            .into_iter()
+            .all(|p| s.wants(p))
+        );
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub(crate) fn resolve(
     settings: &Settings,
     placement: &Placement,
 ) -> anyhow::Result<Target> {
-    let Some(address) = settings.address_of(lab.key.key()) else {
+    let Some(address) = settings.address_of(lab.key) else {
         let server = EmbeddedServer::start(lab, &placement.server_cpus)
             .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
         return Ok(Target {
@@ -207,7 +207,7 @@ pub(crate) fn resolve(
             lab.flag
         );
     }
-    let cpu = match settings.server_pid(lab.key.key()) {
+    let cpu = match settings.server_pid(lab.key) {
         Some(pid) if cputime::process(pid).is_some() => ServerCpu::Process(pid),
         Some(pid) => ServerCpu::Unknown(format!("no process {pid} to read")),
         None => ServerCpu::Unknown("external server: --server-pid PID reads its CPU".into()),

@@ -104,7 +104,7 @@ fn named_paths(text: &str, module: &[String], is_mod_rs: bool) -> Vec<Vec<String
                 }
             }
             let rest = &flat[begin..];
-            expand(rest, &mut Vec::new(), &mut paths);
+            expand(rest, &[], &mut paths);
         }
     }
     paths
@@ -114,10 +114,10 @@ fn named_paths(text: &str, module: &[String], is_mod_rs: bool) -> Vec<Vec<String
 }
 
 /// Reads one path (with any `{...}` groups) from the start of `text` into `out`.
-fn expand(text: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+fn expand(text: &str, prefix: &[String], out: &mut Vec<Vec<String>>) {
     let mut segment = String::new();
     let mut chars = text.char_indices().peekable();
-    let mut parts = prefix.clone();
+    let mut parts = prefix.to_vec();
     while let Some((i, c)) = chars.next() {
         if c.is_alphanumeric() || c == '_' {
             segment.push(c);
@@ -134,12 +134,12 @@ fn expand(text: &str, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
                     match c {
                         '{' => depth += 1,
                         '}' if depth == 0 => {
-                            expand(text[item_start..j].trim(), &mut parts.clone(), out);
+                            expand(text[item_start..j].trim(), &parts, out);
                             return;
                         }
                         '}' => depth -= 1,
                         ',' if depth == 0 => {
-                            expand(text[item_start..j].trim(), &mut parts.clone(), out);
+                            expand(text[item_start..j].trim(), &parts, out);
                             item_start = j + 1;
                         }
                         _ => {}

@@ -100,7 +100,7 @@ static INFO: RowInfo = RowInfo {
     client: "tokio",
     kind: ClientKind::Both,
     lab: &FLOOR,
-    protocol: "floor",
+    protocol: None,
     bytes_unmeasured: None,
     server_cpu_unmeasured: Some(
         "its server looks for the next request without sleeping for a moment, so its CPU \

@@ -18,6 +18,7 @@ use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::Traffic;
+use crate::settings::Protocol;
 use crate::settings::ConnectionPolicy;
 
 /// The gRPC row with a tonic Channel.
@@ -30,7 +31,7 @@ static INFO: RowInfo = RowInfo {
     client: "tonic Channel",
     kind: ClientKind::Standard,
     lab: &users::GRPC,
-    protocol: "grpc",
+    protocol: Some(Protocol::Grpc),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

@@ -22,6 +22,7 @@ use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::Traffic;
+use crate::settings::Protocol;
 use crate::settings::ConnectionPolicy;
 
 /// The gRPC row over a direct HTTP/2 connection.
@@ -34,7 +35,7 @@ static INFO: RowInfo = RowInfo {
     client: "tonic over hyper h2",
     kind: ClientKind::Lean,
     lab: &users::GRPC,
-    protocol: "grpc",
+    protocol: Some(Protocol::Grpc),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
 use crate::servers::LabServer;
-use crate::settings::{ConnectionPolicy, Workload};
+use crate::settings::{ConnectionPolicy, Protocol, Workload};
 
 pub(crate) mod floor;
 pub(crate) mod grpc_channel;
@@ -79,7 +79,7 @@ pub(crate) struct RowInfo {
     /// The server it talks to.
     pub lab: &'static LabServer,
     /// The `--protocols` name that selects it (`rest`, `rest-h2`...).
-    pub protocol: &'static str,
+    pub protocol: Option<Protocol>,
     /// Why bytes cannot be counted on this client's connection, if they cannot.
     pub bytes_unmeasured: Option<&'static str>,
     /// Why the server's CPU time says nothing about the request, if it does not.

@@ -23,6 +23,7 @@ use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
+use crate::settings::Protocol;
 use crate::settings::ConnectionPolicy;
 
 /// Largest reply body read (as the lab's own client).
@@ -43,7 +44,7 @@ pub(crate) static HTTP1: RestHyper = RestHyper {
         client: "hyper",
         kind: ClientKind::Lean,
         lab: &users::REST,
-        protocol: "rest",
+        protocol: Some(Protocol::Rest),
         bytes_unmeasured: None,
         server_cpu_unmeasured: None,
     },
@@ -58,7 +59,7 @@ pub(crate) static HTTP2: RestHyper = RestHyper {
         client: "hyper h2",
         kind: ClientKind::Lean,
         lab: &users::REST,
-        protocol: "rest-h2",
+        protocol: Some(Protocol::RestH2),
         bytes_unmeasured: None,
         server_cpu_unmeasured: None,
     },

@@ -7,6 +7,7 @@ use super::shared::link::Link;
 use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
+use crate::settings::Protocol;
 use crate::settings::ConnectionPolicy;
 use rest_lab::client::{ClientOptions, RestClient, RestError};
 use std::time::Duration;
@@ -26,7 +27,7 @@ pub(crate) static HTTP1: RestReqwest = RestReqwest {
         client: "reqwest",
         kind: ClientKind::Standard,
         lab: &users::REST,
-        protocol: "rest",
+        protocol: Some(Protocol::Rest),
         bytes_unmeasured: Some(
             "reqwest keeps its connections to itself; the hyper row counts them",
         ),
@@ -43,7 +44,7 @@ pub(crate) static HTTP2: RestReqwest = RestReqwest {
         client: "reqwest h2",
         kind: ClientKind::Standard,
         lab: &users::REST,
-        protocol: "rest-h2",
+        protocol: Some(Protocol::RestH2),
         bytes_unmeasured: Some(
             "reqwest keeps its connections to itself; the hyper row counts them",
         ),

@@ -17,6 +17,7 @@ use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
 use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
+use crate::settings::Protocol;
 use crate::settings::ConnectionPolicy;
 use crate::settings::Lab;
 
@@ -53,7 +54,7 @@ static INFO: RowInfo = RowInfo {
     client: "socket-lab",
     kind: ClientKind::Both,
     lab: &SOCKET,
-    protocol: "socket",
+    protocol: Some(Protocol::Socket),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

@@ -20,6 +20,7 @@ use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
 use crate::servers::LabServer;
 use crate::servers::{ServeFuture, Shutdown};
+use crate::settings::Protocol;
 use crate::settings::Lab;
 use crate::settings::{ConnectionPolicy, Workload};
 
@@ -55,7 +56,7 @@ static INFO: RowInfo = RowInfo {
     client: "tokio-tungstenite",
     kind: ClientKind::Both,
     lab: &WS,
-    protocol: "ws",
+    protocol: Some(Protocol::Ws),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
 };

@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 
 use crate::model::ResultRow;
 use crate::placement::Placement;
-use crate::settings::{Lab, Settings, Workload};
+use crate::settings::{Lab, Protocol, Settings, Workload};
 
 /// Load-generator CPU share at which a row is flagged as measuring its client.
 pub(crate) const SATURATED: f64 = 0.9;
@@ -136,7 +136,7 @@ pub(crate) fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRo
              string (and get it back upper-cased), gRPC as Greet's name in protobuf (and \
              gets it back in the greeting)"
         );
-        if settings.wants("rest") || settings.wants("rest-h2") {
+        if settings.wants(Protocol::Rest) || settings.wants(Protocol::RestH2) {
             note.push_str(
                 "; REST rows left out: the REST lab has no route for a free payload (user \
                  names stop at 100 characters)",
@@ -179,7 +179,9 @@ pub(crate) fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRo
             few.join(", ")
         ));
     }
-    if matches!(settings.workload, Workload::List | Workload::Create) && settings.wants("socket") {
+    if matches!(settings.workload, Workload::List | Workload::Create)
+        && settings.wants(Protocol::Socket)
+    {
         notes.push(format!(
             "socket: the socket lab has only its uppercase echo, so it runs the echo under \
              the {:?} workload",

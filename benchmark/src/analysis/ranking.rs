@@ -67,9 +67,6 @@ pub(crate) fn assemble(
     }
 }
 
-/// The exit status this report calls for: 130 after Ctrl-C, 1 when a row's every
-/// request failed, 3 on a regression past `--fail-on`, else 0.
-
 /// `row` against the floor: the median over the rounds both ran of each round's
 /// ratio (p50 over the floor's, or the floor's throughput over the row's), so drift of
 /// the machine between rounds cancels out; the whole-run ratio when no round pairs.

@@ -222,6 +222,9 @@ pub fn control_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
+/// Runs the benchmark `settings` describe and returns the report. Setting `stop` ends
+/// it early, with what was measured so far.
+///
 /// # Errors
 ///
 /// When the placement is impossible, a given server does not answer, or set-up fails.

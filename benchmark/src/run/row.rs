@@ -243,7 +243,7 @@ impl<A: Adapter> Row for A {
 
 /// Whether a row runs under the settings.
 pub(crate) fn selected(info: &RowInfo, settings: &Settings) -> bool {
-    let lab_wanted = info.lab.key == Lab::Floor || settings.wants(info.protocol);
+    let lab_wanted = info.lab.key == Lab::Floor || info.protocol.is_some_and(|p| settings.wants(p));
     // No REST route carries a free payload.
     let lab_wanted = lab_wanted && !(settings.payload.is_some() && info.lab.key == Lab::Rest);
     let kind_wanted = match (settings.client, info.kind) {
@@ -253,9 +253,6 @@ pub(crate) fn selected(info: &RowInfo, settings: &Settings) -> bool {
     };
     lab_wanted && kind_wanted
 }
-
-/// Runs the benchmark `settings` describe and returns the report. Setting `stop` ends
-/// it early, with what was measured so far.
 
 /// Every row the benchmark knows, in report order.
 pub(crate) fn all() -> Vec<&'static dyn Row> {

@@ -66,6 +66,16 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The lab whose server it speaks to (REST over h2c is the REST lab's).
+    pub fn lab(self) -> Lab {
+        match self {
+            Protocol::Socket => Lab::Socket,
+            Protocol::Rest | Protocol::RestH2 => Lab::Rest,
+            Protocol::Grpc => Lab::Grpc,
+            Protocol::Ws => Lab::Ws,
+        }
+    }
+
     /// The key its lab and its rows carry.
     pub fn key(self) -> &'static str {
         match self {
@@ -159,8 +169,8 @@ pub const DEFAULT_LIST_SIZE: usize = 100;
 /// external server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerPid {
-    /// The lab (`socket`, `rest`, `grpc`, `ws`), or `None` for all.
-    pub lab: Option<String>,
+    /// The lab, or `None` for all.
+    pub lab: Option<Lab>,
     /// The process id.
     pub pid: u32,
 }
@@ -173,10 +183,11 @@ pub struct ServerPid {
 pub fn parse_server_pid(text: &str) -> Result<ServerPid, String> {
     let (lab, pid) = match text.split_once('=') {
         Some((lab, pid)) => {
-            if !["socket", "rest", "grpc", "ws"].contains(&lab) {
+            let known = [Lab::Socket, Lab::Rest, Lab::Grpc, Lab::Ws];
+            let Some(&lab) = known.iter().find(|known| known.key() == lab) else {
                 return Err(format!("unknown lab {lab:?}: use socket, rest, grpc or ws"));
-            }
-            (Some(lab.to_owned()), pid)
+            };
+            (Some(lab), pid)
         }
         None => (None, text),
     };
@@ -311,27 +322,24 @@ impl Settings {
     }
 
     /// Whether `protocol` was asked for.
-    pub fn wants(&self, key: &str) -> bool {
-        self.protocols.iter().any(|p| p.key() == key)
+    pub fn wants(&self, protocol: Protocol) -> bool {
+        self.protocols.contains(&protocol)
     }
 
-    /// The address given for lab `key`, if one was.
-    pub fn address_of(&self, key: &str) -> Option<&str> {
-        match key {
-            "socket" => self.socket_url.as_deref(),
-            "rest" | "rest-h2" => self.rest_url.as_deref(),
-            "grpc" => self.grpc_url.as_deref(),
-            "ws" => self.ws_url.as_deref(),
-            _ => None,
+    /// The address given for `lab`'s server, if one was.
+    pub fn address_of(&self, lab: Lab) -> Option<&str> {
+        match lab {
+            Lab::Floor => None,
+            Lab::Socket => self.socket_url.as_deref(),
+            Lab::Rest => self.rest_url.as_deref(),
+            Lab::Grpc => self.grpc_url.as_deref(),
+            Lab::Ws => self.ws_url.as_deref(),
         }
     }
 
-    /// The process id given for lab `key`'s external server, if one was.
-    pub fn server_pid(&self, key: &str) -> Option<u32> {
-        let own = self
-            .server_pids
-            .iter()
-            .find(|p| p.lab.as_deref() == Some(key));
+    /// The process id given for `lab`'s external server, if one was.
+    pub fn server_pid(&self, lab: Lab) -> Option<u32> {
+        let own = self.server_pids.iter().find(|p| p.lab == Some(lab));
         own.or_else(|| self.server_pids.iter().find(|p| p.lab.is_none()))
             .map(|p| p.pid)
     }
@@ -418,7 +426,7 @@ mod tests {
         assert_eq!(
             parse_server_pid("rest=42"),
             Ok(ServerPid {
-                lab: Some("rest".into()),
+                lab: Some(Lab::Rest),
                 pid: 42
             })
         );

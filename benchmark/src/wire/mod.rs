@@ -19,7 +19,7 @@ use crate::adapters::shared::users;
 
 use crate::placement::CpuList;
 use crate::servers::{EmbeddedServer, authority};
-use crate::settings::Settings;
+use crate::settings::{Protocol, Settings};
 use annotate::{Direction, Layer, Part};
 
 /// What one protocol's exchange sent and received.
@@ -113,19 +113,18 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
     let timeout = settings.timeout;
     let mut servers = Vec::new();
     let mut exchanges = Vec::new();
-    for protocol in &settings.protocols {
-        let key = protocol.key();
-        // REST over h2c is the REST lab's server, spoken to in HTTP/2.
-        let lab_key = if key == "rest-h2" { "rest" } else { key };
-        if key == "rest-h2" && settings.wants("rest") {
+    for &protocol in &settings.protocols {
+        // REST over h2c is the REST lab's server, spoken to in HTTP/2: shown with REST
+        // when both are asked for.
+        if protocol == Protocol::RestH2 && settings.wants(Protocol::Rest) {
             continue;
         }
         let lab = adapters::LABS
             .iter()
-            .find(|lab| lab.key.key() == lab_key)
+            .find(|lab| lab.key == protocol.lab())
             .copied()
-            .with_context(|| format!("no lab server for {key}"))?;
-        let addr = match settings.address_of(key) {
+            .with_context(|| format!("no lab server for {}", protocol.key()))?;
+        let addr = match settings.address_of(lab.key) {
             Some(given) => authority(lab, given)?,
             None => {
                 // Unpinned, one worker: this is a recording, not a measurement.
@@ -136,23 +135,22 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
                 addr
             }
         };
-        match key {
-            "socket" => exchanges.push(exchange::socket(&addr, timeout).await?),
-            "rest" => {
+        match protocol {
+            Protocol::Socket => exchanges.push(exchange::socket(&addr, timeout).await?),
+            Protocol::Rest => {
                 let id = users::first_rest_user(&addr, timeout).await?;
                 exchanges.push(exchange::rest_http1(&addr, &id, timeout).await?);
                 exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
             }
-            "rest-h2" => {
+            Protocol::RestH2 => {
                 let id = users::first_rest_user(&addr, timeout).await?;
                 exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
             }
-            "grpc" => {
+            Protocol::Grpc => {
                 let id = users::first_grpc_user(&addr, timeout).await?;
                 exchanges.push(exchange::grpc(&addr, &id, timeout).await?);
             }
-            "ws" => exchanges.push(exchange::websocket(&addr, timeout).await?),
-            _ => {}
+            Protocol::Ws => exchanges.push(exchange::websocket(&addr, timeout).await?),
         }
     }
     drop(servers);
