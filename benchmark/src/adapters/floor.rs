@@ -17,10 +17,8 @@ use super::shared::lines::LineStream;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
-use crate::servers::LabServer;
-use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::ConnectionPolicy;
-use crate::settings::Lab;
+use crate::servers::{LabServer, ServeFuture, Shutdown};
+use crate::settings::{ConnectionPolicy, Lab};
 
 /// The floor's echo server.
 pub(crate) static FLOOR: LabServer = LabServer {

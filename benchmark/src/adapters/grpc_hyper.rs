@@ -22,8 +22,7 @@ use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::Traffic;
-use crate::settings::Protocol;
-use crate::settings::ConnectionPolicy;
+use crate::settings::{ConnectionPolicy, Protocol};
 
 /// The gRPC row over a direct HTTP/2 connection.
 #[derive(Debug)]

@@ -23,8 +23,7 @@ use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
-use crate::settings::Protocol;
-use crate::settings::ConnectionPolicy;
+use crate::settings::{ConnectionPolicy, Protocol};
 
 /// Largest reply body read (as the lab's own client).
 const MAX_BODY: usize = rest_lab::client::MAX_REPLY_BYTES;

@@ -7,8 +7,7 @@ use super::shared::link::Link;
 use super::shared::users::{self, Creator, UserOp};
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::settings::Protocol;
-use crate::settings::ConnectionPolicy;
+use crate::settings::{ConnectionPolicy, Protocol};
 use rest_lab::client::{ClientOptions, RestClient, RestError};
 use std::time::Duration;
 

@@ -15,11 +15,8 @@ use super::shared::pipeline::Pipeline;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
-use crate::servers::LabServer;
-use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::Protocol;
-use crate::settings::ConnectionPolicy;
-use crate::settings::Lab;
+use crate::servers::{LabServer, ServeFuture, Shutdown};
+use crate::settings::{ConnectionPolicy, Lab, Protocol};
 
 /// The socket lab's server.
 pub(crate) static SOCKET: LabServer = LabServer {

@@ -18,11 +18,8 @@ use super::shared::link::Link;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
-use crate::servers::LabServer;
-use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::Protocol;
-use crate::settings::Lab;
-use crate::settings::{ConnectionPolicy, Workload};
+use crate::servers::{LabServer, ServeFuture, Shutdown};
+use crate::settings::{ConnectionPolicy, Lab, Protocol, Workload};
 
 /// The WebSocket lab's server.
 pub(crate) static WS: LabServer = LabServer {

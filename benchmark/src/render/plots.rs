@@ -16,8 +16,7 @@ use hdrhistogram::Histogram;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::model::SweepReport;
-use crate::model::{Report, ResultRow};
+use crate::model::{Report, ResultRow, SweepReport};
 use crate::render::hdr::spectrum;
 
 /// How wide a series' line is, in pixels: nothing else on a chart is as wide.

@@ -8,8 +8,7 @@ use crate::model::{RankedBy, Report};
 use crate::render::columns::{COLUMNS, Column};
 use crate::render::comparison;
 use crate::render::grid::csv_field;
-use crate::settings::Lab;
-use crate::settings::{ConnectionPolicy, Workload};
+use crate::settings::{ConnectionPolicy, Lab, Workload};
 use crate::units::{format_time, wrap};
 
 fn headline(report: &Report) -> String {
@@ -36,6 +35,8 @@ fn headline(report: &Report) -> String {
     )
 }
 
+/// The header above the table: what ran, on what machine, where load and servers
+/// were, which builds, and whether Ctrl-C cut it short.
 pub(crate) fn context_lines(report: &Report) -> Vec<String> {
     let p = &report.placement;
     let embedded = report
@@ -121,10 +122,12 @@ fn connections_line(report: &Report) -> Option<String> {
     ))
 }
 
+/// The columns a table shows: every one with `wide`, else the narrow set.
 pub(crate) fn columns(wide: bool) -> Vec<&'static Column> {
     COLUMNS.iter().filter(|c| wide || !c.wide_only).collect()
 }
 
+/// One line per ranked row: its place, label, figure and how far behind the best.
 pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
     let width = report
         .ranking
@@ -151,6 +154,7 @@ pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
         .collect()
 }
 
+/// What the ranking is by, as its heading says.
 pub(crate) fn ranking_heading(report: &Report) -> &'static str {
     if report.ranked_by == RankedBy::Throughput {
         "Ranking by x floor (throughput, paired round by round with the floor's):"
@@ -159,6 +163,7 @@ pub(crate) fn ranking_heading(report: &Report) -> &'static str {
     }
 }
 
+/// The report for a terminal: header, aligned table, errors, ranking, notes, baseline.
 pub(crate) fn table(report: &Report, wide: bool) -> String {
     let columns = columns(wide);
     let cells: Vec<Vec<String>> = report
@@ -245,6 +250,7 @@ fn write_errors(report: &Report, out: &mut String) {
     }
 }
 
+/// The report as markdown: the same parts, the table as a pipe table.
 pub(crate) fn markdown(report: &Report, wide: bool) -> String {
     let columns = columns(wide);
     let mut out = String::new();
@@ -290,6 +296,7 @@ pub(crate) fn markdown(report: &Report, wide: bool) -> String {
     out
 }
 
+/// The report as CSV: one line per row, every column, raw values.
 pub(crate) fn csv(report: &Report) -> String {
     let keys: Vec<&str> = COLUMNS.iter().map(|c| c.csv).collect();
     let mut out = format!("{}\n", keys.join(","));

@@ -13,10 +13,8 @@ use user_store::UserStore;
 
 use crate::adapters::{Created, Prepared, ProbeContext, SetUp};
 use crate::engine::probe::{CallError, ErrorKind};
-use crate::servers::LabServer;
-use crate::servers::{ServeFuture, Shutdown};
-use crate::settings::Lab;
-use crate::settings::Workload;
+use crate::servers::{LabServer, ServeFuture, Shutdown};
+use crate::settings::{Lab, Workload};
 
 /// The id of any user on the REST server at `addr` (`host:port`), making one if there
 /// is none: what `benchmark wire` asks for.

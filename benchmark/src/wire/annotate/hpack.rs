@@ -20,6 +20,7 @@ pub enum Representation {
 }
 
 impl Representation {
+    /// How the field went, for people: `indexed 2`, `literal, new index`...
     pub(crate) fn describe(self) -> String {
         let name = |index: usize| {
             if index == 0 {
