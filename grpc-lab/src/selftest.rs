@@ -1,7 +1,9 @@
 //! The self-test suite `grpc-client` runs by default: the original lab's three tests and
 //! one for each streaming method, against a live server. It removes what it creates.
 
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 use std::time::Duration;
 
 use lab_kit::args::url_authority;
@@ -13,149 +15,216 @@ use crate::chat::SERVER_SENDER;
 use crate::client::GrpcClient;
 use crate::pb;
 
-/// The tests, in order.
-const TESTS: [&str; 6] = [
-    "Service Method Invocation (GetAllUsers)",
-    "Serialization Round Trip (CreateUser, GetUser)",
-    "Error Handling",
-    "Server Streaming (ListUsers)",
-    "Client Streaming (CreateUsers)",
-    "Bidirectional Streaming (ChatStream)",
-];
+/// The tests, in order: each a name and an async function over the run's shared state.
+fn tests<'a, W: Write>() -> [(&'static str, Test<'a, W>); 6] {
+    [
+        ("Service Method Invocation (GetAllUsers)", get_all),
+        ("Serialization Round Trip (CreateUser, GetUser)", round_trip),
+        ("Error Handling", errors),
+        ("Server Streaming (ListUsers)", server_streaming),
+        ("Client Streaming (CreateUsers)", client_streaming),
+        ("Bidirectional Streaming (ChatStream)", chat),
+    ]
+}
+
+/// One test of the suite.
+type Test<'a, W> = for<'r> fn(&'r mut Run<'a, W>) -> Pin<Box<dyn Future<Output = ()> + 'r>>;
+
+/// What the tests share: the report, the client, the user the round trip made (the
+/// error test duplicates its email), and every user to remove at the end.
+struct Run<'a, W: Write> {
+    suite: Suite<W>,
+    client: GrpcClient,
+    tag: String,
+    timeout: Duration,
+    original: Option<pb::User>,
+    created: Vec<String>,
+    lifetime: std::marker::PhantomData<&'a ()>,
+}
+
+impl<W: Write> Run<'_, W> {
+    /// A unique email for `n`.
+    fn email(&self, n: &str) -> String {
+        format!("selftest-{n}-{}@example.com", &self.tag[..12])
+    }
+}
 
 /// Runs the suite against the server at `url`, printing to `out`. When no gRPC server
 /// answers there, it says so once and reports every test as not run.
 pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Summary {
+    let tests = tests::<W>();
+    let names = tests.map(|(name, _)| name);
     let suite = Suite::new(out, "gRPC Lab Self-Test (HTTP/2, Protocol Buffers)", url);
     if let Some(reason) = explain_failure(Lab::Grpc, &url_authority(url), timeout).await {
-        return suite.not_run(reason, &TESTS);
+        return suite.not_run(reason, &names);
     }
-    let mut client = match GrpcClient::connect(url, timeout).await {
+    let client = match GrpcClient::connect(url, timeout).await {
         Ok(client) => client,
-        Err(e) => return suite.not_run(e, &TESTS),
+        Err(e) => return suite.not_run(e, &names),
     };
-    let mut suite = suite;
-    let mut created: Vec<String> = Vec::new();
-    let tag = uuid::Uuid::new_v4().simple().to_string();
-    let email = |n: &str| format!("selftest-{n}-{}@example.com", &tag[..12]);
-
-    suite.test(TESTS[0]);
-    let all = client.get_all_users().await;
-    suite.check(
-        "GetAllUsers",
-        all.as_ref()
-            .map(|users| format!("{} users", users.len()))
-            .map_err(describe),
-    );
-
-    suite.test(TESTS[1]);
-    let made = client.create_user("Round Trip", &email("trip")).await;
-    let original = match made {
-        Ok(user) => {
-            created.push(user.id.clone());
-            suite.info(format!(
-                "created {} <{}> id {}",
-                user.name, user.email, user.id
-            ));
-            Some(user)
-        }
-        Err(status) => {
-            suite.check("CreateUser", Err::<String, _>(describe(&status)));
-            None
-        }
+    let mut run = Run {
+        suite,
+        client,
+        tag: uuid::Uuid::new_v4().simple().to_string(),
+        timeout,
+        original: None,
+        created: Vec::new(),
+        lifetime: std::marker::PhantomData,
     };
-    if let Some(original) = &original {
-        let read = client.get_user(&original.id).await;
-        suite.check(
-            "every field equal",
-            match read {
-                Ok(user) if user == *original => Ok(format!(
-                    "id, name, email, created_at ({}) all match",
-                    user.created_at
-                )),
-                Ok(user) => Err(format!("expected {original:?}, got {user:?}")),
+    for (name, test) in tests {
+        run.suite.test(name);
+        test(&mut run).await;
+    }
+    for id in std::mem::take(&mut run.created) {
+        let _ = run.client.delete_user(&id).await;
+    }
+    run.suite.finish()
+}
+
+/// GetAllUsers answers.
+fn get_all<'r, W: Write>(run: &'r mut Run<'_, W>) -> Pin<Box<dyn Future<Output = ()> + 'r>> {
+    Box::pin(async move {
+        let all = run.client.get_all_users().await;
+        run.suite.check(
+            "GetAllUsers",
+            all.as_ref()
+                .map(|users| format!("{} users", users.len()))
+                .map_err(describe),
+        );
+    })
+}
+
+/// A created user reads back with every field equal.
+fn round_trip<'r, W: Write>(run: &'r mut Run<'_, W>) -> Pin<Box<dyn Future<Output = ()> + 'r>> {
+    Box::pin(async move {
+        let made = run
+            .client
+            .create_user("Round Trip", &run.email("trip"))
+            .await;
+        run.original = match made {
+            Ok(user) => {
+                run.created.push(user.id.clone());
+                run.suite.info(format!(
+                    "created {} <{}> id {}",
+                    user.name, user.email, user.id
+                ));
+                Some(user)
+            }
+            Err(status) => {
+                run.suite
+                    .check("CreateUser", Err::<String, _>(describe(&status)));
+                None
+            }
+        };
+        if let Some(original) = &run.original {
+            let read = run.client.get_user(&original.id).await;
+            run.suite.check(
+                "every field equal",
+                match read {
+                    Ok(user) if user == *original => Ok(format!(
+                        "id, name, email, created_at ({}) all match",
+                        user.created_at
+                    )),
+                    Ok(user) => Err(format!("expected {original:?}, got {user:?}")),
+                    Err(status) => Err(describe(&status)),
+                },
+            );
+        }
+    })
+}
+
+/// Each contract error code: NOT_FOUND, INVALID_ARGUMENT twice, ALREADY_EXISTS.
+fn errors<'r, W: Write>(run: &'r mut Run<'_, W>) -> Pin<Box<dyn Future<Output = ()> + 'r>> {
+    Box::pin(async move {
+        let missing = uuid::Uuid::new_v4().to_string();
+        run.suite.check(
+            "NOT_FOUND",
+            expect_code(run.client.get_user(&missing).await, Code::NotFound),
+        );
+        run.suite.check(
+            "INVALID_ARGUMENT for blank fields",
+            expect_code(run.client.create_user("", "").await, Code::InvalidArgument),
+        );
+        run.suite.check(
+            "INVALID_ARGUMENT for an invalid email",
+            expect_code(
+                run.client.create_user("Bad Email", "not-an-email").await,
+                Code::InvalidArgument,
+            ),
+        );
+        let duplicate = match &run.original {
+            Some(user) => run.client.create_user("Copy", &user.email).await,
+            None => Err(Status::failed_precondition(
+                "no user was created to duplicate",
+            )),
+        };
+        run.suite.check(
+            "ALREADY_EXISTS for a duplicate email",
+            expect_code(duplicate, Code::AlreadyExists),
+        );
+    })
+}
+
+/// ListUsers streams what GetAllUsers returns, up to its limit.
+fn server_streaming<'r, W: Write>(
+    run: &'r mut Run<'_, W>,
+) -> Pin<Box<dyn Future<Output = ()> + 'r>> {
+    Box::pin(async move {
+        let result = list_matches_get_all(&mut run.client, 2).await;
+        run.suite.check("ListUsers limit 2", result);
+    })
+}
+
+/// CreateUsers counts what it made and says which message was refused.
+fn client_streaming<'r, W: Write>(
+    run: &'r mut Run<'_, W>,
+) -> Pin<Box<dyn Future<Output = ()> + 'r>> {
+    Box::pin(async move {
+        let requests = vec![
+            pb::CreateUserRequest {
+                name: "Batch One".into(),
+                email: run.email("b1"),
+            },
+            pb::CreateUserRequest {
+                name: "Batch Bad".into(),
+                email: "not-an-email".into(),
+            },
+            pb::CreateUserRequest {
+                name: "Batch Two".into(),
+                email: run.email("b2"),
+            },
+        ];
+        let summary = run.client.create_users(requests).await;
+        if let Ok(summary) = &summary {
+            run.created
+                .extend(summary.users.iter().map(|u| u.id.clone()));
+        }
+        run.suite.check(
+            "3 sent, 1 invalid",
+            match summary {
+                Ok(s)
+                    if s.created_count == 2
+                        && s.errors.len() == 1
+                        && s.errors[0].starts_with("#1: ") =>
+                {
+                    Ok(format!(
+                        "created {}, errors {:?}",
+                        s.created_count, s.errors
+                    ))
+                }
+                Ok(s) => Err(format!("unexpected summary {s:?}")),
                 Err(status) => Err(describe(&status)),
             },
         );
-    }
+    })
+}
 
-    suite.test(TESTS[2]);
-    let missing = uuid::Uuid::new_v4().to_string();
-    suite.check(
-        "NOT_FOUND",
-        expect_code(client.get_user(&missing).await, Code::NotFound),
-    );
-    suite.check(
-        "INVALID_ARGUMENT for blank fields",
-        expect_code(client.create_user("", "").await, Code::InvalidArgument),
-    );
-    suite.check(
-        "INVALID_ARGUMENT for an invalid email",
-        expect_code(
-            client.create_user("Bad Email", "not-an-email").await,
-            Code::InvalidArgument,
-        ),
-    );
-    let duplicate = match &original {
-        Some(user) => client.create_user("Copy", &user.email).await,
-        None => Err(Status::failed_precondition(
-            "no user was created to duplicate",
-        )),
-    };
-    suite.check(
-        "ALREADY_EXISTS for a duplicate email",
-        expect_code(duplicate, Code::AlreadyExists),
-    );
-
-    suite.test(TESTS[3]);
-    let result = list_matches_get_all(&mut client, 2).await;
-    suite.check("ListUsers limit 2", result);
-
-    suite.test(TESTS[4]);
-    let requests = vec![
-        pb::CreateUserRequest {
-            name: "Batch One".into(),
-            email: email("b1"),
-        },
-        pb::CreateUserRequest {
-            name: "Batch Bad".into(),
-            email: "not-an-email".into(),
-        },
-        pb::CreateUserRequest {
-            name: "Batch Two".into(),
-            email: email("b2"),
-        },
-    ];
-    let summary = client.create_users(requests).await;
-    if let Ok(summary) = &summary {
-        created.extend(summary.users.iter().map(|u| u.id.clone()));
-    }
-    suite.check(
-        "3 sent, 1 invalid",
-        match summary {
-            Ok(s)
-                if s.created_count == 2
-                    && s.errors.len() == 1
-                    && s.errors[0].starts_with("#1: ") =>
-            {
-                Ok(format!(
-                    "created {}, errors {:?}",
-                    s.created_count, s.errors
-                ))
-            }
-            Ok(s) => Err(format!("unexpected summary {s:?}")),
-            Err(status) => Err(describe(&status)),
-        },
-    );
-
-    suite.test(TESTS[5]);
-    let result = chat_round_trip(&mut client, &tag, timeout).await;
-    suite.check("round trip", result);
-
-    for id in created {
-        let _ = client.delete_user(&id).await;
-    }
-    suite.finish()
+/// ChatStream echoes a message back to its sender.
+fn chat<'r, W: Write>(run: &'r mut Run<'_, W>) -> Pin<Box<dyn Future<Output = ()> + 'r>> {
+    Box::pin(async move {
+        let result = chat_round_trip(&mut run.client, &run.tag, run.timeout).await;
+        run.suite.check("round trip", result);
+    })
 }
 
 fn describe(status: &Status) -> String {

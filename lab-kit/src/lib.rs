@@ -2,7 +2,8 @@
 //!
 //! - runtime: how a server binds ([`listen`]), serves under one connection policy
 //!   ([`connection`], [`http`], [`budget`]), stops ([`shutdown`]) and names its build
-//!   ([`build`]); how flags read addresses and durations ([`args`]); shell
+//!   ([`build`]); how flags read addresses and durations ([`args`]), the options every
+//!   client and server takes and a server binary's skeleton ([`cli`]); shell
 //!   [`completions`]; logging; a cheap per-request timeout.
 //! - `term` (feature `term`): what a person sees: the line prompt, the self-test
 //!   report, colours, failures explained with the next step, exit codes.
@@ -13,6 +14,7 @@
 pub mod args;
 pub mod budget;
 pub mod build;
+pub mod cli;
 pub mod completions;
 pub mod connection;
 #[cfg(feature = "http")]

@@ -400,7 +400,10 @@ fn out_of_range_limits_are_refused_at_start_up() {
     assert_eq!(config.idle_timeout, Duration::from_secs(86_400));
     let short = parse(&["--idle-timeout", "1.5s"]).unwrap().config();
     assert_eq!(short.idle_timeout, Duration::from_millis(1500));
-    assert_eq!(parse(&["--addr", "9000"]).unwrap().addr, "0.0.0.0:9000");
+    assert_eq!(
+        parse(&["--addr", "9000"]).unwrap().server.addr,
+        "0.0.0.0:9000"
+    );
     assert_eq!(config.max_line_bytes, 1 << 20);
     assert_eq!(
         parse(&[]).unwrap().config().idle_timeout,

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
+use lab_kit::args::url_authority;
+use lab_kit::cli::{ClientArgs, ClientLab};
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, explained};
 
@@ -14,17 +15,26 @@ use crate::selftest::run_self_test;
 /// Default URL the client connects to.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
 
+/// What `lab_kit`'s shared client options need to know of this lab's server.
+#[derive(Debug, Clone)]
+pub struct GrpcTarget;
+
+impl ClientLab for GrpcTarget {
+    const URL_ENV: &'static str = "GRPC_URL";
+    const DEFAULT_URL: &'static str = DEFAULT_URL;
+    const URL_HELP: &'static str = "Server URL (http://host:port; host:port alone means http://).";
+    fn parse_url(text: &str) -> Result<String, String> {
+        lab_kit::args::http_url(text)
+    }
+}
+
 /// Client for the gRPC lab's server; runs the self-test suite by default.
 #[derive(Debug, Parser)]
 #[command(name = "grpc-client", version = lab_kit::build::VERSION)]
 pub struct ClientCli {
-    /// Server URL (http://host:port; host:port alone means http://).
-    #[arg(long, global = true, env = "GRPC_URL", default_value = DEFAULT_URL,
-          value_parser = lab_kit::args::http_url)]
-    pub url: String,
-    /// How long to wait for a connection or a unary reply: 5s, 300ms, 1.5s.
-    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
-    pub timeout: Span,
+    /// The server and how long to wait for it.
+    #[command(flatten)]
+    pub target: ClientArgs<GrpcTarget>,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -65,8 +75,8 @@ pub enum ClientCommand {
 /// When the server cannot be reached, explained in one line (the self-test reports
 /// through the exit status).
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
-    let timeout = cli.timeout.get();
-    let url = cli.url.as_str();
+    let timeout = cli.target.timeout.get();
+    let url = cli.target.url.as_str();
     let command = cli.command.unwrap_or(ClientCommand::Test);
     let result = match command {
         ClientCommand::Test => {

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use lab_kit::completions::{CompletionsArgs, print_completions};
+use clap::Parser;
+use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
 use lab_kit::http::HttpArgs;
 use user_store::UserStore;
 
@@ -14,14 +14,25 @@ use crate::config::{
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:50051";
 
+/// What `lab_kit`'s shared server options need to know of this server.
+#[derive(Debug, Clone)]
+pub struct GrpcServer;
+
+impl ServerLab for GrpcServer {
+    const ADDR_ENV: &'static str = "GRPC_ADDR";
+    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
+    const ADDR_HELP: &'static str =
+        "Address to listen on: host:port, or a port for every interface.";
+    const NAME: &'static str = "gRPC server";
+}
+
 /// gRPC server for users.v1.UserService, with health checking and reflection.
 #[derive(Debug, Parser)]
 #[command(name = "grpc-server", version = lab_kit::build::VERSION)]
 pub struct ServerCli {
-    /// Address to listen on: host:port, or a port for every interface.
-    #[arg(long, env = "GRPC_ADDR", default_value = DEFAULT_ADDR,
-          value_parser = lab_kit::args::listen_addr)]
-    pub addr: String,
+    /// Where to listen.
+    #[command(flatten)]
+    pub server: ServerArgs<GrpcServer>,
     /// Start with no users instead of the two demo users.
     #[arg(long)]
     pub empty: bool,
@@ -41,13 +52,6 @@ pub struct ServerCli {
     /// Something other than serving.
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
-}
-
-/// What `grpc-server` does instead of serving.
-#[derive(Debug, Clone, Subcommand)]
-pub enum ServerCommand {
-    /// Print shell completions.
-    Completions(CompletionsArgs),
 }
 
 impl ServerCli {
@@ -82,12 +86,9 @@ impl ServerCli {
 ///
 /// When the address cannot be bound or serving fails.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
-    if let Some(ServerCommand::Completions(shell)) = &cli.command {
-        print_completions::<ServerCli>(shell);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let listener = lab_kit::listen::bind(&cli.addr, "gRPC server").await?;
-    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
-    tracing::info!("gRPC server stopped");
-    Ok(ExitCode::SUCCESS)
+    let config = cli.config();
+    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
+        crate::run(listener, config, shutdown)
+    })
+    .await
 }

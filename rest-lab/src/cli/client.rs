@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
+use lab_kit::args::url_authority;
+use lab_kit::cli::{ClientArgs, ClientLab};
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, explained};
 
@@ -14,17 +15,27 @@ use crate::selftest::run_self_test;
 /// Default base URL the client talks to.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:5000";
 
+/// What `lab_kit`'s shared client options need to know of this lab's server.
+#[derive(Debug, Clone)]
+pub struct RestTarget;
+
+impl ClientLab for RestTarget {
+    const URL_ENV: &'static str = "REST_URL";
+    const DEFAULT_URL: &'static str = DEFAULT_URL;
+    const URL_HELP: &'static str =
+        "Server base URL (http://host:port; host:port alone means http://).";
+    fn parse_url(text: &str) -> Result<String, String> {
+        lab_kit::args::http_url(text)
+    }
+}
+
 /// Client for the REST lab's server; runs the self-test suite by default.
 #[derive(Debug, Parser)]
 #[command(name = "rest-client", version = lab_kit::build::VERSION)]
 pub struct ClientCli {
-    /// Server base URL (http://host:port; host:port alone means http://).
-    #[arg(long, global = true, env = "REST_URL", default_value = DEFAULT_URL,
-          value_parser = lab_kit::args::http_url)]
-    pub url: String,
-    /// How long to wait for each response: 5s, 300ms, 1.5s.
-    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
-    pub timeout: Span,
+    /// The server and how long to wait for it.
+    #[command(flatten)]
+    pub target: ClientArgs<RestTarget>,
     /// Speak HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1.
     #[arg(long, global = true)]
     pub http2: bool,
@@ -54,11 +65,11 @@ pub enum ClientCommand {
 /// When the URL is unusable, or the server cannot be reached, explained in one line.
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
     let options = ClientOptions {
-        timeout: cli.timeout.get(),
+        timeout: cli.target.timeout.get(),
         http2: cli.http2,
         ..ClientOptions::default()
     };
-    let client = RestClient::with_options(&cli.url, &options)?;
+    let client = RestClient::with_options(&cli.target.url, &options)?;
     let result = match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
             let summary = run_self_test(&client, std::io::stdout()).await;
@@ -71,7 +82,13 @@ pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
         ClientCommand::Check => check(&client).await,
         ClientCommand::Interactive => super::interactive::run(&client).await,
     };
-    explained(result, Lab::Rest, &url_authority(&cli.url), options.timeout).await
+    explained(
+        result,
+        Lab::Rest,
+        &url_authority(&cli.target.url),
+        options.timeout,
+    )
+    .await
 }
 
 async fn check(client: &RestClient) -> anyhow::Result<ExitCode> {

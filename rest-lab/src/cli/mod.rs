@@ -27,8 +27,11 @@ mod tests {
             "300ms",
         ])
         .unwrap();
-        assert_eq!(cli.url, "http://127.0.0.1:1");
-        assert_eq!(cli.timeout.get(), std::time::Duration::from_millis(300));
+        assert_eq!(cli.target.url, "http://127.0.0.1:1");
+        assert_eq!(
+            cli.target.timeout.get(),
+            std::time::Duration::from_millis(300)
+        );
         let version = super::server::ServerCli::command().render_version();
         assert!(version.contains("commit"), "{version}");
     }

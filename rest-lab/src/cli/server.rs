@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use lab_kit::args::{Span, span_up_to};
-use lab_kit::completions::{CompletionsArgs, print_completions};
+use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
 use lab_kit::http::{HttpArgs, HttpPolicy};
 use user_store::UserStore;
 
@@ -13,6 +13,20 @@ use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT};
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:5000";
 
+/// What `lab_kit`'s shared server options need to know of this server.
+#[derive(Debug, Clone)]
+pub struct RestServer;
+
+impl ServerLab for RestServer {
+    const ADDR_ENV: &'static str = "REST_ADDR";
+    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
+    const ADDR_HELP: &'static str = concat!(
+        "Address to listen on: host:port, or a port for every interface (HTTP/1.1 and ",
+        "HTTP/2 cleartext on the same port)."
+    );
+    const NAME: &'static str = "REST server";
+}
+
 /// The largest `--max-body-bytes` accepted: a body is held in memory whole.
 const MAX_BODY_BYTES_LIMIT: u64 = 1 << 30;
 
@@ -20,11 +34,9 @@ const MAX_BODY_BYTES_LIMIT: u64 = 1 << 30;
 #[derive(Debug, Parser)]
 #[command(name = "rest-server", version = lab_kit::build::VERSION)]
 pub struct ServerCli {
-    /// Address to listen on: host:port, or a port for every interface (HTTP/1.1 and
-    /// HTTP/2 cleartext on the same port).
-    #[arg(long, env = "REST_ADDR", default_value = DEFAULT_ADDR,
-          value_parser = lab_kit::args::listen_addr)]
-    pub addr: String,
+    /// Where to listen.
+    #[command(flatten)]
+    pub server: ServerArgs<RestServer>,
     /// Start with no users instead of the two demo users.
     #[arg(long)]
     pub empty: bool,
@@ -43,13 +55,6 @@ pub struct ServerCli {
     /// Something other than serving.
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
-}
-
-/// What `rest-server` does instead of serving.
-#[derive(Debug, Clone, Subcommand)]
-pub enum ServerCommand {
-    /// Print shell completions.
-    Completions(CompletionsArgs),
 }
 
 impl ServerCli {
@@ -81,12 +86,9 @@ impl ServerCli {
 ///
 /// When the address cannot be bound or serving fails.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
-    if let Some(ServerCommand::Completions(shell)) = &cli.command {
-        print_completions::<ServerCli>(shell);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let listener = lab_kit::listen::bind(&cli.addr, "REST server").await?;
-    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
-    tracing::info!("REST server stopped");
-    Ok(ExitCode::SUCCESS)
+    let config = cli.config();
+    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
+        crate::run(listener, config, shutdown)
+    })
+    .await
 }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span};
+use lab_kit::cli::{ClientArgs, ClientLab};
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, Tone, explained, paint};
 
@@ -14,17 +14,26 @@ use crate::selftest::run_self_test;
 /// Default server the client talks to.
 pub const DEFAULT_URL: &str = "127.0.0.1:8080";
 
+/// What `lab_kit`'s shared client options need to know of this lab's server.
+#[derive(Debug, Clone)]
+pub struct SocketTarget;
+
+impl ClientLab for SocketTarget {
+    const URL_ENV: &'static str = "SOCKET_URL";
+    const DEFAULT_URL: &'static str = DEFAULT_URL;
+    const URL_HELP: &'static str = "The server: host:port or tcp://host:port.";
+    fn parse_url(text: &str) -> Result<String, String> {
+        lab_kit::args::tcp_target(text)
+    }
+}
+
 /// Client for the socket lab's uppercase server; runs the self-test suite by default.
 #[derive(Debug, Parser)]
 #[command(name = "socket-client", version = lab_kit::build::VERSION)]
 pub struct ClientCli {
-    /// The server: host:port or tcp://host:port.
-    #[arg(long, global = true, env = "SOCKET_URL", default_value = DEFAULT_URL,
-          value_parser = lab_kit::args::tcp_target)]
-    pub url: String,
-    /// How long to wait for a connection or a reply: 5s, 300ms, 1.5s.
-    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
-    pub timeout: Span,
+    /// The server and how long to wait for it.
+    #[command(flatten)]
+    pub target: ClientArgs<SocketTarget>,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -57,8 +66,8 @@ pub enum ClientCommand {
 /// When the server cannot be reached or fails, explained in one line (the self-test
 /// reports failures through the exit status instead).
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
-    let timeout = cli.timeout.get();
-    let addr = cli.url.as_str();
+    let timeout = cli.target.timeout.get();
+    let addr = cli.target.url.as_str();
     let result = match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
             let summary = run_self_test(addr, timeout, std::io::stdout()).await;

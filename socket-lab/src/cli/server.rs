@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use lab_kit::completions::{CompletionsArgs, print_completions};
+use clap::Parser;
+use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
 use lab_kit::connection::ConnectionArgs;
 
 use crate::protocol::DEFAULT_MAX_LINE_BYTES;
@@ -11,6 +11,18 @@ use crate::server::ServerConfig;
 
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
+
+/// What `lab_kit`'s shared server options need to know of this server.
+#[derive(Debug, Clone)]
+pub struct SocketServer;
+
+impl ServerLab for SocketServer {
+    const ADDR_ENV: &'static str = "SOCKET_ADDR";
+    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
+    const ADDR_HELP: &'static str =
+        "Address to listen on: host:port, or a port for every interface.";
+    const NAME: &'static str = "socket server";
+}
 
 /// The largest `--max-line-bytes` accepted: a line is held in memory whole.
 const MAX_LINE_BYTES_LIMIT: u64 = 16 * 1024 * 1024;
@@ -20,10 +32,9 @@ const MAX_LINE_BYTES_LIMIT: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Parser)]
 #[command(name = "socket-server", version = lab_kit::build::VERSION)]
 pub struct ServerCli {
-    /// Address to listen on: host:port, or a port for every interface.
-    #[arg(long, env = "SOCKET_ADDR", default_value = DEFAULT_ADDR,
-          value_parser = lab_kit::args::listen_addr)]
-    pub addr: String,
+    /// Where to listen.
+    #[command(flatten)]
+    pub server: ServerArgs<SocketServer>,
     /// Longest request line accepted, in bytes (newline excluded, 1 to 16 MiB); a
     /// longer line gets an error reply and its connection is closed.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES as u64,
@@ -36,13 +47,6 @@ pub struct ServerCli {
     /// Something other than serving.
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
-}
-
-/// What `socket-server` does instead of serving.
-#[derive(Debug, Clone, Subcommand)]
-pub enum ServerCommand {
-    /// Print shell completions.
-    Completions(CompletionsArgs),
 }
 
 impl ServerCli {
@@ -64,12 +68,9 @@ impl ServerCli {
 ///
 /// When the address cannot be bound.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
-    if let Some(ServerCommand::Completions(shell)) = &cli.command {
-        print_completions::<ServerCli>(shell);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let listener = lab_kit::listen::bind(&cli.addr, "socket server").await?;
-    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
-    tracing::info!("socket server stopped");
-    Ok(ExitCode::SUCCESS)
+    let config = cli.config();
+    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
+        crate::run(listener, config, shutdown)
+    })
+    .await
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use lab_kit::args::{DEFAULT_CLIENT_TIMEOUT, Span, url_authority};
+use lab_kit::args::url_authority;
+use lab_kit::cli::{ClientArgs, ClientLab};
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, Tone, explained, paint};
 
@@ -15,17 +16,26 @@ use crate::selftest::run_self_test;
 /// Default server the client talks to.
 pub const DEFAULT_URL: &str = "ws://127.0.0.1:8765";
 
+/// What `lab_kit`'s shared client options need to know of this lab's server.
+#[derive(Debug, Clone)]
+pub struct WsTarget;
+
+impl ClientLab for WsTarget {
+    const URL_ENV: &'static str = "WS_URL";
+    const DEFAULT_URL: &'static str = DEFAULT_URL;
+    const URL_HELP: &'static str = "The server: ws://host:port (host:port alone means ws://).";
+    fn parse_url(text: &str) -> Result<String, String> {
+        lab_kit::args::ws_url(text)
+    }
+}
+
 /// Client for the WebSocket lab's server; runs the self-test suite by default.
 #[derive(Debug, Parser)]
 #[command(name = "ws-client", version = lab_kit::build::VERSION)]
 pub struct ClientCli {
-    /// The server: ws://host:port (host:port alone means ws://).
-    #[arg(long, global = true, env = "WS_URL", default_value = DEFAULT_URL,
-          value_parser = lab_kit::args::ws_url)]
-    pub url: String,
-    /// How long to wait for the upgrade or a reply: 5s, 300ms, 1.5s.
-    #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
-    pub timeout: Span,
+    /// The server and how long to wait for it.
+    #[command(flatten)]
+    pub target: ClientArgs<WsTarget>,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -64,8 +74,8 @@ pub enum ClientCommand {
 ///
 /// When the server cannot be reached, explained in one line.
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
-    let timeout = cli.timeout.get();
-    let url = cli.url.as_str();
+    let timeout = cli.target.timeout.get();
+    let url = cli.target.url.as_str();
     let result = match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
             let summary = run_self_test(url, timeout, std::io::stdout()).await;

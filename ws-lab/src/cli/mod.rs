@@ -18,7 +18,7 @@ mod tests {
         super::client::ClientCli::command().debug_assert();
         let server =
             super::server::ServerCli::try_parse_from(["ws-server", "--addr", "9000"]).unwrap();
-        assert_eq!(server.addr, "0.0.0.0:9000");
+        assert_eq!(server.server.addr, "0.0.0.0:9000");
         let client = super::client::ClientCli::try_parse_from([
             "ws-client",
             "chat",
@@ -30,7 +30,7 @@ mod tests {
             "1.5s",
         ])
         .unwrap();
-        assert_eq!(client.url, "ws://127.0.0.1:1");
+        assert_eq!(client.target.url, "ws://127.0.0.1:1");
         super::client::ClientCli::try_parse_from(["ws-client", "completions", "bash"]).unwrap();
     }
 }

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use lab_kit::completions::{CompletionsArgs, print_completions};
+use clap::Parser;
+use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
 use lab_kit::connection::ConnectionArgs;
 use lab_kit::http::HttpPolicy;
 
@@ -12,15 +12,26 @@ use crate::config::{Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES};
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8765";
 
+/// What `lab_kit`'s shared server options need to know of this server.
+#[derive(Debug, Clone)]
+pub struct WsServer;
+
+impl ServerLab for WsServer {
+    const ADDR_ENV: &'static str = "WS_ADDR";
+    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
+    const ADDR_HELP: &'static str =
+        "Address to listen on: host:port, or a port for every interface.";
+    const NAME: &'static str = "WebSocket server";
+}
+
 /// WebSocket server: /ws/echo (the socket lab's uppercase echo), /ws/chat?name=NAME (a
 /// chat room that pushes every message to every member), /health.
 #[derive(Debug, Parser)]
 #[command(name = "ws-server", version = lab_kit::build::VERSION)]
 pub struct ServerCli {
-    /// Address to listen on: host:port, or a port for every interface.
-    #[arg(long, env = "WS_ADDR", default_value = DEFAULT_ADDR,
-          value_parser = lab_kit::args::listen_addr)]
-    pub addr: String,
+    /// Where to listen.
+    #[command(flatten)]
+    pub server: ServerArgs<WsServer>,
     /// Largest message a client may send, in bytes (1 to 16 MiB); a larger one closes
     /// the connection with code 1009.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES as u64,
@@ -37,13 +48,6 @@ pub struct ServerCli {
     /// Something other than serving.
     #[command(subcommand)]
     pub command: Option<ServerCommand>,
-}
-
-/// What `ws-server` does instead of serving.
-#[derive(Debug, Clone, Subcommand)]
-pub enum ServerCommand {
-    /// Print shell completions.
-    Completions(CompletionsArgs),
 }
 
 impl ServerCli {
@@ -69,12 +73,9 @@ impl ServerCli {
 ///
 /// When the address cannot be bound.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
-    if let Some(ServerCommand::Completions(shell)) = &cli.command {
-        print_completions::<ServerCli>(shell);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let listener = lab_kit::listen::bind(&cli.addr, "WebSocket server").await?;
-    crate::run(listener, cli.config(), lab_kit::shutdown_signal()).await?;
-    tracing::info!("WebSocket server stopped");
-    Ok(ExitCode::SUCCESS)
+    let config = cli.config();
+    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
+        crate::run(listener, config, shutdown)
+    })
+    .await
 }
