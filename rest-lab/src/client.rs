@@ -352,12 +352,13 @@ impl RestClient {
         self.send(Method::GET, "/health", None).await
     }
 
-    /// `GET /api/users/{id}`, decoded straight into a [`User`].
+    /// `GET /api/users/{id}`: the reply's `data`, decoded straight into a [`User`] (the
+    /// `*_data` methods return the data; the others, the whole [`ApiReply`]).
     ///
     /// # Errors
     ///
     /// [`RestError::Http`], [`RestError::Api`] for an error status, [`RestError::BadBody`].
-    pub async fn fetch_user(&self, id: &str) -> Result<User, RestError> {
+    pub async fn get_user_data(&self, id: &str) -> Result<User, RestError> {
         self.fetch(self.url(&format!("/api/users/{id}"))).await
     }
 
@@ -365,8 +366,8 @@ impl RestClient {
     ///
     /// # Errors
     ///
-    /// As [`fetch_user`](Self::fetch_user).
-    pub async fn fetch_users(&self) -> Result<Vec<User>, RestError> {
+    /// As [`get_user_data`](Self::get_user_data).
+    pub async fn list_users_data(&self) -> Result<Vec<User>, RestError> {
         self.fetch(self.url("/api/users")).await
     }
 
@@ -374,8 +375,8 @@ impl RestClient {
     ///
     /// # Errors
     ///
-    /// As [`fetch_user`](Self::fetch_user).
-    pub async fn create(&self, name: &str, email: &str) -> Result<User, RestError> {
+    /// As [`get_user_data`](Self::get_user_data).
+    pub async fn create_user_data(&self, name: &str, email: &str) -> Result<User, RestError> {
         let reply = self.create_user(name, email).await?;
         reply.data()
     }

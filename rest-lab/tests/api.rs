@@ -128,7 +128,7 @@ async fn create_refuses_bad_input_with_400() {
     let reply = raw_post(&server.url, "application/json", "{\"name\": ").await;
     assert_error(&reply, StatusCode::BAD_REQUEST);
     // Nothing was created.
-    assert_eq!(client.fetch_users().await.unwrap(), vec![]);
+    assert_eq!(client.list_users_data().await.unwrap(), vec![]);
     server.shutdown().await;
 }
 
@@ -165,7 +165,10 @@ async fn validation_bounds_hold_over_http() {
 async fn duplicate_email_is_409_ignoring_case() {
     let server = start_server().await;
     let client = server.client();
-    client.create("Ada", "ada@example.com").await.unwrap();
+    client
+        .create_user_data("Ada", "ada@example.com")
+        .await
+        .unwrap();
     let reply = client
         .create_user("Other", "ADA@Example.com")
         .await
@@ -202,8 +205,14 @@ async fn a_body_that_is_not_json_is_415() {
 async fn update_is_partial_and_checked() {
     let server = start_server().await;
     let client = server.client();
-    let ada = client.create("Ada", "ada@example.com").await.unwrap();
-    let bob = client.create("Bob", "bob@example.com").await.unwrap();
+    let ada = client
+        .create_user_data("Ada", "ada@example.com")
+        .await
+        .unwrap();
+    let bob = client
+        .create_user_data("Bob", "bob@example.com")
+        .await
+        .unwrap();
     let id = ada.id.to_string();
 
     let reply = client
@@ -272,7 +281,10 @@ async fn update_is_partial_and_checked() {
         StatusCode::NOT_FOUND,
     );
     // Bob is untouched.
-    assert_eq!(client.fetch_user(&bob.id.to_string()).await.unwrap(), bob);
+    assert_eq!(
+        client.get_user_data(&bob.id.to_string()).await.unwrap(),
+        bob
+    );
     server.shutdown().await;
 }
 
@@ -280,7 +292,10 @@ async fn update_is_partial_and_checked() {
 async fn delete_answers_with_a_message_then_404() {
     let server = start_server().await;
     let client = server.client();
-    let ada = client.create("Ada", "ada@example.com").await.unwrap();
+    let ada = client
+        .create_user_data("Ada", "ada@example.com")
+        .await
+        .unwrap();
     let id = ada.id.to_string();
     let reply = client.delete_user(&id).await.unwrap();
     assert_eq!(reply.status, StatusCode::OK);
@@ -370,7 +385,7 @@ async fn a_reply_body_past_the_limit_is_refused() {
         }
     });
     let client = RestClient::new(&format!("http://{addr}")).unwrap();
-    let error = client.fetch_users().await.unwrap_err();
+    let error = client.list_users_data().await.unwrap_err();
     assert!(error.to_string().contains("larger than"), "{error}");
     drop(client);
     peer.abort();
@@ -425,7 +440,7 @@ async fn fifty_concurrent_posts_of_one_email_give_one_201() {
         .filter(|s| **s == StatusCode::CONFLICT)
         .count();
     assert_eq!((created, conflicts), (1, 49));
-    assert_eq!(client.fetch_users().await.unwrap().len(), 1);
+    assert_eq!(client.list_users_data().await.unwrap().len(), 1);
     server.shutdown().await;
 }
 
@@ -437,9 +452,12 @@ async fn http2_cleartext_is_served_on_the_same_port() {
         ..ClientOptions::default()
     };
     let client = RestClient::with_options(&server.url, &options).unwrap();
-    let created = client.create("Ada", "ada@example.com").await.unwrap();
+    let created = client
+        .create_user_data("Ada", "ada@example.com")
+        .await
+        .unwrap();
     assert_eq!(
-        client.fetch_user(&created.id.to_string()).await.unwrap(),
+        client.get_user_data(&created.id.to_string()).await.unwrap(),
         created
     );
     let http = reqwest::Client::builder()
@@ -589,7 +607,7 @@ async fn self_test_suite_passes_and_cleans_up() {
     assert_eq!(summary.total, 6);
     assert!(text.contains("Test Results: 6/6 Passed"), "{text}");
     // Only the demo users remain.
-    assert_eq!(client.fetch_users().await.unwrap().len(), 2);
+    assert_eq!(client.list_users_data().await.unwrap().len(), 2);
     server.shutdown().await;
 }
 

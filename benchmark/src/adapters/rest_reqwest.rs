@@ -145,19 +145,19 @@ async fn perform(
 ) -> Result<(), CallError> {
     match plan {
         UserOp::Get { id } => {
-            let user = client.fetch_user(id).await.map_err(rest_error)?;
+            let user = client.get_user_data(id).await.map_err(rest_error)?;
             users::check_user_id(&user.id.to_string(), id)
         }
         // reqwest's client reads the array whole: no time to first item here.
         UserOp::List { expected } | UserOp::Stream { expected } => {
-            let list = client.fetch_users().await.map_err(rest_error)?;
+            let list = client.list_users_data().await.map_err(rest_error)?;
             users::check_count(list.len(), *expected)
         }
         UserOp::Greet { .. } => Err(users::no_payload_route()),
         UserOp::Create => {
             let email = creator.next_email();
             let user = client
-                .create("Bench User", &email)
+                .create_user_data("Bench User", &email)
                 .await
                 .map_err(rest_error)?;
             creator.created.push(user.id.to_string());

@@ -24,11 +24,11 @@ pub(crate) async fn first_rest_user(addr: &str, timeout: Duration) -> anyhow::Re
         ..Default::default()
     };
     let client = rest_lab::RestClient::with_options(&format!("http://{addr}"), &options)?;
-    let users = client.fetch_users().await?;
+    let users = client.list_users_data().await?;
     match users.first() {
         Some(user) => Ok(user.id.to_string()),
         None => Ok(client
-            .create(
+            .create_user_data(
                 "Wire Example",
                 &format!("wire-{}@example.com", std::process::id()),
             )
@@ -223,13 +223,13 @@ pub(crate) async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<P
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let present = match setup.workload {
-        Workload::List | Workload::Stream => client.fetch_users().await?.len(),
+        Workload::List | Workload::Stream => client.list_users_data().await?.len(),
         _ => 0,
     };
     let needed = users_needed(setup.workload, setup.list_size, present);
     let made = several_at_a_time(0..needed, |n| {
         let (client, email) = (client.clone(), setup_email(&setup.tag, n));
-        async move { client.create("Benchmark User", &email).await }
+        async move { client.create_user_data("Benchmark User", &email).await }
     })
     .await;
     let mut created = Vec::with_capacity(made.len());
@@ -244,10 +244,10 @@ pub(crate) async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<P
             id: created.first().cloned().unwrap_or_default(),
         },
         Workload::List => UserOp::List {
-            expected: client.fetch_users().await?.len(),
+            expected: client.list_users_data().await?.len(),
         },
         Workload::Stream => UserOp::Stream {
-            expected: client.fetch_users().await?.len(),
+            expected: client.list_users_data().await?.len(),
         },
         Workload::Create => UserOp::Create,
     };
