@@ -4,8 +4,9 @@
 //! ([`serve`]): print completions or bind, serve until Ctrl-C or SIGTERM, say so.
 //!
 //! What differs between labs (the environment variable, the default, how the address
-//! is read) is a [`Lab`](ClientLab) type's constants, so each lab writes one small impl
-//! and flattens the shared set into its own `clap` command.
+//! is read) is a type's constants ([`ClientLab`], [`ServerLab`]), declared in one line with
+//! [`client_lab!`](crate::client_lab) and [`server_lab!`](crate::server_lab), and each
+//! lab flattens the shared set into its own `clap` command.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -114,30 +115,65 @@ where
     Ok(ExitCode::SUCCESS)
 }
 
+/// Declares a lab's [`ClientLab`]: `client_lab!(pub RestTarget, "REST_URL", DEFAULT_URL,
+/// "Server base URL ...", lab_kit::args::http_url);` makes the unit type and its impl,
+/// so each lab states only what differs.
+#[macro_export]
+macro_rules! client_lab {
+    ($vis:vis $name:ident, $env:expr, $default:expr, $help:expr, $parse:path $(,)?) => {
+        #[doc = concat!("How `--url` finds this lab's server (`", $env, "`).")]
+        #[derive(Debug, Clone)]
+        $vis struct $name;
+
+        impl $crate::cli::ClientLab for $name {
+            const URL_ENV: &'static str = $env;
+            const DEFAULT_URL: &'static str = $default;
+            const URL_HELP: &'static str = $help;
+            fn parse_url(text: &str) -> Result<String, String> {
+                $parse(text)
+            }
+        }
+    };
+}
+
+/// Declares a lab's [`ServerLab`]: `server_lab!(pub RestServer, "REST_ADDR", DEFAULT_ADDR,
+/// "Address to listen on ...", "REST server");`.
+#[macro_export]
+macro_rules! server_lab {
+    ($vis:vis $name:ident, $env:expr, $default:expr, $help:expr, $log_name:expr $(,)?) => {
+        #[doc = concat!("Where this lab's server listens (`", $env, "`).")]
+        #[derive(Debug, Clone)]
+        $vis struct $name;
+
+        impl $crate::cli::ServerLab for $name {
+            const ADDR_ENV: &'static str = $env;
+            const DEFAULT_ADDR: &'static str = $default;
+            const ADDR_HELP: &'static str = $help;
+            const NAME: &'static str = $log_name;
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
 
     use super::*;
 
-    #[derive(Debug, Clone)]
-    struct Test;
-
-    impl ClientLab for Test {
-        const URL_ENV: &'static str = "COMMLAB_TEST_URL_NOT_SET";
-        const DEFAULT_URL: &'static str = "http://127.0.0.1:1";
-        const URL_HELP: &'static str = "The server: http://host:port.";
-        fn parse_url(text: &str) -> Result<String, String> {
-            crate::args::http_url(text)
-        }
-    }
-
-    impl ServerLab for Test {
-        const ADDR_ENV: &'static str = "COMMLAB_TEST_ADDR_NOT_SET";
-        const DEFAULT_ADDR: &'static str = "127.0.0.1:0";
-        const ADDR_HELP: &'static str = "Where to listen.";
-        const NAME: &'static str = "test server";
-    }
+    crate::client_lab!(
+        Test,
+        "COMMLAB_TEST_URL_NOT_SET",
+        "http://127.0.0.1:1",
+        "The server: http://host:port.",
+        crate::args::http_url,
+    );
+    crate::server_lab!(
+        TestServer,
+        "COMMLAB_TEST_ADDR_NOT_SET",
+        "127.0.0.1:0",
+        "Where to listen.",
+        "test server",
+    );
 
     #[derive(Debug, Parser)]
     struct Client {
@@ -155,7 +191,7 @@ mod tests {
     #[derive(Debug, Parser)]
     struct Server {
         #[command(flatten)]
-        server: ServerArgs<Test>,
+        server: ServerArgs<TestServer>,
         #[command(subcommand)]
         command: Option<ServerCommand>,
     }

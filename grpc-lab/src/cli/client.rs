@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lab_kit::args::url_authority;
-use lab_kit::cli::{ClientArgs, ClientLab};
+use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, explained};
 
@@ -15,18 +15,13 @@ use crate::selftest::run_self_test;
 /// Default URL the client connects to.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
 
-/// What `lab_kit`'s shared client options need to know of this lab's server.
-#[derive(Debug, Clone)]
-pub struct GrpcTarget;
-
-impl ClientLab for GrpcTarget {
-    const URL_ENV: &'static str = "GRPC_URL";
-    const DEFAULT_URL: &'static str = DEFAULT_URL;
-    const URL_HELP: &'static str = "Server URL (http://host:port; host:port alone means http://).";
-    fn parse_url(text: &str) -> Result<String, String> {
-        lab_kit::args::http_url(text)
-    }
-}
+lab_kit::client_lab!(
+    pub GrpcTarget,
+    "GRPC_URL",
+    DEFAULT_URL,
+    "Server URL (http://host:port; host:port alone means http://).",
+    lab_kit::args::http_url
+);
 
 /// Client for the gRPC lab's server; runs the self-test suite by default.
 #[derive(Debug, Parser)]

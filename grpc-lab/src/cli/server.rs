@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
+use lab_kit::cli::{ServerArgs, ServerCommand, serve};
 use lab_kit::http::HttpArgs;
 use user_store::UserStore;
 
@@ -14,17 +14,13 @@ use crate::config::{
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:50051";
 
-/// What `lab_kit`'s shared server options need to know of this server.
-#[derive(Debug, Clone)]
-pub struct GrpcServer;
-
-impl ServerLab for GrpcServer {
-    const ADDR_ENV: &'static str = "GRPC_ADDR";
-    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
-    const ADDR_HELP: &'static str =
-        "Address to listen on: host:port, or a port for every interface.";
-    const NAME: &'static str = "gRPC server";
-}
+lab_kit::server_lab!(
+    pub GrpcServer,
+    "GRPC_ADDR",
+    DEFAULT_ADDR,
+    "Address to listen on: host:port, or a port for every interface.",
+    "gRPC server"
+);
 
 /// gRPC server for users.v1.UserService, with health checking and reflection.
 #[derive(Debug, Parser)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lab_kit::args::{Span, span_up_to};
-use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
+use lab_kit::cli::{ServerArgs, ServerCommand, serve};
 use lab_kit::http::{HttpArgs, HttpPolicy};
 use user_store::UserStore;
 
@@ -13,19 +13,16 @@ use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT};
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:5000";
 
-/// What `lab_kit`'s shared server options need to know of this server.
-#[derive(Debug, Clone)]
-pub struct RestServer;
-
-impl ServerLab for RestServer {
-    const ADDR_ENV: &'static str = "REST_ADDR";
-    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
-    const ADDR_HELP: &'static str = concat!(
+lab_kit::server_lab!(
+    pub RestServer,
+    "REST_ADDR",
+    DEFAULT_ADDR,
+    concat!(
         "Address to listen on: host:port, or a port for every interface (HTTP/1.1 and ",
         "HTTP/2 cleartext on the same port)."
-    );
-    const NAME: &'static str = "REST server";
-}
+    ),
+    "REST server"
+);
 
 /// The largest `--max-body-bytes` accepted: a body is held in memory whole.
 const MAX_BODY_BYTES_LIMIT: u64 = 1 << 30;

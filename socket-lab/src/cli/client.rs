@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lab_kit::cli::{ClientArgs, ClientLab};
+use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, Tone, explained, paint};
 
@@ -14,18 +14,13 @@ use crate::selftest::run_self_test;
 /// Default server the client talks to.
 pub const DEFAULT_URL: &str = "127.0.0.1:8080";
 
-/// What `lab_kit`'s shared client options need to know of this lab's server.
-#[derive(Debug, Clone)]
-pub struct SocketTarget;
-
-impl ClientLab for SocketTarget {
-    const URL_ENV: &'static str = "SOCKET_URL";
-    const DEFAULT_URL: &'static str = DEFAULT_URL;
-    const URL_HELP: &'static str = "The server: host:port or tcp://host:port.";
-    fn parse_url(text: &str) -> Result<String, String> {
-        lab_kit::args::tcp_target(text)
-    }
-}
+lab_kit::client_lab!(
+    pub SocketTarget,
+    "SOCKET_URL",
+    DEFAULT_URL,
+    "The server: host:port or tcp://host:port.",
+    lab_kit::args::tcp_target
+);
 
 /// Client for the socket lab's uppercase server; runs the self-test suite by default.
 #[derive(Debug, Parser)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
+use lab_kit::cli::{ServerArgs, ServerCommand, serve};
 use lab_kit::connection::ConnectionArgs;
 
 use crate::protocol::DEFAULT_MAX_LINE_BYTES;
@@ -12,17 +12,13 @@ use crate::server::ServerConfig;
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
 
-/// What `lab_kit`'s shared server options need to know of this server.
-#[derive(Debug, Clone)]
-pub struct SocketServer;
-
-impl ServerLab for SocketServer {
-    const ADDR_ENV: &'static str = "SOCKET_ADDR";
-    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
-    const ADDR_HELP: &'static str =
-        "Address to listen on: host:port, or a port for every interface.";
-    const NAME: &'static str = "socket server";
-}
+lab_kit::server_lab!(
+    pub SocketServer,
+    "SOCKET_ADDR",
+    DEFAULT_ADDR,
+    "Address to listen on: host:port, or a port for every interface.",
+    "socket server"
+);
 
 /// The largest `--max-line-bytes` accepted: a line is held in memory whole.
 const MAX_LINE_BYTES_LIMIT: u64 = 16 * 1024 * 1024;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use lab_kit::args::url_authority;
-use lab_kit::cli::{ClientArgs, ClientLab};
+use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
 use lab_kit::term::{Lab, Tone, explained, paint};
 
@@ -16,18 +16,13 @@ use crate::selftest::run_self_test;
 /// Default server the client talks to.
 pub const DEFAULT_URL: &str = "ws://127.0.0.1:8765";
 
-/// What `lab_kit`'s shared client options need to know of this lab's server.
-#[derive(Debug, Clone)]
-pub struct WsTarget;
-
-impl ClientLab for WsTarget {
-    const URL_ENV: &'static str = "WS_URL";
-    const DEFAULT_URL: &'static str = DEFAULT_URL;
-    const URL_HELP: &'static str = "The server: ws://host:port (host:port alone means ws://).";
-    fn parse_url(text: &str) -> Result<String, String> {
-        lab_kit::args::ws_url(text)
-    }
-}
+lab_kit::client_lab!(
+    pub WsTarget,
+    "WS_URL",
+    DEFAULT_URL,
+    "The server: ws://host:port (host:port alone means ws://).",
+    lab_kit::args::ws_url
+);
 
 /// Client for the WebSocket lab's server; runs the self-test suite by default.
 #[derive(Debug, Parser)]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use lab_kit::cli::{ServerArgs, ServerCommand, ServerLab, serve};
+use lab_kit::cli::{ServerArgs, ServerCommand, serve};
 use lab_kit::connection::ConnectionArgs;
 use lab_kit::http::HttpPolicy;
 
@@ -12,17 +12,13 @@ use crate::config::{Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES};
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8765";
 
-/// What `lab_kit`'s shared server options need to know of this server.
-#[derive(Debug, Clone)]
-pub struct WsServer;
-
-impl ServerLab for WsServer {
-    const ADDR_ENV: &'static str = "WS_ADDR";
-    const DEFAULT_ADDR: &'static str = DEFAULT_ADDR;
-    const ADDR_HELP: &'static str =
-        "Address to listen on: host:port, or a port for every interface.";
-    const NAME: &'static str = "WebSocket server";
-}
+lab_kit::server_lab!(
+    pub WsServer,
+    "WS_ADDR",
+    DEFAULT_ADDR,
+    "Address to listen on: host:port, or a port for every interface.",
+    "WebSocket server"
+);
 
 /// WebSocket server: /ws/echo (the socket lab's uppercase echo), /ws/chat?name=NAME (a
 /// chat room that pushes every message to every member), /health.
