@@ -1,7 +1,7 @@
 //! The report's columns, defined once: heading, CSV key, and how a row shows in each.
 //! Every table format (text, markdown, CSV, HTML) is written over them.
 
-use crate::model::ResultRow;
+use crate::model::{Report, ResultRow};
 use crate::units::format_micros;
 
 /// One column of the report: its two-line heading, CSV key, and how a row shows in it.
@@ -224,3 +224,39 @@ pub(crate) static COLUMNS: [Column; 20] = [
         raw: |r| r.complete.to_string(),
     },
 ];
+
+/// The results table, built once from a report: the columns shown and each row's cells,
+/// both as people read them and raw (CSV, and the HTML page's data attributes). Every
+/// table format writes this one model.
+#[derive(Debug)]
+pub(crate) struct Table {
+    /// The columns, in order: the narrow set, or every one with `--wide`.
+    pub(crate) columns: Vec<&'static Column>,
+    /// Each row's key.
+    pub(crate) keys: Vec<&'static str>,
+    /// Each row's cells for people.
+    pub(crate) shown: Vec<Vec<String>>,
+    /// Each row's cells raw.
+    pub(crate) raw: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// The table of `report`'s rows; `wide` keeps every column.
+    pub(crate) fn of(report: &Report, wide: bool) -> Table {
+        let columns: Vec<&'static Column> =
+            COLUMNS.iter().filter(|c| wide || !c.wide_only).collect();
+        let cells = |cell: fn(&Column) -> fn(&ResultRow) -> String| {
+            report
+                .results
+                .iter()
+                .map(|row| columns.iter().map(|c| cell(c)(row)).collect())
+                .collect()
+        };
+        Table {
+            keys: report.results.iter().map(|r| r.key).collect(),
+            shown: cells(|c| c.show),
+            raw: cells(|c| c.raw),
+            columns,
+        }
+    }
+}

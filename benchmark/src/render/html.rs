@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Report, SweepReport};
-use crate::render::columns::COLUMNS;
+use crate::render::columns::Table;
 use crate::render::grid::Grid;
 use crate::render::plots::{self, Chart, ChartKind, PlotError};
 use crate::render::{comparison, sweep, text};
@@ -87,8 +87,9 @@ fn context(report: &Report) -> String {
 
 /// The results table: every column, each number with its raw value and field.
 fn results(report: &Report) -> String {
+    let table = Table::of(report, true);
     let mut out = String::from("<div class=\"scroll\"><table class=\"results\">\n<tr>");
-    for column in &COLUMNS {
+    for column in &table.columns {
         let _ = write!(
             out,
             "<th>{}</th>",
@@ -96,16 +97,16 @@ fn results(report: &Report) -> String {
         );
     }
     out.push_str("</tr>\n");
-    for row in &report.results {
-        let _ = write!(out, "<tr data-key=\"{}\">", escape(row.key));
-        for column in &COLUMNS {
+    for ((key, shown), raw) in table.keys.iter().zip(&table.shown).zip(&table.raw) {
+        let _ = write!(out, "<tr data-key=\"{}\">", escape(key));
+        for ((column, shown), raw) in table.columns.iter().zip(shown).zip(raw) {
             let _ = write!(
                 out,
                 "<td class=\"{}\" data-field=\"{}\" data-value=\"{}\">{}</td>",
                 if column.text { "text" } else { "number" },
                 column.csv,
-                escape(&(column.raw)(row)),
-                escape(&(column.show)(row))
+                escape(raw),
+                escape(shown)
             );
         }
         out.push_str("</tr>\n");

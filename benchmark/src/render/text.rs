@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{RankedBy, Report};
-use crate::render::columns::{COLUMNS, Column};
+use crate::render::columns::Table;
 use crate::render::comparison;
 use crate::render::grid::csv_field;
 use crate::settings::{ConnectionPolicy, Lab, Workload};
@@ -122,11 +122,6 @@ fn connections_line(report: &Report) -> Option<String> {
     ))
 }
 
-/// The columns a table shows: every one with `wide`, else the narrow set.
-pub(crate) fn columns(wide: bool) -> Vec<&'static Column> {
-    COLUMNS.iter().filter(|c| wide || !c.wide_only).collect()
-}
-
 /// One line per ranked row: its place, label, figure and how far behind the best.
 pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
     let width = report
@@ -165,12 +160,8 @@ pub(crate) fn ranking_heading(report: &Report) -> &'static str {
 
 /// The report for a terminal: header, aligned table, errors, ranking, notes, baseline.
 pub(crate) fn table(report: &Report, wide: bool) -> String {
-    let columns = columns(wide);
-    let cells: Vec<Vec<String>> = report
-        .results
-        .iter()
-        .map(|row| columns.iter().map(|c| (c.show)(row)).collect())
-        .collect();
+    let table = Table::of(report, wide);
+    let (columns, cells) = (&table.columns, &table.shown);
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
@@ -184,7 +175,7 @@ pub(crate) fn table(report: &Report, wide: bool) -> String {
         .collect();
     let line = |texts: Vec<&str>| {
         let mut out = String::new();
-        for ((text, width), column) in texts.iter().zip(&widths).zip(&columns) {
+        for ((text, width), column) in texts.iter().zip(&widths).zip(columns) {
             if column.text {
                 let _ = write!(out, "{text:<width$}  ");
             } else {
@@ -208,7 +199,7 @@ pub(crate) fn table(report: &Report, wide: bool) -> String {
         "{}",
         line(columns.iter().map(|c| c.header.1).collect())
     );
-    for row in &cells {
+    for row in cells {
         let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
     }
     write_errors(report, &mut out);
@@ -252,7 +243,8 @@ fn write_errors(report: &Report, out: &mut String) {
 
 /// The report as markdown: the same parts, the table as a pipe table.
 pub(crate) fn markdown(report: &Report, wide: bool) -> String {
-    let columns = columns(wide);
+    let table = Table::of(report, wide);
+    let columns = &table.columns;
     let mut out = String::new();
     for context in context_lines(report) {
         let _ = writeln!(out, "{context}  ");
@@ -268,11 +260,8 @@ pub(crate) fn markdown(report: &Report, wide: bool) -> String {
         .map(|c| if c.text { "---" } else { "---:" })
         .collect();
     let _ = writeln!(out, "|{}|", align.join("|"));
-    for row in &report.results {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| (c.show)(row).replace('|', "\\|"))
-            .collect();
+    for row in &table.shown {
+        let cells: Vec<String> = row.iter().map(|cell| cell.replace('|', "\\|")).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     if !report.ranking.is_empty() {
@@ -298,10 +287,11 @@ pub(crate) fn markdown(report: &Report, wide: bool) -> String {
 
 /// The report as CSV: one line per row, every column, raw values.
 pub(crate) fn csv(report: &Report) -> String {
-    let keys: Vec<&str> = COLUMNS.iter().map(|c| c.csv).collect();
+    let table = Table::of(report, true);
+    let keys: Vec<&str> = table.columns.iter().map(|c| c.csv).collect();
     let mut out = format!("{}\n", keys.join(","));
-    for row in &report.results {
-        let cells: Vec<String> = COLUMNS.iter().map(|c| csv_field(&(c.raw)(row))).collect();
+    for row in &table.raw {
+        let cells: Vec<String> = row.iter().map(|cell| csv_field(cell)).collect();
         let _ = writeln!(out, "{}", cells.join(","));
     }
     out
