@@ -64,6 +64,16 @@ pub(crate) struct Stats {
     pub max: u64,
 }
 
+/// [`percentile`] in microseconds, as the report and the JSON give latencies.
+pub(crate) fn percentile_us(histogram: &Histogram<u64>, q: f64) -> Option<f64> {
+    percentile(histogram, q).map(|nanos| nanos as f64 / 1e3)
+}
+
+/// `count` over `secs` seconds, per second; 0 over no time.
+pub(crate) fn per_second(count: u64, secs: f64) -> f64 {
+    if secs > 0.0 { count as f64 / secs } else { 0.0 }
+}
+
 impl Stats {
     /// Summarises a histogram; `None` when it is empty.
     pub(crate) fn from_histogram(histogram: &Histogram<u64>) -> Option<Stats> {

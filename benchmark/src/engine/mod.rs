@@ -32,7 +32,7 @@ pub(crate) mod turns;
 
 use crate::placement::CpuList;
 use crate::settings::Length;
-use crate::stats::{new_histogram, percentile, record};
+use crate::stats::{new_histogram, per_second, percentile_us, record};
 use probe::{CallError, ErrorKind, Probe, Shared};
 use timeline::{Tally, Timeline};
 
@@ -106,12 +106,7 @@ impl Measurement {
 
     /// Successful requests per second of wall time.
     pub(crate) fn throughput(&self) -> f64 {
-        let secs = self.wall.as_secs_f64();
-        if secs > 0.0 {
-            self.histogram.len() as f64 / secs
-        } else {
-            0.0
-        }
+        per_second(self.histogram.len(), self.wall.as_secs_f64())
     }
 
     fn count_error(&mut self, error: CallError) {
@@ -497,15 +492,10 @@ where
             .zip(&latencies)
             .map(|((start, end), histogram)| {
                 let secs = (*end - *start).as_secs_f64();
-                let quantile = |q: f64| percentile(histogram, q).map(|nanos| nanos as f64 / 1e3);
                 Round {
-                    throughput_rps: if secs > 0.0 {
-                        histogram.len() as f64 / secs
-                    } else {
-                        0.0
-                    },
-                    p50_us: quantile(0.5),
-                    p99_us: quantile(0.99),
+                    throughput_rps: per_second(histogram.len(), secs),
+                    p50_us: percentile_us(histogram, 0.5),
+                    p99_us: percentile_us(histogram, 0.99),
                 }
             })
             .collect();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::stats::{new_round_histogram, percentile, record};
+use crate::stats::{new_round_histogram, per_second, percentile_us, record};
 
 /// At most this many slots over a run: one a second up to this many seconds, wider
 /// ones past it (a slot's histogram is some tens of kilobytes).
@@ -64,18 +64,13 @@ impl Timeline {
             .map(|(i, histogram)| {
                 let start = width * i as f64;
                 let span = (self.length.as_secs_f64() - start).clamp(0.0, width);
-                let quantile = |q: f64| percentile(histogram, q).map(|nanos| nanos as f64 / 1e3);
                 Slot {
                     start_s: start,
                     span_s: span,
                     requests: histogram.len(),
-                    throughput_rps: if span > 0.0 {
-                        histogram.len() as f64 / span
-                    } else {
-                        0.0
-                    },
-                    p50_us: quantile(0.5),
-                    p99_us: quantile(0.99),
+                    throughput_rps: per_second(histogram.len(), span),
+                    p50_us: percentile_us(histogram, 0.5),
+                    p99_us: percentile_us(histogram, 0.99),
                 }
             })
             .collect()
