@@ -32,7 +32,8 @@ pub struct UdpChatCli {
     /// First send N numbered messages as fast as possible, to show what UDP loses.
     #[arg(long, value_name = "N")]
     pub flood: Option<u64>,
-    /// Most peers kept (1 to 10000); datagrams from further new addresses are ignored.
+    /// Most peers kept (1 to 10000); a newcomer past them takes the place of the peer
+    /// heard from least recently (never a --peer).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PEERS as u64,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub max_peers: u64,

@@ -12,10 +12,12 @@
 //! and what it hears).
 
 mod peer;
+mod peers;
 mod sequence;
 mod wire;
 
 pub use peer::{ChatError, ChatPeer, DEFAULT_MAX_PEERS, Event, describe, printable};
+pub use peers::{Heard, Peers};
 pub use sequence::{SequenceTracker, Verdict};
 pub use wire::{Datagram, Kind, MAX_DATAGRAM_BYTES, MAX_SEQ};
 
@@ -127,37 +129,45 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn spoofed_senders_cannot_grow_the_peer_table_and_bad_numbers_are_ignored() {
+    async fn spoofed_senders_cannot_grow_the_peer_table_or_shut_a_newcomer_out() {
         let peer = ChatPeer::bind("127.0.0.1:0", Some("me".into()))
             .await
             .unwrap()
             .with_max_peers(8);
+        // A --peer, kept whatever arrives.
+        assert!(peer.add_peer(addr(7000)));
         for port in 1..=5000 {
             let _ = peer.apply(datagram(Kind::Message, "x", "hi", 1), addr(port));
         }
         assert_eq!(peer.known_peers().len(), 8);
+        assert!(peer.known_peers().contains(&addr(7000)));
         let tracked = peer.tracker.lock().unwrap().senders.len();
         assert!(tracked <= 8, "{tracked} senders tracked");
-        // A known peer is still heard; a new one is not.
-        assert_eq!(
-            peer.apply(datagram(Kind::Message, "x", "again", 2), addr(1))
-                .len(),
-            1
-        );
-        assert!(
-            peer.apply(datagram(Kind::Join, "y", "", 1), addr(6000))
-                .is_empty()
-        );
-        // Once a peer leaves, there is room again.
-        assert_eq!(
-            peer.apply(datagram(Kind::Leave, "x", "", 3), addr(1)).len(),
-            1
-        );
+        // The table stays full of spoofed senders, yet a newcomer is heard (before,
+        // every newcomer after 64 others was ignored for good), taking the place of the
+        // quietest; the --peer is still there.
         assert_eq!(
             peer.apply(datagram(Kind::Join, "y", "", 1), addr(6000))
                 .len(),
             1
         );
+        assert!(peer.known_peers().contains(&addr(6000)));
+        assert!(peer.known_peers().contains(&addr(7000)));
+        assert!(!peer.known_peers().contains(&addr(4994)));
+        assert_eq!(
+            peer.apply(datagram(Kind::Message, "y", "hello", 2), addr(6000))
+                .len(),
+            1
+        );
+        // A peer that leaves makes room; a --peer that leaves is kept to talk to.
+        assert_eq!(
+            peer.apply(datagram(Kind::Leave, "x", "", 2), addr(5000))
+                .len(),
+            1
+        );
+        assert!(!peer.known_peers().contains(&addr(5000)));
+        let _ = peer.apply(datagram(Kind::Leave, "p", "", 1), addr(7000));
+        assert!(peer.known_peers().contains(&addr(7000)));
         // Sequence numbers outside 1..=2^53 are malformed.
         for seq in [0, MAX_SEQ + 1, u64::MAX] {
             assert!(
@@ -166,7 +176,6 @@ mod tests {
             );
         }
     }
-
     #[test]
     fn names_and_text_from_the_network_are_shown_escaped() {
         let message = Event::Message {

@@ -1,7 +1,6 @@
 //! A participant: its socket, the peers it knows, and what each datagram it receives
 //! means ([`Event`]), shown to a person by [`describe`].
 
-use std::collections::BTreeSet;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{SecondsFormat, Utc};
 use tokio::net::{ToSocketAddrs, UdpSocket};
 
+use super::peers::{Heard, Peers};
 use super::sequence::{SequenceTracker, Verdict};
 use super::wire::{Datagram, Kind, MAX_DATAGRAM_BYTES, MAX_SEQ};
 
@@ -81,8 +81,7 @@ pub struct ChatPeer {
     pub(super) socket: UdpSocket,
     pub(super) name: String,
     pub(super) next_seq: AtomicU64,
-    pub(super) peers: Mutex<BTreeSet<SocketAddr>>,
-    pub(super) max_peers: usize,
+    pub(super) peers: Mutex<Peers>,
     pub(super) tracker: Mutex<SequenceTracker>,
 }
 
@@ -103,17 +102,17 @@ impl ChatPeer {
             socket,
             name,
             next_seq: AtomicU64::new(1),
-            peers: Mutex::new(BTreeSet::new()),
-            max_peers: DEFAULT_MAX_PEERS,
+            peers: Mutex::new(Peers::new(DEFAULT_MAX_PEERS)),
             tracker: Mutex::new(SequenceTracker::default()),
         })
     }
 
-    /// Keeps at most `max_peers` peers (at least one): datagrams from further new
-    /// addresses are ignored.
+    /// Keeps at most `max_peers` peers (at least one): a newcomer past them takes the
+    /// place of the learned peer heard from least recently (never a peer given with
+    /// [`add_peer`](Self::add_peer)).
     #[must_use]
-    pub fn with_max_peers(mut self, max_peers: usize) -> Self {
-        self.max_peers = max_peers.max(1);
+    pub fn with_max_peers(self, max_peers: usize) -> Self {
+        *self.peers() = Peers::new(max_peers);
         self
     }
 
@@ -131,19 +130,15 @@ impl ChatPeer {
         self.socket.local_addr()
     }
 
-    /// Adds a peer to send to; false when the peer table is full.
+    /// Adds a peer to send to for good (a `--peer`: never replaced by a newcomer);
+    /// false when the table is full of such peers.
     pub fn add_peer(&self, peer: SocketAddr) -> bool {
-        let mut peers = self.peers();
-        if peers.len() >= self.max_peers && !peers.contains(&peer) {
-            return false;
-        }
-        peers.insert(peer);
-        true
+        self.peers().pin(peer)
     }
 
     /// The peers messages go to now.
     pub fn known_peers(&self) -> Vec<SocketAddr> {
-        self.peers().iter().copied().collect()
+        self.peers().addrs()
     }
 
     /// Announces this participant to every known peer.
@@ -245,18 +240,21 @@ impl ChatPeer {
             tracing::debug!(%from, seq = datagram.seq, "ignored a sequence number out of range");
             return Vec::new();
         }
-        {
-            let peers = self.peers();
-            if peers.len() >= self.max_peers && !peers.contains(&from) {
-                tracing::debug!(%from, "ignored a datagram: the peer table is full");
+        // Whoever writes is heard: a newcomer to a full table takes the place of the
+        // learned peer heard from least recently, whose sequence state goes with it.
+        let heard = self.peers().hear(from);
+        match heard {
+            Heard::Full => {
+                tracing::debug!(%from, "ignored a datagram: every peer was given with --peer");
                 return Vec::new();
             }
+            Heard::Replaced(old) => {
+                tracing::debug!(%from, %old, "a newcomer took the place of the quietest peer");
+                self.tracker().forget(old);
+            }
+            Heard::Known | Heard::Added => {}
         }
-        let verdict = self
-            .tracker
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .observe(from, datagram.kind, datagram.seq);
+        let verdict = self.tracker().observe(from, datagram.kind, datagram.seq);
         if verdict == Verdict::Duplicate {
             tracing::debug!(%from, seq = datagram.seq, "dropped a duplicate datagram");
             return Vec::new();
@@ -277,29 +275,25 @@ impl ChatPeer {
             });
         }
         match datagram.kind {
-            Kind::Join => {
-                let _ = self.add_peer(from);
-                events.push(Event::Joined { name, from });
-            }
+            Kind::Join => events.push(Event::Joined { name, from }),
             Kind::Leave => {
-                self.peers().remove(&from);
-                self.tracker
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .forget(from);
+                self.peers().left(&from);
+                self.tracker().forget(from);
                 events.push(Event::Left { name, from });
             }
-            Kind::Message => {
-                // Learn peers from what they send, so whoever contacted us gets answers.
-                let _ = self.add_peer(from);
-                events.push(Event::Message { datagram, from });
-            }
+            // Peers are learned from what they send (above), so whoever contacted us
+            // gets answers.
+            Kind::Message => events.push(Event::Message { datagram, from }),
         }
         events
     }
 
-    fn peers(&self) -> std::sync::MutexGuard<'_, BTreeSet<SocketAddr>> {
+    fn peers(&self) -> std::sync::MutexGuard<'_, Peers> {
         self.peers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tracker(&self) -> std::sync::MutexGuard<'_, SequenceTracker> {
+        self.tracker.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
