@@ -9,7 +9,7 @@
 //! - a reply that holds a share of the reply budget has not been read to its end (an
 //!   HTTP/2 stream whose window stays shut would otherwise hold its reply forever).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::args::Span;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -35,25 +35,101 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// every server.
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Waits for one of the server's connection `slots`, then for a connection, and returns
-/// both. Over the cap, newcomers wait in the kernel's backlog until a slot frees up.
-/// Accept errors (out of file descriptors, a connection reset before it was accepted)
-/// are logged and retried after a pause that grows up to one second, so a persistent
-/// error cannot spin the CPU.
-pub async fn admit(
-    listener: &TcpListener,
-    slots: &Arc<Semaphore>,
-) -> (TcpStream, SocketAddr, OwnedSemaphorePermit) {
-    // The servers never close their semaphore, so acquiring only waits.
-    let permit = loop {
-        if let Ok(permit) = Arc::clone(slots).acquire_owned().await {
-            break permit;
+/// Default cap on connections from one source address: room for a classroom behind one
+/// NAT (a hundred people with several connections each), while one client cannot take
+/// every slot of the default 10,000.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 1_000;
+
+/// Who may connect: the server's connection slots, and how many of them each source
+/// address holds. Shared by the accept loop and every connection's [`Slot`].
+#[derive(Debug, Clone)]
+pub struct Admission {
+    slots: Arc<Semaphore>,
+    per_address: usize,
+    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// An admitted connection's hold on a server slot and on its address's share; both are
+/// given back when it drops.
+#[derive(Debug)]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+    source: IpAddr,
+    held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.source) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.source);
+            }
         }
-    };
+    }
+}
+
+impl Admission {
+    /// At most `max_connections` at once (at least one), and `per_address` of them (at
+    /// least one) from any one source address.
+    pub fn new(max_connections: usize, per_address: usize) -> Self {
+        Admission {
+            slots: Arc::new(Semaphore::new(
+                max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            )),
+            per_address: per_address.max(1),
+            held: Arc::default(),
+        }
+    }
+
+    /// Connections `source` holds now.
+    pub fn held_by(&self, source: IpAddr) -> usize {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.get(&source).copied().unwrap_or(0)
+    }
+
+    /// Gives `peer` the slot `permit`, or `None` when its address already holds its
+    /// share (the map holds only addresses with a connection open, so it is bounded by
+    /// the slots).
+    fn claim(&self, permit: OwnedSemaphorePermit, peer: SocketAddr) -> Option<Slot> {
+        let source = peer.ip();
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = held.entry(source).or_insert(0);
+        if *count >= self.per_address {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            _permit: permit,
+            source,
+            held: Arc::clone(&self.held),
+        })
+    }
+}
+
+/// Waits for one of the server's connection slots, then for a connection, and returns
+/// both. Over the cap, newcomers wait in the kernel's backlog until a slot frees up; a
+/// connection from an address that already holds its share (`--max-connections-per-
+/// address`) is closed at once, so one client cannot take every slot. Accept errors
+/// (out of file descriptors, a connection reset before it was accepted) are logged and
+/// retried after a pause that grows up to one second, so a persistent error cannot spin
+/// the CPU.
+pub async fn admit(listener: &TcpListener, admission: &Admission) -> (TcpStream, SocketAddr, Slot) {
     let mut backoff = Duration::from_millis(10);
     loop {
+        // The servers never close their semaphore, so acquiring only waits.
+        let Ok(permit) = Arc::clone(&admission.slots).acquire_owned().await else {
+            continue;
+        };
         match listener.accept().await {
-            Ok((stream, peer)) => return (stream, peer, permit),
+            Ok((stream, peer)) => match admission.claim(permit, peer) {
+                Some(slot) => return (stream, peer, slot),
+                None => {
+                    tracing::debug!(%peer, "closed: its address holds its share of connections");
+                    drop(stream);
+                }
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed; retrying in {backoff:?}");
                 tokio::time::sleep(backoff).await;
@@ -76,6 +152,11 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS as u64,
           value_parser = clap::value_parser!(u64).range(1..=MAX_CONNECTIONS_LIMIT))]
     pub max_connections: u64,
+    /// Most of those from one source address (1 to 1000000); a further connection from
+    /// it is closed at once, so one client cannot take every slot.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_CONNECTIONS_LIMIT))]
+    pub max_connections_per_address: u64,
     /// How long (up to 24h) a connection may go with no request in progress, or leave
     /// a reply unread, before it is closed: `300s`, `5m`, `1.5s`.
     #[arg(long, value_name = "DURATION", default_value_t = Span(DEFAULT_IDLE_TIMEOUT),
@@ -88,13 +169,32 @@ impl ConnectionArgs {
     pub fn max_connections(&self) -> usize {
         usize::try_from(self.max_connections).unwrap_or(usize::MAX)
     }
+
+    /// `--max-connections-per-address` as a count (range-checked by clap, so it fits).
+    pub fn max_connections_per_address(&self) -> usize {
+        usize::try_from(self.max_connections_per_address).unwrap_or(usize::MAX)
+    }
 }
 
 /// A connection the kernel has already completed (waiting in the listener's backlog),
 /// or `None` once none turns up within a few milliseconds (the time for the runtime to
 /// notice one that is there): how a stopping server serves the clients that connected
 /// and sent before the stop, rather than resetting them.
-pub async fn already_waiting(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
+pub async fn already_waiting(
+    listener: &TcpListener,
+    admission: &Admission,
+) -> Option<(TcpStream, SocketAddr, Slot)> {
+    loop {
+        let permit = Arc::clone(&admission.slots).try_acquire_owned().ok()?;
+        let (stream, peer) = waiting(listener).await?;
+        if let Some(slot) = admission.claim(permit, peer) {
+            return Some((stream, peer, slot));
+        }
+    }
+}
+
+/// A connection already in the backlog, if one turns up within a few milliseconds.
+async fn waiting(listener: &TcpListener) -> Option<(TcpStream, SocketAddr)> {
     const NOTICE: Duration = Duration::from_millis(10);
     tokio::time::timeout(NOTICE, listener.accept())
         .await
@@ -269,7 +369,7 @@ pub struct Watched<IO> {
     /// Armed while a write waits for the peer.
     stall: Option<Pin<Box<Sleep>>>,
     writing_stalled: bool,
-    _slot: Option<OwnedSemaphorePermit>,
+    _slot: Option<Slot>,
 }
 
 impl<IO> Watched<IO> {
@@ -278,12 +378,7 @@ impl<IO> Watched<IO> {
     /// # Panics
     ///
     /// Outside a tokio runtime with time enabled (like `tokio::time::sleep`).
-    pub fn new(
-        io: IO,
-        activity: Arc<Activity>,
-        limit: Duration,
-        slot: Option<OwnedSemaphorePermit>,
-    ) -> Self {
+    pub fn new(io: IO, activity: Arc<Activity>, limit: Duration, slot: Option<Slot>) -> Self {
         let first = activity
             .next_check(Instant::now(), limit)
             .unwrap_or_else(|_| Instant::now());
@@ -420,17 +515,43 @@ mod tests {
     #[tokio::test]
     async fn already_waiting_takes_a_completed_connection_and_never_waits() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admission = Admission::new(4, 4);
         assert!(
-            already_waiting(&listener).await.is_none(),
+            already_waiting(&listener, &admission).await.is_none(),
             "nobody connected"
         );
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        let (_, peer) = already_waiting(&listener)
+        let (_, peer, _slot) = already_waiting(&listener, &admission)
             .await
             .expect("the completed connection");
         assert_eq!(peer, client.local_addr().unwrap());
+    }
+
+    #[test]
+    fn an_address_gets_its_share_of_slots_and_gives_them_back() {
+        let admission = Admission::new(10, 2);
+        let permit = || Arc::clone(&admission.slots).try_acquire_owned().unwrap();
+        let (one, two): (SocketAddr, SocketAddr) =
+            ("10.0.0.1:1".parse().unwrap(), "10.0.0.2:1".parse().unwrap());
+        let a = admission.claim(permit(), one).unwrap();
+        let b = admission.claim(permit(), one).unwrap();
+        assert!(admission.claim(permit(), one).is_none(), "over its share");
+        // The refused claim gave its server slot back at once.
+        assert_eq!(admission.slots.available_permits(), 8);
+        let c = admission.claim(permit(), two).unwrap();
+        assert_eq!(
+            (admission.held_by(one.ip()), admission.held_by(two.ip())),
+            (2, 1)
+        );
+        drop(a);
+        assert_eq!(admission.held_by(one.ip()), 1);
+        assert!(admission.claim(permit(), one).is_some());
+        drop((b, c));
+        assert_eq!(admission.held_by(two.ip()), 0);
+        // Addresses with nothing open are not kept.
+        assert!(admission.held.lock().unwrap().len() <= 1);
     }
 
     #[tokio::test(start_paused = true)]

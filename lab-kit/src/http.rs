@@ -24,14 +24,14 @@ use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_service::Service;
 use tracing::{debug, info, warn};
 
 use crate::budget::ReplyPermit;
 use crate::connection::{
-    Activity, ConnectionArgs, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, HeldReply,
-    RequestGuard, Watched, admit, already_waiting,
+    Activity, Admission, ConnectionArgs, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, HeldReply, RequestGuard, Slot, Watched, admit,
+    already_waiting,
 };
 
 /// The activity of the connection a request came on, in the extensions of a request that
@@ -68,6 +68,8 @@ const MAX_HEADER_LIST_BYTES: u32 = 64 << 10;
 pub struct HttpPolicy {
     /// Most connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Most of those from one source address; a further one is closed at once.
+    pub max_connections_per_address: usize,
     /// A connection with no request in progress, a write the peer does not read, or a
     /// budgeted reply left unread for this long is closed.
     pub idle_timeout: Duration,
@@ -85,6 +87,7 @@ impl Default for HttpPolicy {
     fn default() -> Self {
         HttpPolicy {
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_streams: DEFAULT_MAX_STREAMS,
@@ -141,13 +144,13 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let builder = policy.builder();
-    let slots = Arc::new(Semaphore::new(policy.max_connections.max(1)));
+    let admission = Admission::new(policy.max_connections, policy.max_connections_per_address);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
 
     // Serves one accepted connection in its own task, under the policy and watched by
     // the graceful shutdown.
-    let spawn = |stream: TcpStream, peer: SocketAddr, slot: OwnedSemaphorePermit| {
+    let spawn = |stream: TcpStream, peer: SocketAddr, slot: Slot| {
         // Small replies: send them now rather than waiting to fill a packet.
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::new());
@@ -181,17 +184,14 @@ where
     loop {
         let (stream, peer, slot) = tokio::select! {
             _ = &mut shutdown => break,
-            admitted = admit(&listener, &slots) => admitted,
+            admitted = admit(&listener, &admission) => admitted,
         };
         spawn(stream, peer, slot);
     }
 
     // Connections the kernel completed before the stop (still in the backlog) carry
     // requests their clients have sent: serve them rather than reset them.
-    while let Ok(slot) = slots.clone().try_acquire_owned() {
-        let Some((stream, peer)) = already_waiting(&listener).await else {
-            break;
-        };
+    while let Some((stream, peer, slot)) = already_waiting(&listener, &admission).await {
         spawn(stream, peer, slot);
     }
     drop(listener);
@@ -339,6 +339,7 @@ impl HttpArgs {
     pub fn policy(&self) -> HttpPolicy {
         HttpPolicy {
             max_connections: self.connection.max_connections(),
+            max_connections_per_address: self.connection.max_connections_per_address(),
             idle_timeout: self.connection.idle_timeout.get(),
             max_streams: self.max_streams,
             ..HttpPolicy::default()

@@ -153,3 +153,48 @@ async fn http2_streams_that_never_read_hold_at_most_the_budget_and_only_until_th
     assert_eq!(budget.available_bytes(), budget.total_bytes());
     server.shutdown().await;
 }
+
+/// A connection from another loopback address (all of 127/8 is this machine).
+async fn connect_from(source: [u8; 4], server: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((source, 0).into()).unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+#[tokio::test]
+async fn one_address_cannot_take_every_slot() {
+    let policy = HttpPolicy {
+        max_connections: 6,
+        max_connections_per_address: 3,
+        ..HttpPolicy::default()
+    };
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
+    // Three kept-alive connections hold the address's share (kept: the idle timeout is
+    // the default five minutes); each answered once, so the server surely holds them.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut stream = connect_from([127, 0, 0, 3], server.addr).await;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        held.push(stream);
+    }
+    for _ in 0..10 {
+        let mut extra = connect_from([127, 0, 0, 3], server.addr).await;
+        closed_within(&mut extra, Duration::from_secs(5)).await;
+    }
+    // Another address is served while the share is held.
+    let reply = reqwest::Client::new()
+        .get(format!("http://{}/health", server.addr))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("an honest client was served");
+    assert_eq!(reply.status(), StatusCode::OK);
+    drop(held);
+    server.shutdown().await;
+}

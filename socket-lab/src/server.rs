@@ -12,9 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
-use lab_kit::connection::admit;
+use lab_kit::connection::{Admission, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, Slot, admit};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -41,6 +40,8 @@ pub struct ServerConfig {
     pub max_line_bytes: usize,
     /// Most connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Most of those from one source address; a further one is closed at once.
+    pub max_connections_per_address: usize,
     /// Longest a connection may take to send one complete line, counted from when the
     /// server starts waiting for it, and longest a reply may wait for the client to read
     /// it. Covers idle clients, clients that stall mid-line and clients that never read.
@@ -54,6 +55,7 @@ impl Default for ServerConfig {
         ServerConfig {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
         }
@@ -76,7 +78,7 @@ pub async fn run(
     shutdown: impl Future,
 ) -> io::Result<()> {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let admission = Admission::new(config.max_connections, config.max_connections_per_address);
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     tokio::pin!(shutdown);
@@ -84,7 +86,7 @@ pub async fn run(
     loop {
         let accepted = tokio::select! {
             _ = &mut shutdown => break,
-            accepted = admit(&listener, &slots) => accepted,
+            accepted = admit(&listener, &admission) => accepted,
         };
         let (stream, peer, permit) = accepted;
         tasks.spawn(handle(
@@ -99,10 +101,9 @@ pub async fn run(
     // Connections the kernel completed before the stop (still in the backlog) may
     // carry requests: they are served like the open ones rather than reset.
     stop.cancel();
-    while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
-        let Some((stream, peer)) = lab_kit::connection::already_waiting(&listener).await else {
-            break;
-        };
+    while let Some((stream, peer, permit)) =
+        lab_kit::connection::already_waiting(&listener, &admission).await
+    {
         tasks.spawn(handle(
             stream,
             peer,
@@ -135,7 +136,7 @@ async fn handle(
     peer: SocketAddr,
     config: Arc<ServerConfig>,
     stop: CancellationToken,
-    _permit: OwnedSemaphorePermit,
+    _permit: Slot,
 ) {
     debug!(%peer, "connection opened");
     // Replies are small and latency matters more than packet count.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{RawClient, start_server};
 use serde_json::json;
 use socket_lab::ServerConfig;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn uppercases_with_full_unicode() {
@@ -332,6 +332,67 @@ async fn connections_over_the_cap_wait_for_a_slot() {
         .await
         .expect("served once the slot is free");
     assert_eq!(reply.unwrap()["message"], "B");
+    server.shutdown().await;
+}
+
+/// A client from another loopback address (all of 127/8 is this machine).
+async fn connect_from(source: [u8; 4], server: std::net::SocketAddr) -> RawClient {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((source, 0).into()).unwrap();
+    RawClient {
+        stream: tokio::io::BufReader::new(socket.connect(server).await.unwrap()),
+    }
+}
+
+#[tokio::test]
+async fn one_address_holding_its_share_leaves_the_other_slots_to_others() {
+    let server = start_server(ServerConfig {
+        max_connections: 6,
+        max_connections_per_address: 3,
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut client = connect_from([127, 0, 0, 2], server.addr).await;
+        assert_eq!(client.ask(r#"{"message": "a"}"#).await["message"], "A");
+        held.push(client);
+    }
+    // Further connections from that address are closed at once (before, they took the
+    // remaining slots and then waited in the backlog with everyone else).
+    for _ in 0..10 {
+        let mut extra = connect_from([127, 0, 0, 2], server.addr).await;
+        let closed = tokio::time::timeout(Duration::from_secs(5), extra.is_closed()).await;
+        assert_eq!(closed.ok(), Some(true), "an extra connection was kept");
+    }
+    // An honest client from another address is served while the share is held.
+    let mut honest = RawClient::connect(server.addr).await;
+    let reply = tokio::time::timeout(Duration::from_secs(5), honest.ask(r#"{"message": "hi"}"#))
+        .await
+        .expect("the honest client was served");
+    assert_eq!(reply["message"], "HI");
+    // A connection given back makes room for the address again.
+    drop(held.pop());
+    let reply = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            // The server gives the slot back when it sees the close: until then a new
+            // connection from the address is closed, so try again.
+            let mut again = connect_from([127, 0, 0, 2], server.addr).await;
+            let _ = again
+                .stream
+                .get_mut()
+                .write_all(b"{\"message\": \"b\"}\n")
+                .await;
+            let mut line = String::new();
+            if matches!(again.stream.read_line(&mut line).await, Ok(n) if n > 0) {
+                return serde_json::from_str::<serde_json::Value>(&line).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("served again");
+    assert_eq!(reply["message"], "B");
     server.shutdown().await;
 }
 

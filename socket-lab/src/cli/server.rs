@@ -52,6 +52,7 @@ impl ServerCli {
             // At most 16 MiB (checked by clap), so it fits any usize this builds for.
             max_line_bytes: usize::try_from(self.max_line_bytes).unwrap_or(usize::MAX),
             max_connections: self.connection.max_connections(),
+            max_connections_per_address: self.connection.max_connections_per_address(),
             idle_timeout: self.connection.idle_timeout.get(),
             ..ServerConfig::default()
         }

@@ -55,6 +55,7 @@ impl ServerCli {
             max_members: usize::try_from(self.max_chat_members).unwrap_or(usize::MAX),
             policy: HttpPolicy {
                 max_connections: self.connection.max_connections(),
+                max_connections_per_address: self.connection.max_connections_per_address(),
                 idle_timeout: self.connection.idle_timeout.get(),
                 ..HttpPolicy::default()
             },
