@@ -58,6 +58,20 @@ pub struct WsClient<S = MaybeTlsStream<TcpStream>> {
     server: Option<String>,
 }
 
+/// The largest message the client sends or takes: the server's own largest limit.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The client's limits: messages up to [`MAX_MESSAGE_BYTES`], and a write buffer that
+/// stops growing (tungstenite's default is unbounded) at two of them, so a server that
+/// never reads cannot make it hold more. The read buffer stays at its default: a
+/// client's connections are its own, and the benchmark moves 1 MB messages through it.
+fn config() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+        .max_write_buffer_size(2 * MAX_MESSAGE_BYTES + (128 << 10))
+}
+
 impl WsClient {
     /// Connects to `url` (`ws://host:port/path`) and upgrades, within `timeout`.
     ///
@@ -65,7 +79,7 @@ impl WsClient {
     ///
     /// [`WsError::Connect`] or [`WsError::Timeout`].
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, WsError> {
-        let connecting = tokio_tungstenite::connect_async(url);
+        let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config()), false);
         WsClient::handshake(connecting, "connecting", url, timeout).await
     }
 }
@@ -77,7 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
     ///
     /// [`WsError::Connect`] when the server refuses the upgrade.
     pub async fn upgrade(stream: S, url: &str, timeout: Duration) -> Result<Self, WsError> {
-        let upgrading = tokio_tungstenite::client_async(url, stream);
+        let upgrading = tokio_tungstenite::client_async_with_config(url, stream, Some(config()));
         WsClient::handshake(upgrading, "the upgrade", url, timeout).await
     }
 
@@ -235,5 +249,19 @@ fn stream_error(error: tungstenite::Error) -> WsError {
             WsError::Closed(None)
         }
         other => WsError::Protocol(lab_kit::error_chain(&other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_buffer_is_bounded_and_messages_limited() {
+        let config = config();
+        // tungstenite's default is usize::MAX: a server that never read made it grow.
+        assert!(config.max_write_buffer_size <= 2 * MAX_MESSAGE_BYTES + (128 << 10));
+        assert!(config.max_write_buffer_size > config.write_buffer_size + MAX_MESSAGE_BYTES);
+        assert_eq!(config.max_message_size, Some(MAX_MESSAGE_BYTES));
     }
 }

@@ -119,9 +119,7 @@ async fn echo_upgrade(
     let session = session(&state, activity.as_deref());
     let limit = state.config.max_message_bytes;
     let sessions = state.sessions.clone();
-    upgrade
-        .max_message_size(limit)
-        .max_frame_size(limit)
+    bounded(upgrade, limit)
         .on_upgrade(move |socket| sessions.track_future(echo::serve(socket, session, limit)))
 }
 
@@ -162,12 +160,34 @@ async fn chat_upgrade(
     let session = session(&state, activity.as_deref());
     let room = state.room.clone();
     let sessions = state.sessions.clone();
+    bounded(upgrade, limit).on_upgrade(move |socket| {
+        sessions.track_future(chat::serve(socket, session, room, name, seat, limit))
+    })
+}
+
+/// What one upgraded connection may buffer: the read buffer that the socket is read
+/// into (tungstenite's default is 128 KiB a connection, idle or not).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Replies gathered before they are written to the socket.
+pub const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+
+/// The most a connection's write buffer may hold while its peer does not read, for
+/// messages of at most `limit` bytes: the gathered replies, two of the largest
+/// messages (a chat line and the pong or close behind it) and their framing. Past it
+/// the connection ends, rather than grow for a peer that sends pings and never reads
+/// the pongs (tungstenite's default is unbounded).
+pub fn max_write_buffer_bytes(limit: usize) -> usize {
+    WRITE_BUFFER_BYTES + 2 * limit + 1024
+}
+
+/// Every upgrade's limits: message and frame size, and bounded read and write buffers.
+fn bounded(upgrade: WebSocketUpgrade, limit: usize) -> WebSocketUpgrade {
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| {
-            sessions.track_future(chat::serve(socket, session, room, name, seat, limit))
-        })
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_write_buffer_size(max_write_buffer_bytes(limit))
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
