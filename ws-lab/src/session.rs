@@ -69,9 +69,12 @@ impl Liveness {
     /// the idle clock and are otherwise handled by the WebSocket layer.
     pub(crate) async fn next(&mut self, socket: &mut WebSocket, stop: &CancellationToken) -> Step {
         loop {
+            // The clocks come before more input: a peer that streams frames of a
+            // message it never finishes must not keep the idle clock from firing.
             tokio::select! {
                 biased;
                 () = stop.cancelled() => return Step::Stop,
+                () = tokio::time::sleep_until(self.deadline) => return Step::Idle,
                 frame = socket.recv() => {
                     self.deadline = Instant::now() + self.idle;
                     match frame {
@@ -81,7 +84,6 @@ impl Liveness {
                         Some(Err(e)) => return if too_big(e) { Step::TooBig } else { Step::Gone },
                     }
                 }
-                () = tokio::time::sleep_until(self.deadline) => return Step::Idle,
                 _ = self.ping.tick() => {
                     if socket.send(Message::Ping(Default::default())).await.is_err() {
                         return Step::Gone;
