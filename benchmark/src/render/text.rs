@@ -134,19 +134,32 @@ pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
         .ranking
         .iter()
         .map(|r| {
-            let (value, worse) = if report.ranked_by == RankedBy::Throughput {
-                (format!("{:.0} req/s", r.value), "less throughput")
+            let throughput = report.ranked_by == RankedBy::Throughput;
+            let value = if throughput {
+                format!("{:.0} req/s", r.value)
             } else {
-                (format_time(r.value), "slower")
+                format_time(r.value)
             };
             let verdict = if r.position == 1 {
                 "(best)".to_owned()
             } else {
-                format!("({:.0}% {worse})", r.percent_worse)
+                behind(r.percent_worse, throughput)
             };
             format!("{}. {:<width$}  {value} {verdict}", r.position, r.label)
         })
         .collect()
+}
+
+/// How far a row is behind the best, from its x floor `percent` above the best's: "slower"
+/// by that much, or, by throughput, the share of the best's throughput it lacks (a row
+/// at 3.2 times the best's x floor has 69% less throughput, never "220% less").
+fn behind(percent: f64, throughput: bool) -> String {
+    if throughput {
+        let less = (1.0 - 1.0 / (1.0 + percent / 100.0)) * 100.0;
+        format!("({less:.0}% less throughput)")
+    } else {
+        format!("({percent:.0}% slower)")
+    }
 }
 
 /// What the ranking is by, as its heading says.
@@ -295,4 +308,18 @@ pub(crate) fn csv(report: &Report) -> String {
         let _ = writeln!(out, "{}", cells.join(","));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behind_the_best_is_worded_so_it_can_be_true() {
+        assert_eq!(behind(220.0, false), "(220% slower)");
+        // 3.2 times the best's x floor is 1/3.2 of its throughput: 69% less, not 220%.
+        assert_eq!(behind(220.0, true), "(69% less throughput)");
+        assert_eq!(behind(328.0, true), "(77% less throughput)");
+        assert_eq!(behind(5.0, true), "(5% less throughput)");
+    }
 }
