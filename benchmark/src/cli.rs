@@ -78,7 +78,8 @@ pub enum Command {
     /// Show the bytes of one exchange per protocol (a request, then the same request
     /// again on the same connection), annotated by layer, and a table of bytes per
     /// request. Takes the run's targets (`--protocols`, `--rest-url`...) before the
-    /// word `wire`, and `--format json`.
+    /// word `wire`, and `--format json` (table and JSON only: other formats are
+    /// refused).
     Wire,
 }
 

@@ -197,7 +197,8 @@ pub(crate) fn resolve(
             cpu: ServerCpu::Embedded,
         });
     };
-    let authority = authority(lab, address)?;
+    let address = url(lab, address)?;
+    let authority = authority(lab, &address)?;
     if let Err(reason) = reachable(&authority, settings.timeout.min(Duration::from_secs(2))) {
         bail!(
             "no {} server answers at {authority} ({reason}). Start one with `{}`, or leave \
@@ -215,23 +216,48 @@ pub(crate) fn resolve(
     Ok(Target {
         lab,
         authority,
-        address: address.to_owned(),
+        address,
         embedded: None,
         cpu,
     })
 }
 
-/// `host:port` of a target: the socket address itself, or a URL's authority.
+/// The address clients use for a target given as `configured`: for a lab with a URL
+/// scheme, the URL, with the scheme added to a bare `host:port` (as every lab client
+/// takes it); for the socket lab, `host:port` itself.
+///
+/// # Errors
+///
+/// When another scheme is given.
+pub(crate) fn url(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
+    let configured = configured.trim();
+    let Some(scheme) = lab.scheme else {
+        return Ok(configured.to_owned());
+    };
+    let rest = match configured.split_once("://") {
+        None => configured,
+        Some((given, rest)) if given == scheme => rest,
+        Some(_) => bail!(
+            "the {} URL {configured:?} must be {scheme}://host:port or host:port (the labs \
+             serve cleartext)",
+            lab.name
+        ),
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with('/') {
+        bail!("the {} URL {configured:?} has no host", lab.name);
+    }
+    Ok(format!("{scheme}://{rest}"))
+}
+
+/// `host:port` of a target: the socket address itself, or a URL's authority (a bare
+/// `host:port` is taken as the lab's URL).
 pub(crate) fn authority(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
     let Some(scheme) = lab.scheme else {
         return Ok(configured.to_owned());
     };
-    let Some(rest) = configured.strip_prefix(&format!("{scheme}://")) else {
-        bail!(
-            "the {} URL {configured:?} must start with {scheme}:// (the labs serve cleartext)",
-            lab.name
-        );
-    };
+    let url = url(lab, configured)?;
+    let rest = &url[scheme.len() + 3..];
     let authority = rest.split('/').next().unwrap_or_default();
     if authority.is_empty() {
         bail!("the {} URL {configured:?} has no host", lab.name);
@@ -302,6 +328,18 @@ mod tests {
             "127.0.0.1:8080"
         );
         assert!(authority(&rest, "https://x:1").is_err());
+        // A bare host:port, as every lab client takes it.
+        assert_eq!(
+            authority(&rest, "127.0.0.1:5000").unwrap(),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            url(&rest, "127.0.0.1:5000/").unwrap(),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(url(&ws, "h:1").unwrap(), "ws://h:1");
+        assert_eq!(url(&socket, "h:1").unwrap(), "h:1");
+        assert!(url(&ws, "http://h:1").is_err());
         assert_eq!(
             authority(&ws, "ws://127.0.0.1:8765").unwrap(),
             "127.0.0.1:8765"

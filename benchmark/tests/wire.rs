@@ -120,3 +120,12 @@ fn every_counted_byte_is_annotated_and_the_second_request_shrinks() {
     assert_eq!(json["exchanges"].as_array().unwrap().len(), 5);
     assert_eq!(json["exchanges"][0]["counted_sent"], socket.counted_sent);
 }
+
+#[test]
+fn formats_other_than_table_and_json_are_refused_before_recording() {
+    for format in ["csv", "markdown", "html"] {
+        let cli = Cli::parse_from(["benchmark", "wire", "--format", format]);
+        let error = benchmark::run(cli).unwrap_err().to_string();
+        assert!(error.contains("table") && error.contains(format), "{error}");
+    }
+}

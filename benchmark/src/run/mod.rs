@@ -33,6 +33,13 @@ use row::{Job, Row, selected};
 
 /// `benchmark wire`: records and prints one annotated exchange per protocol.
 fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
+    // Refused before anything is recorded: the annotated bytes have two renderings.
+    if !matches!(cli.format, Format::Table | Format::Json) {
+        let name = clap::ValueEnum::to_possible_value(&cli.format)
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default();
+        bail!("benchmark wire writes --format table (the default) or json, not {name}");
+    }
     let runtime = control_runtime()?;
     let report = runtime.block_on(crate::wire::run(&cli.settings))?;
     let text = match cli.format {

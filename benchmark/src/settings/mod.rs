@@ -279,14 +279,16 @@ pub struct Settings {
     #[arg(long, alias = "socket-addr", env = "SOCKET_URL", value_name = "URL",
           value_parser = lab_kit::args::tcp_target)]
     pub socket_url: Option<String>,
-    /// A running REST lab server to measure instead of an embedded one.
+    /// A running REST lab server to measure instead of an embedded one
+    /// (`http://host:port`; `host:port` alone means `http://`).
     #[arg(long, env = "REST_URL", value_name = "URL")]
     pub rest_url: Option<String>,
-    /// A running gRPC lab server to measure instead of an embedded one.
+    /// A running gRPC lab server to measure instead of an embedded one
+    /// (`http://host:port`; `host:port` alone means `http://`).
     #[arg(long, env = "GRPC_URL", value_name = "URL")]
     pub grpc_url: Option<String>,
     /// A running WebSocket lab server to measure instead of an embedded one
-    /// (`ws://host:port`).
+    /// (`ws://host:port`; `host:port` alone means `ws://`).
     #[arg(long, env = "WS_URL", value_name = "URL", value_parser = lab_kit::args::ws_url)]
     pub ws_url: Option<String>,
     /// An external server's process id, to read its CPU time from /proc: `1234` for
