@@ -4,8 +4,10 @@
 //!
 //! [`probe`] asks the address once, the way no lab server could mistake: it sends an
 //! HTTP/1.1 request and reads the first bytes of the answer. An HTTP/1.1 server
-//! answers `HTTP/1.1 ...`; an HTTP/2-only server (the gRPC lab) opens with a SETTINGS
-//! frame whatever it is sent; the socket lab answers a JSON error line.
+//! answers `HTTP/1.1 ...`, and a lab's names itself in its `server` header
+//! (`rest-lab/0.1.0 (release)`, `ws-lab/...`), which tells the REST and WebSocket labs
+//! apart although both answer `/health`; an HTTP/2-only server (the gRPC lab) opens
+//! with a SETTINGS frame whatever it is sent; the socket lab answers a JSON error line.
 
 use std::time::Duration;
 
@@ -48,13 +50,28 @@ impl Lab {
         }
     }
 
-    fn speaks(self, found: Found) -> bool {
-        matches!(
-            (self, found),
-            (Lab::Socket, Found::JsonLines)
-                | (Lab::Rest | Lab::Ws, Found::Http1)
-                | (Lab::Grpc | Lab::GrpcPeer, Found::Http2Only)
-        )
+    /// The name its server gives in its `server` header, where it has one.
+    fn server_name(self) -> Option<&'static str> {
+        match self {
+            Lab::Rest => Some("rest-lab/"),
+            Lab::Ws => Some("ws-lab/"),
+            _ => None,
+        }
+    }
+
+    /// Whether what answered is this lab (an HTTP/1.1 server that names another lab in
+    /// its `server` header is not).
+    pub fn speaks(self, found: &Found) -> bool {
+        match (self, found) {
+            (Lab::Socket, Found::JsonLines) | (Lab::Grpc | Lab::GrpcPeer, Found::Http2Only) => true,
+            (Lab::Rest | Lab::Ws, Found::Http1 { server }) => match server {
+                Some(server) if server.contains("-lab/") => self
+                    .server_name()
+                    .is_some_and(|name| server.starts_with(name)),
+                _ => true,
+            },
+            _ => false,
+        }
     }
 }
 
@@ -69,8 +86,12 @@ pub enum Found {
     NoAnswer,
     /// A JSON-lines server (the socket lab's).
     JsonLines,
-    /// An HTTP/1.1 server (the REST lab's, or any web server).
-    Http1,
+    /// An HTTP/1.1 server (the REST or WebSocket lab's, or any web server), with its
+    /// `server` header when it sent one.
+    Http1 {
+        /// The `server` header: `rest-lab/0.1.0 (release)`.
+        server: Option<String>,
+    },
     /// An HTTP/2-only server (the gRPC lab's).
     Http2Only,
     /// Something else; its first bytes, printable.
@@ -84,7 +105,24 @@ impl Found {
             Found::Nothing => "nothing listens there".into(),
             Found::NoAnswer => "no answer (a server that waits, or a host that is down)".into(),
             Found::JsonLines => "a JSON-lines server answers (the socket server?)".into(),
-            Found::Http1 => "an HTTP/1.1 server answers (the REST server?)".into(),
+            Found::Http1 {
+                server: Some(server),
+            } if server.starts_with("rest-lab/") => {
+                format!("the REST server answers ({server})")
+            }
+            Found::Http1 {
+                server: Some(server),
+            } if server.starts_with("ws-lab/") => {
+                format!("the WebSocket server answers ({server})")
+            }
+            Found::Http1 {
+                server: Some(server),
+            } => {
+                format!("an HTTP/1.1 server answers ({server})")
+            }
+            Found::Http1 { server: None } => {
+                "an HTTP/1.1 server answers (the REST or WebSocket server?)".into()
+            }
             Found::Http2Only => "an HTTP/2-only server answers (the gRPC server?)".into(),
             Found::Other(start) => format!("something else answers: {start:?}"),
         }
@@ -106,10 +144,25 @@ pub async fn probe(addr: &str, timeout: Duration) -> Found {
         _ => return Found::NoAnswer,
     };
     let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut first = [0u8; 64];
+    // The head of the answer, up to 4 KiB: enough for an HTTP status line and headers.
+    let mut first = vec![0u8; 4096];
     let read = async {
         stream.write_all(request.as_bytes()).await?;
-        stream.read(&mut first).await
+        let mut n = 0;
+        while n < first.len() {
+            let read = stream.read(&mut first[n..]).await?;
+            if read == 0 {
+                break;
+            }
+            n += read;
+            // Not HTTP/1.x (a JSON line, HTTP/2 frames): the first bytes tell.
+            if !first[..n].starts_with(b"HTTP/1.") && n >= 9
+                || first[..n].windows(4).any(|w| w == b"\r\n\r\n")
+            {
+                break;
+            }
+        }
+        Ok::<usize, std::io::Error>(n)
     };
     match tokio::time::timeout(timeout, read).await {
         Ok(Ok(n)) if n > 0 => classify(&first[..n]),
@@ -123,7 +176,15 @@ fn classify(start: &[u8]) -> Found {
     const SETTINGS: u8 = 0x4;
     const GOAWAY: u8 = 0x7;
     if start.starts_with(b"HTTP/1.") {
-        Found::Http1
+        let head = String::from_utf8_lossy(start);
+        let server = head
+            .split("\r\n")
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            .filter_map(|line| line.split_once(':'))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("server"))
+            .map(|(_, value)| value.trim().to_owned());
+        Found::Http1 { server }
     } else if start.first() == Some(&b'{') {
         Found::JsonLines
     } else if start.len() >= 9 && matches!(start[3], SETTINGS | GOAWAY) {
@@ -138,7 +199,7 @@ fn classify(start: &[u8]) -> Found {
 /// failure is then the client's original error, worth showing as it is).
 pub async fn explain_failure(expected: Lab, addr: &str, timeout: Duration) -> Option<String> {
     let found = probe(addr, timeout.min(Duration::from_secs(2))).await;
-    if expected.speaks(found.clone()) {
+    if expected.speaks(&found) {
         return None;
     }
     let what = expected.what();
@@ -181,7 +242,16 @@ mod tests {
 
     #[test]
     fn first_bytes_tell_the_kind_of_server() {
-        assert_eq!(classify(b"HTTP/1.1 200 OK\r\n"), Found::Http1);
+        assert_eq!(
+            classify(b"HTTP/1.1 200 OK\r\n"),
+            Found::Http1 { server: None }
+        );
+        assert_eq!(
+            classify(b"HTTP/1.1 200 OK\r\ncontent-type: x\r\nServer: ws-lab/0.1.0 (debug)\r\n\r\n"),
+            Found::Http1 {
+                server: Some("ws-lab/0.1.0 (debug)".into())
+            }
+        );
         assert_eq!(classify(br#"{"status":"error"}"#), Found::JsonLines);
         let settings = [0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100];
         assert_eq!(classify(&settings), Found::Http2Only);
@@ -216,5 +286,39 @@ mod tests {
             .unwrap();
         assert!(line.contains("is not the gRPC server"), "{line}");
         assert!(line.contains("HTTP/1.1"), "{line}");
+    }
+
+    #[tokio::test]
+    async fn the_rest_and_websocket_labs_are_told_apart_by_their_server_header() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 256];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nserver: ws-lab/0.1.0 (release)\r\n\r\n{}",
+                    )
+                    .await;
+            }
+        });
+        let line = explain_failure(Lab::Rest, &addr, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(line.contains("is not the REST server"), "{line}");
+        assert!(
+            line.contains("the WebSocket server answers (ws-lab/0.1.0"),
+            "{line}"
+        );
+        assert!(
+            explain_failure(Lab::Ws, &addr, Duration::from_secs(1))
+                .await
+                .is_none()
+        );
+        let line = explain_failure(Lab::Socket, &addr, Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert!(line.contains("the WebSocket server answers"), "{line}");
     }
 }

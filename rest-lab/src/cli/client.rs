@@ -92,6 +92,11 @@ async fn check(client: &RestClient) -> anyhow::Result<ExitCode> {
         "health answered {}",
         reply.status
     );
+    // The WebSocket lab answers /health too: its `server` header tells it apart.
+    let addr = url_authority(client.base_url());
+    if let Some(line) = lab_kit::term::explain_failure(Lab::Rest, &addr, client.timeout()).await {
+        anyhow::bail!(line);
+    }
     println!("ok: {} answers", client.base_url());
     Ok(ExitCode::SUCCESS)
 }
