@@ -90,6 +90,8 @@ pub async fn run(
         ));
     let policy = HttpPolicy {
         http2_only: true,
+        // Chat messages come when people type: no clock on their stream.
+        live_paths: &["/users.v1.UserService/ChatStream"],
         ..config.policy
     };
     lab_kit::http::serve(listener, routes, &policy, signal).await?;

@@ -173,3 +173,134 @@ async fn get_all_users_streams_that_never_read_hold_the_budget_only_until_the_ti
     assert_eq!(budget.available_bytes(), budget.total_bytes());
     server.shutdown().await;
 }
+
+/// Starts `streams` calls of `path` on one HTTP/2 connection, each sending the first
+/// `sent` bytes of a `declared`-byte message and never the rest; returns their replies.
+async fn incomplete_calls(
+    addr: std::net::SocketAddr,
+    path: &str,
+    streams: usize,
+    declared: u32,
+    sent: usize,
+) -> Vec<h2::client::ResponseFuture> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (h2, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut h2 = h2.ready().await.unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..streams {
+        let request = http::Request::post(format!("http://{addr}{path}"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (reply, mut body) = h2.send_request(request, false).unwrap();
+        let mut bytes = vec![0u8];
+        bytes.extend_from_slice(&declared.to_be_bytes());
+        bytes.extend(std::iter::repeat_n(b'x', sent));
+        body.send_data(bytes::Bytes::from(bytes), false).unwrap();
+        // Kept open, never finished: the stream lives as long as the call does.
+        std::mem::forget(body);
+        calls.push(reply);
+        h2 = h2.ready().await.unwrap();
+    }
+    calls
+}
+
+/// Whether a call ended (an error status in its headers or trailers, or a reset),
+/// rather than waiting for the rest of its message.
+async fn ended(reply: h2::client::ResponseFuture) -> bool {
+    match reply.await {
+        Err(_) => true,
+        Ok(response) => {
+            let status = response.headers().get("grpc-status").cloned();
+            match status {
+                Some(status) => status != "0",
+                None => {
+                    let mut body = response.into_body();
+                    while let Some(Ok(_)) = body.data().await {}
+                    let trailers = body.trailers().await.ok().flatten();
+                    trailers
+                        .and_then(|t| t.get("grpc-status").cloned())
+                        .is_some_and(|s| s != "0")
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn incomplete_messages_draw_on_a_bounded_budget() {
+    // No clock to speak of: only the budget can end these calls.
+    let budget = lab_kit::request::RequestBudget::new(256 << 10);
+    let policy = HttpPolicy {
+        idle_timeout: Duration::from_secs(3600),
+        request_budget: budget.clone(),
+        ..HttpPolicy::default()
+    };
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
+    // Ten calls, each 60 KB into a 4 MB message it never finishes: 600 KB asked of a
+    // 256 KiB budget. Before, every one held its bytes (and could hold up to 4 MiB).
+    let calls = incomplete_calls(
+        server.addr,
+        "/users.v1.UserService/CreateUser",
+        10,
+        4_000_000,
+        60_000,
+    )
+    .await;
+    // Four fit (240,020 bytes); the other six are refused at once.
+    let mut refused = 0;
+    let mut waiting = Vec::new();
+    for reply in calls {
+        match tokio::time::timeout(Duration::from_secs(1), ended(reply)).await {
+            Ok(true) => refused += 1,
+            Ok(false) => panic!("a call succeeded without its message"),
+            Err(_) => waiting.push(()),
+        }
+    }
+    assert_eq!((refused, waiting.len()), (6, 4));
+    assert_eq!(budget.available_bytes(), (256 << 10) - 4 * 60_005);
+    // A client meanwhile is served.
+    let mut client = server.client().await;
+    let users = tokio::time::timeout(Duration::from_secs(5), client.get_all_users())
+        .await
+        .expect("an honest call waited behind the incomplete ones")
+        .unwrap();
+    assert!(users.is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_incomplete_message_ends_its_call_after_the_idle_timeout() {
+    let budget = lab_kit::request::RequestBudget::new(64 << 20);
+    let policy = HttpPolicy {
+        idle_timeout: Duration::from_secs(1),
+        request_budget: budget.clone(),
+        ..HttpPolicy::default()
+    };
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
+    // Before, a call in flight switched the idle timeout off: these waited for good.
+    let calls = incomplete_calls(
+        server.addr,
+        "/users.v1.UserService/CreateUsers",
+        5,
+        1_000,
+        10,
+    )
+    .await;
+    for reply in calls {
+        let done = tokio::time::timeout(Duration::from_secs(10), ended(reply)).await;
+        assert_eq!(
+            done.ok(),
+            Some(true),
+            "an incomplete call was still waiting"
+        );
+    }
+    assert_eq!(
+        budget.available_bytes(),
+        64 << 20,
+        "the budget is given back"
+    );
+    server.shutdown().await;
+}

@@ -33,6 +33,7 @@ use crate::connection::{
     DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, HeldReply, RequestGuard, Slot, Watched, admit,
     already_waiting,
 };
+use crate::request::{Budgeted, RequestBudget};
 
 /// The activity of the connection a request came on, in the extensions of a request that
 /// asks for an upgrade: a handler whose work outlives its response (a WebSocket session after the upgrade)
@@ -81,6 +82,12 @@ pub struct HttpPolicy {
     pub drain_timeout: Duration,
     /// Serve HTTP/2 only (gRPC), rather than HTTP/1.1 and HTTP/2 with prior knowledge.
     pub http2_only: bool,
+    /// Request bytes the whole server may hold in incomplete requests (gRPC messages,
+    /// other bodies whole); past it a body fails at once.
+    pub request_budget: RequestBudget,
+    /// Paths of live streams (the gRPC chat), whose messages may be any time apart: the
+    /// idle clock on incomplete requests leaves them alone.
+    pub live_paths: &'static [&'static str],
 }
 
 impl Default for HttpPolicy {
@@ -93,6 +100,8 @@ impl Default for HttpPolicy {
             max_streams: DEFAULT_MAX_STREAMS,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             http2_only: false,
+            request_budget: RequestBudget::default(),
+            live_paths: &[],
         }
     }
 }
@@ -134,7 +143,7 @@ pub async fn serve<S, B>(
     shutdown: impl Future,
 ) -> io::Result<()>
 where
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+    S: Service<Request<Budgeted<Incoming>>, Response = Response<B>, Error = Infallible>
         + Clone
         + Send
         + 'static,
@@ -158,6 +167,9 @@ where
         let service = TowerToHyperService::new(Tracked {
             inner: service.clone(),
             activity,
+            budget: policy.request_budget.clone(),
+            idle: policy.idle_timeout,
+            live_paths: policy.live_paths,
         });
         let ended = move |result: Result<(), Box<dyn std::error::Error + Send + Sync>>| {
             if let Err(e) = result {
@@ -217,11 +229,14 @@ where
 struct Tracked<S> {
     inner: S,
     activity: Arc<Activity>,
+    budget: RequestBudget,
+    idle: Duration,
+    live_paths: &'static [&'static str],
 }
 
 impl<S, R, B> Service<Request<R>> for Tracked<S>
 where
-    S: Service<Request<R>, Response = Response<B>>,
+    S: Service<Request<Budgeted<R>>, Response = Response<B>>,
 {
     type Response = Response<TrackedBody<B>>;
     type Error = S::Error;
@@ -240,9 +255,20 @@ where
                 .extensions_mut()
                 .insert(ConnectionActivity(self.activity.clone()));
         }
+        // Its body draws on the request budget and, unless it is a live stream, keeps
+        // the idle clock.
+        let grpc = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"));
+        let live = self.live_paths.contains(&request.uri().path());
         TrackedFuture {
             guard: Some(RequestGuard::new(self.activity.clone())),
-            inner: self.inner.call(request),
+            inner: self.inner.call(
+                request.map(|body| {
+                    Budgeted::new(body, &self.budget, grpc, (!live).then_some(self.idle))
+                }),
+            ),
         }
     }
 }
@@ -332,6 +358,11 @@ pub struct HttpArgs {
     #[arg(long, value_name = "MIB", default_value_t = (crate::budget::DEFAULT_REPLY_BUDGET_BYTES >> 20) as u64,
           value_parser = clap::value_parser!(u64).range(1..=MAX_REPLY_BUDGET_MIB))]
     pub reply_budget_mib: u64,
+    /// MiB (1 to 65536) that requests not yet complete (a gRPC message, any other
+    /// body whole) may hold across the server; past it a request fails at once.
+    #[arg(long, value_name = "MIB", default_value_t = (crate::request::DEFAULT_REQUEST_BUDGET_BYTES >> 20) as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_REPLY_BUDGET_MIB))]
+    pub request_budget_mib: u64,
 }
 
 impl HttpArgs {
@@ -342,6 +373,9 @@ impl HttpArgs {
             max_connections_per_address: self.connection.max_connections_per_address(),
             idle_timeout: self.connection.idle_timeout.get(),
             max_streams: self.max_streams,
+            request_budget: RequestBudget::new(
+                usize::try_from(self.request_budget_mib << 20).unwrap_or(usize::MAX),
+            ),
             ..HttpPolicy::default()
         }
     }

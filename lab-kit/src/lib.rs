@@ -21,6 +21,8 @@ pub mod connection;
 pub mod http;
 pub mod listen;
 mod logging;
+#[cfg(feature = "http")]
+pub mod request;
 pub mod shutdown;
 #[cfg(feature = "test-util")]
 mod spawned;

@@ -198,3 +198,54 @@ async fn one_address_cannot_take_every_slot() {
     drop(held);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn incomplete_h2_bodies_draw_on_a_bounded_request_budget() {
+    // No clock to speak of (the request timeout is 30 s): only the budget bounds them.
+    let budget = lab_kit::request::RequestBudget::new(256 << 10);
+    let policy = HttpPolicy {
+        request_budget: budget.clone(),
+        ..HttpPolicy::default()
+    };
+    let server = start_with_policy(Config::new(UserStore::empty()), policy).await;
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let (h2, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut h2 = h2.ready().await.unwrap();
+    // Ten bodies 60 KB into the 1 MiB they announce, never finished: 600 KB asked of a
+    // 256 KiB budget. Before, each held its part (up to connections x streams x 1 MiB).
+    let mut replies = Vec::new();
+    for _ in 0..10 {
+        let request = http::Request::post(format!("http://{}/api/users", server.addr))
+            .header("content-type", "application/json")
+            .header("content-length", "1048575")
+            .body(())
+            .unwrap();
+        let (reply, mut body) = h2.send_request(request, false).unwrap();
+        body.send_data(bytes::Bytes::from(vec![b' '; 60_000]), false)
+            .unwrap();
+        std::mem::forget(body);
+        replies.push(reply);
+        h2 = h2.ready().await.unwrap();
+    }
+    // Four fit; the other six are answered at once.
+    let mut answered = 0;
+    for reply in replies {
+        if let Ok(reply) = tokio::time::timeout(Duration::from_secs(1), reply).await {
+            let status = reply.map(|r| r.status());
+            assert!(
+                !matches!(status, Ok(StatusCode::CREATED)),
+                "a user was made of half a body"
+            );
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 6);
+    assert_eq!(budget.available_bytes(), (256 << 10) - 4 * 60_000);
+    // Another client is served meanwhile.
+    let health = reqwest::get(format!("http://{}/health", server.addr))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    server.shutdown().await;
+}
