@@ -9,13 +9,8 @@ use lab_kit::SpawnedServer;
 use tokio_tungstenite::tungstenite::Message;
 use ws_lab::Config;
 
-/// This process's resident memory, in bytes.
-fn resident() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
+mod common;
+use common::resident;
 
 #[tokio::test]
 async fn pongs_never_read_do_not_grow_the_server() {

@@ -6,30 +6,12 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use lab_kit::SpawnedServer;
 use lab_kit::http::HttpPolicy;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::Message;
 use ws_lab::Config;
 
-/// An upgraded echo connection, the handshake by hand, so frames can be written raw.
-async fn raw_upgrade(addr: std::net::SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(
-            b"GET /ws/echo HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\
-              sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-        )
-        .await
-        .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"));
-    stream
-}
+mod common;
+use common::raw_upgrade;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_continuation_frames_are_closed_by_the_idle_clock() {
