@@ -33,6 +33,8 @@ fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
         // Room for the largest --payload; the server is only on 127.0.0.1.
         let config = socket_lab::ServerConfig {
             max_line_bytes: crate::settings::MAX_PAYLOAD + 64 * 1024,
+            // Every client comes from this one address.
+            max_connections_per_address: socket_lab::ServerConfig::default().max_connections,
             ..socket_lab::ServerConfig::default()
         };
         socket_lab::run(listener, config, shutdown)

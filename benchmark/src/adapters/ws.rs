@@ -15,6 +15,7 @@ use ws_lab::{WsClient, WsError};
 use super::shared::echo::Echo;
 use super::shared::echo::check_echo;
 use super::shared::link::Link;
+use super::shared::users::measured_policy;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::engine::traffic::{Counted, Traffic};
@@ -34,7 +35,7 @@ pub(crate) static WS: LabServer = LabServer {
 fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = ws_lab::Config::default();
-        config.policy.drain_timeout = Duration::from_secs(1);
+        config.policy = measured_policy(config.policy);
         // Room for the largest --payload; the server is only on 127.0.0.1.
         config.max_message_bytes = crate::settings::MAX_PAYLOAD + 64 * 1024;
         ws_lab::run(listener, config, shutdown)

@@ -78,10 +78,22 @@ pub(crate) static GRPC: LabServer = LabServer {
     serve: serve_grpc,
 };
 
+/// An embedded server's policy: every client of the benchmark comes from one address,
+/// so the per-address share is the whole cap, and the request budget is large enough
+/// never to shape what is measured (the limits stay on, only wider); a short drain.
+pub(crate) fn measured_policy(policy: lab_kit::http::HttpPolicy) -> lab_kit::http::HttpPolicy {
+    lab_kit::http::HttpPolicy {
+        max_connections_per_address: policy.max_connections,
+        request_budget: lab_kit::request::RequestBudget::new(1 << 30),
+        drain_timeout: Duration::from_secs(1),
+        ..policy
+    }
+}
+
 fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = rest_lab::Config::new(UserStore::new());
-        config.policy.drain_timeout = Duration::from_secs(1);
+        config.policy = measured_policy(config.policy);
         rest_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
@@ -91,7 +103,7 @@ fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFut
 fn serve_grpc(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = grpc_lab::Config::new(UserStore::new());
-        config.policy.drain_timeout = Duration::from_secs(1);
+        config.policy = measured_policy(config.policy);
         grpc_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
