@@ -273,7 +273,7 @@ async fn incomplete_messages_draw_on_a_bounded_budget() {
 
 #[tokio::test]
 async fn an_incomplete_message_ends_its_call_after_the_idle_timeout() {
-    let budget = lab_kit::request::RequestBudget::new(64 << 20);
+    let budget = lab_kit::request::RequestBudget::new(32 << 20);
     let policy = HttpPolicy {
         idle_timeout: Duration::from_secs(1),
         request_budget: budget.clone(),

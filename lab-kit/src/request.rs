@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
 /// Default request budget: request bytes buffered across the whole server.
-pub const DEFAULT_REQUEST_BUDGET_BYTES: usize = 64 << 20;
+pub const DEFAULT_REQUEST_BUDGET_BYTES: usize = 32 << 20;
 
 /// Request bytes the whole server may hold in incomplete units at once.
 #[derive(Debug, Clone)]
