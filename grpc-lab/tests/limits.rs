@@ -299,7 +299,7 @@ async fn an_incomplete_message_ends_its_call_after_the_idle_timeout() {
     }
     assert_eq!(
         budget.available_bytes(),
-        64 << 20,
+        32 << 20,
         "the budget is given back"
     );
     server.shutdown().await;
