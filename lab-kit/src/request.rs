@@ -85,7 +85,10 @@ pin_project_lite::pin_project! {
         held: Option<OwnedSemaphorePermit>,
         units: Units,
         idle: Duration,
-        clock: Option<Pin<Box<Sleep>>>,
+        // When the unit in hand must be complete (`None` for a live stream), and the
+        // timer for it, made only once the body has to wait (most bodies never do).
+        deadline: Option<Instant>,
+        timer: Option<Pin<Box<Sleep>>>,
         failed: bool,
     }
 }
@@ -119,7 +122,8 @@ impl<B> Budgeted<B> {
                 Units::Whole
             },
             idle: idle.unwrap_or(Duration::MAX),
-            clock: idle.map(|idle| Box::pin(tokio::time::sleep(idle))),
+            deadline: idle.map(|idle| Instant::now() + idle),
+            timer: None,
             failed: false,
         }
     }
@@ -176,15 +180,32 @@ where
         }
         // The clock first, so a stream of bytes that never completes cannot keep it
         // from being looked at.
-        if let Some(clock) = this.clock.as_mut()
-            && clock.as_mut().poll(cx).is_ready()
+        if this
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
         {
             *this.failed = true;
             *this.held = None;
             return Poll::Ready(Some(Err(RequestError::Incomplete(*this.idle))));
         }
         let frame = match this.inner.poll_frame(cx) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                // Waiting on the client: wake when its time is up.
+                if let Some(deadline) = *this.deadline {
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                    if timer.deadline() != deadline {
+                        timer.as_mut().reset(deadline);
+                    }
+                    if timer.as_mut().poll(cx).is_ready() {
+                        *this.failed = true;
+                        *this.held = None;
+                        return Poll::Ready(Some(Err(RequestError::Incomplete(*this.idle))));
+                    }
+                }
+                return Poll::Pending;
+            }
             Poll::Ready(None) => {
                 // The body is complete: its bytes are the handler's now.
                 *this.held = None;
@@ -220,8 +241,8 @@ where
                     let give_back = held.num_permits().min(done);
                     drop(held.split(give_back));
                 }
-                if let Some(clock) = this.clock.as_mut() {
-                    clock.as_mut().reset(Instant::now() + *this.idle);
+                if this.deadline.is_some() {
+                    *this.deadline = Some(Instant::now() + *this.idle);
                 }
             }
         }
