@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::hpack::decode_block;
-use super::{Direction, Layer, Part, part, printable};
+use super::{Direction, Layer, Part, incomplete_frame, part, printable};
 
 /// The client's HTTP/2 connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -203,14 +203,7 @@ pub fn http2(
         }
         rest = &rest[9 + length..];
     }
-    if !rest.is_empty() {
-        parts.push(part(
-            direction,
-            Layer::Framing,
-            rest.len(),
-            "incomplete frame",
-        ));
-    }
+    parts.extend(incomplete_frame(direction, rest));
     parts
 }
 

@@ -61,6 +61,12 @@ pub struct Part {
     pub stream: Option<u32>,
 }
 
+/// The bytes after the last whole frame, if any: a frame cut off by the end of the
+/// recording (or of what the peer sent).
+fn incomplete_frame(direction: Direction, rest: &[u8]) -> Option<Part> {
+    (!rest.is_empty()).then(|| part(direction, Layer::Framing, rest.len(), "incomplete frame"))
+}
+
 fn part(direction: Direction, layer: Layer, bytes: usize, note: impl Into<String>) -> Part {
     Part {
         direction,
@@ -276,14 +282,7 @@ pub fn websocket(bytes: &[u8], direction: Direction) -> Vec<Part> {
         }
         rest = &rest[start + length..];
     }
-    if !rest.is_empty() {
-        parts.push(part(
-            direction,
-            Layer::Framing,
-            rest.len(),
-            "incomplete frame",
-        ));
-    }
+    parts.extend(incomplete_frame(direction, rest));
     parts
 }
 
