@@ -5,7 +5,8 @@
 //! in-process unless an address is given. The crate is built in floors, each importing
 //! only the floors below it (a test, `tests/layers.rs`, holds the order):
 //!
-//! 1. leaves: `stats` (the percentile rule), `units` (numbers for people),
+//! 1. leaves: `stats` (the percentile rule), `interval` (how far to trust a median
+//!    of rounds), `units` (numbers for people),
 //!    [`placement`], [`machine`];
 //! 2. [`settings`]: the options, validated once;
 //! 3. `engine`: load threads, the client loop, probes and their errors, turns,
@@ -24,6 +25,7 @@ mod adapters;
 mod analysis;
 mod cli;
 mod engine;
+mod interval;
 pub mod machine;
 pub mod model;
 pub mod placement;

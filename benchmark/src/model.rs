@@ -61,8 +61,21 @@ pub struct ResultRow {
     pub p999_us: Option<f64>,
     /// Largest latency, microseconds.
     pub max_us: Option<f64>,
+    /// 95% interval of the median over the rounds of each round's p50 (see
+    /// `x_floor_lo`); `None` with fewer than 6 rounds.
+    pub p50_us_lo: Option<f64>,
+    /// Upper end of `p50_us`'s interval.
+    pub p50_us_hi: Option<f64>,
+    /// 95% interval of the rounds' p99, where every round had 100 requests.
+    pub p99_us_lo: Option<f64>,
+    /// Upper end of `p99_us`'s interval.
+    pub p99_us_hi: Option<f64>,
     /// Successful requests per second of wall time.
     pub throughput_rps: f64,
+    /// 95% interval of the median of the rounds' throughput.
+    pub throughput_rps_lo: Option<f64>,
+    /// Upper end of `throughput_rps`'s interval.
+    pub throughput_rps_hi: Option<f64>,
     /// Load-generator CPU per request (successes and failures), microseconds.
     pub client_cpu_us: Option<f64>,
     /// Load-generator CPU over the measured phase as a share of the CPUs it had.
@@ -87,6 +100,12 @@ pub struct ResultRow {
     /// floor's same round), so a slow moment of the machine cancels out. Above 1 is
     /// slower than the floor.
     pub x_floor: Option<f64>,
+    /// Lower end of x floor's 95% confidence interval: an order statistic of the
+    /// paired ratios (distribution-free; see the README); `None` with fewer than 6
+    /// paired rounds.
+    pub x_floor_lo: Option<f64>,
+    /// Upper end of x floor's 95% interval.
+    pub x_floor_hi: Option<f64>,
     /// Each round's throughput and median, in the order the rounds ran.
     pub rounds: Vec<Round>,
     /// Wall time of the measurement, seconds.
@@ -155,6 +174,15 @@ pub struct RankEntry {
     pub value: f64,
     /// How much worse than the best, percent (slower, or less throughput).
     pub percent_worse: f64,
+    /// The row's x floor, what it was ranked by.
+    pub x_floor: f64,
+    /// Lower end of x floor's 95% interval.
+    pub x_floor_lo: Option<f64>,
+    /// Upper end of x floor's 95% interval.
+    pub x_floor_hi: Option<f64>,
+    /// True when this row cannot be told apart from the one above it: the 95% interval
+    /// of their paired round-by-round ratio holds 1. Tied rows share a position.
+    pub tied: bool,
 }
 
 /// Everything a run found.

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 /// Each top-level module and its floor: a module may import only its own floor's and
 /// lower floors' modules.
-const FLOORS: [(&str, u8); 14] = [
+const FLOORS: [(&str, u8); 15] = [
     ("stats", 0),
+    ("interval", 0),
     ("units", 0),
     ("placement", 0),
     ("machine", 0),

@@ -13,9 +13,9 @@
 
 use hdrhistogram::Histogram;
 
-use crate::model::ResultRow;
+use crate::model::{RankEntry, ResultRow};
 use crate::placement::Placement;
-use crate::settings::{Lab, Protocol, Settings, Workload};
+use crate::settings::{Protocol, Settings, Workload};
 
 /// Load-generator CPU share at which a row is flagged as measuring its client.
 pub(crate) const SATURATED: f64 = 0.9;
@@ -107,7 +107,12 @@ pub(crate) fn share_near_40ms(histogram: &Histogram<u64>) -> f64 {
 }
 
 /// Every note for a finished run, in the order a reader needs them.
-pub(crate) fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRow]) -> Vec<String> {
+pub(crate) fn notes(
+    settings: &Settings,
+    placement: &Placement,
+    rows: &[ResultRow],
+    ranking: &[RankEntry],
+) -> Vec<String> {
     let mut notes = Vec::new();
     let clients = settings.clients();
     let ratio = if clients > 1 {
@@ -188,7 +193,8 @@ pub(crate) fn notes(settings: &Settings, placement: &Placement, rows: &[ResultRo
             settings.workload
         ));
     }
-    notes.extend(reasons(rows, clients));
+    notes.extend(ties(ranking));
+    notes.extend(reasons(rows, ranking, clients));
     notes
 }
 
@@ -260,26 +266,38 @@ pub(crate) fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
     notes
 }
 
-/// For each row behind the best, where the difference goes, in plain words.
-pub(crate) fn reasons(rows: &[ResultRow], clients: usize) -> Vec<String> {
-    let contestants: Vec<&ResultRow> = rows.iter().filter(|r| r.protocol != Lab::Floor).collect();
-    let figure = |r: &ResultRow| r.x_floor;
-    let Some(best) = contestants
-        .iter()
-        .filter(|r| figure(r).is_some())
-        .min_by(|a, b| {
-            figure(a)
-                .unwrap_or(f64::MAX)
-                .total_cmp(&figure(b).unwrap_or(f64::MAX))
+/// One note per row the ranking could not tell from the one above it.
+fn ties(ranking: &[RankEntry]) -> Vec<String> {
+    ranking
+        .windows(2)
+        .filter(|pair| pair[1].tied)
+        .map(|pair| {
+            format!(
+                "{} and {}: not distinguishable in this run (the 95% interval of their \
+                 round-by-round ratio holds 1), so they share a place; raise --iterations \
+                 or --rounds to tell them apart",
+                pair[0].label, pair[1].label
+            )
         })
-    else {
+        .collect()
+}
+
+/// For each row the ranking puts behind the best (not tied with it), where the
+/// difference goes, in plain words.
+pub(crate) fn reasons(rows: &[ResultRow], ranking: &[RankEntry], clients: usize) -> Vec<String> {
+    let find = |key: &str| rows.iter().find(|r| r.key == key);
+    let figure = |r: &ResultRow| r.x_floor;
+    let Some(best) = ranking.first().and_then(|entry| find(entry.key)) else {
         return Vec::new();
     };
     let mut notes = Vec::new();
-    for row in &contestants {
-        if row.key == best.key {
+    for entry in ranking.iter().skip(1) {
+        if entry.position == 1 {
             continue;
         }
+        let Some(row) = find(entry.key) else {
+            continue;
+        };
         let (Some(x), Some(best_x)) = (figure(row), figure(best)) else {
             continue;
         };
@@ -343,7 +361,7 @@ pub(crate) mod tests {
     pub(crate) fn row() -> ResultRow {
         ResultRow {
             key: "rest-hyper",
-            protocol: Lab::Rest,
+            protocol: crate::settings::Lab::Rest,
             client: "hyper",
             label: "REST (hyper)",
             operation: "GET /api/users/{id}".into(),
@@ -358,6 +376,12 @@ pub(crate) mod tests {
             stddev_us: Some(5.0),
             min_us: Some(90.0),
             p50_us: Some(98.0),
+            p50_us_lo: None,
+            p50_us_hi: None,
+            p99_us_lo: None,
+            p99_us_hi: None,
+            throughput_rps_lo: None,
+            throughput_rps_hi: None,
             p90_us: Some(110.0),
             p99_us: Some(130.0),
             p999_us: Some(150.0),
@@ -373,6 +397,8 @@ pub(crate) mod tests {
             connections_opened: None,
             near_40ms: 0.0,
             x_floor: Some(2.0),
+            x_floor_lo: None,
+            x_floor_hi: None,
             rounds: Vec::new(),
             wall_s: 0.025,
             users_left: 0,
@@ -443,7 +469,7 @@ pub(crate) mod tests {
         let placement = Placement::decide(&[0, 1], None, None, None).unwrap();
         let mut floor = row();
         floor.key = "floor";
-        floor.protocol = Lab::Floor;
+        floor.protocol = crate::settings::Lab::Floor;
         floor.label = "Floor";
         floor.x_floor = Some(1.0);
         let mut best = row();
@@ -458,8 +484,20 @@ pub(crate) mod tests {
         short.p99_us = None;
         short.p999_us = None;
         short.requests = 50;
-        let notes = notes(&settings, &placement, &[floor, best, short]);
-        let text = notes.join("\n");
+        let entry = |position, r: &ResultRow, tied| RankEntry {
+            position,
+            key: r.key,
+            label: r.label,
+            value: r.p50_us.unwrap(),
+            percent_worse: 0.0,
+            x_floor: r.x_floor.unwrap(),
+            x_floor_lo: None,
+            x_floor_hi: None,
+            tied,
+        };
+        let ranking = [entry(1, &best, false), entry(2, &short, false)];
+        let rows = [floor, best, short];
+        let text = notes(&settings, &placement, &rows, &ranking).join("\n");
         assert!(
             text.contains("shown as — for REST (hyper) (50 samples"),
             "{text}"
@@ -472,6 +510,15 @@ pub(crate) mod tests {
         );
         assert!(text.contains("+56 bytes sent and +252 received"), "{text}");
         assert!(!text.contains("share CPU"), "{text}");
+        assert!(!text.contains("not distinguishable"), "{text}");
+        // Tied: said as a tie, and no difference claimed.
+        let tied = [entry(1, &rows[1], false), entry(1, &rows[2], true)];
+        let text = notes(&settings, &placement, &rows, &tied).join("\n");
+        assert!(
+            text.contains("Socket and REST (hyper): not distinguishable in this run"),
+            "{text}"
+        );
+        assert!(!text.contains("REST (hyper) against Socket"), "{text}");
     }
 
     #[test]

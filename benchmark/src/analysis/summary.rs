@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::adapters::RowInfo;
 use crate::analysis::checks;
-use crate::engine::LoadResult;
+use crate::engine::{LoadResult, Round};
+use crate::interval::median_interval;
 use crate::model::{OpenLoop, ResultRow, StreamFigures};
 use crate::servers::{ServerCpu, Target};
 use crate::stats::{Stats, percentile};
@@ -48,6 +49,14 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
     let server_cpu = measured
         .server_cpu
         .filter(|_| measured.info.server_cpu_unmeasured.is_none());
+    let rounds = &measured.load.per_round;
+    let over_rounds = |figure: fn(&Round) -> Option<f64>| {
+        let values: Option<Vec<f64>> = rounds.iter().map(figure).collect();
+        values.and_then(|values| median_interval(&values))
+    };
+    let throughput = over_rounds(|r| Some(r.throughput_rps));
+    let p50 = over_rounds(|r| r.p50_us);
+    let p99 = over_rounds(|r| r.p99_us);
     let server_cpu_note = match (&target.cpu, server_cpu) {
         (_, None) if measured.info.server_cpu_unmeasured.is_some() => {
             measured.info.server_cpu_unmeasured.map(str::to_owned)
@@ -82,6 +91,12 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
         p999_us: pct(0.999),
         max_us: stats.map(|s| us(s.max)),
         throughput_rps: m.throughput(),
+        throughput_rps_lo: throughput.map(|i| i.lo),
+        throughput_rps_hi: throughput.map(|i| i.hi),
+        p50_us_lo: p50.map(|i| i.lo),
+        p50_us_hi: p50.map(|i| i.hi),
+        p99_us_lo: p99.map(|i| i.lo),
+        p99_us_hi: p99.map(|i| i.hi),
         client_cpu_us: measured.load.client_cpu.and_then(per_call),
         client_cpu_share: measured
             .load
@@ -101,6 +116,8 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
         bytes_note: measured.info.bytes_unmeasured,
         near_40ms: checks::share_near_40ms(&m.histogram),
         x_floor: None,
+        x_floor_lo: None,
+        x_floor_hi: None,
         rounds: measured.load.per_round.clone(),
         wall_s: wall,
         users_left: measured.users_left.0,

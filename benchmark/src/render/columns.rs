@@ -11,8 +11,8 @@ pub(crate) struct Column {
     pub header: (&'static str, &'static str),
     /// CSV key (the JSON field of the same figure).
     pub csv: &'static str,
-    /// Only with `--wide`.
-    pub wide_only: bool,
+    /// In which tables it appears.
+    pub shown: Shown,
     /// Aligned left (text) or right (numbers).
     pub text: bool,
     /// The cell for people.
@@ -36,12 +36,53 @@ fn bytes_pair(row: &ResultRow) -> String {
     }
 }
 
-/// Every column, in order; `wide_only` ones appear with `--wide` (and always in CSV).
-pub(crate) static COLUMNS: [Column; 20] = [
+/// Which tables a column appears in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Shown {
+    /// Every table.
+    Always,
+    /// With `--wide`, in HTML and CSV.
+    Wide,
+    /// Only where every figure is kept raw (CSV): the interval ends, which the
+    /// people's tables show as `±%` beside the figure.
+    Raw,
+}
+
+/// How much of the table a format shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The columns a terminal fits.
+    Narrow,
+    /// Every column people read (`--wide`, HTML).
+    Wide,
+    /// Every column, the interval ends included (CSV).
+    Every,
+}
+
+/// `value` with its interval as `±x%` of it (the larger side), for people.
+fn with_interval(shown: String, value: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
+    match (value, lo, hi) {
+        (Some(v), Some(lo), Some(hi)) if v > 0.0 => {
+            let spread = ((v - lo).max(hi - v) / v * 100.0).round();
+            format!("{shown} ±{spread:.0}%")
+        }
+        _ => shown,
+    }
+}
+
+impl View {
+    /// The terminal's view: `--wide` or not.
+    pub(crate) fn of(wide: bool) -> View {
+        if wide { View::Wide } else { View::Narrow }
+    }
+}
+
+/// Every column, in order; see [`Shown`] for which tables show which.
+pub(crate) static COLUMNS: [Column; 28] = [
     Column {
         header: ("", "Row"),
         csv: "key",
-        wide_only: false,
+        shown: Shown::Always,
         text: true,
         show: |r| r.label.to_owned(),
         raw: |r| r.key.to_owned(),
@@ -49,7 +90,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("", "Operation"),
         csv: "operation",
-        wide_only: true,
+        shown: Shown::Wide,
         text: true,
         show: |r| r.operation.clone(),
         raw: |r| r.operation.clone(),
@@ -57,7 +98,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("", "Server"),
         csv: "embedded",
-        wide_only: false,
+        shown: Shown::Always,
         text: true,
         show: |r| {
             if r.embedded {
@@ -71,7 +112,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("", "Reqs"),
         csv: "requests",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| r.requests.to_string(),
         raw: |r| r.requests.to_string(),
@@ -79,7 +120,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("", "Err"),
         csv: "errors",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| r.errors.to_string(),
         raw: |r| r.errors.to_string(),
@@ -87,15 +128,31 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("p50", "us"),
         csv: "p50_us",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
-        show: |r| time(r.p50_us),
+        show: |r| with_interval(time(r.p50_us), r.p50_us, r.p50_us_lo, r.p50_us_hi),
         raw: |r| raw(r.p50_us),
+    },
+    Column {
+        header: ("p50", "lo"),
+        csv: "p50_us_lo",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| time(r.p50_us_lo),
+        raw: |r| raw(r.p50_us_lo),
+    },
+    Column {
+        header: ("p50", "hi"),
+        csv: "p50_us_hi",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| time(r.p50_us_hi),
+        raw: |r| raw(r.p50_us_hi),
     },
     Column {
         header: ("p90", "us"),
         csv: "p90_us",
-        wide_only: true,
+        shown: Shown::Wide,
         text: false,
         show: |r| time(r.p90_us),
         raw: |r| raw(r.p90_us),
@@ -103,15 +160,31 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("p99", "us"),
         csv: "p99_us",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| time(r.p99_us),
         raw: |r| raw(r.p99_us),
     },
     Column {
+        header: ("p99", "lo"),
+        csv: "p99_us_lo",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| time(r.p99_us_lo),
+        raw: |r| raw(r.p99_us_lo),
+    },
+    Column {
+        header: ("p99", "hi"),
+        csv: "p99_us_hi",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| time(r.p99_us_hi),
+        raw: |r| raw(r.p99_us_hi),
+    },
+    Column {
         header: ("p99.9", "us"),
         csv: "p999_us",
-        wide_only: true,
+        shown: Shown::Wide,
         text: false,
         show: |r| time(r.p999_us),
         raw: |r| raw(r.p999_us),
@@ -119,7 +192,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("mean", "us"),
         csv: "mean_us",
-        wide_only: false,
+        shown: Shown::Wide,
         text: false,
         show: |r| time(r.mean_us),
         raw: |r| raw(r.mean_us),
@@ -127,7 +200,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("stddev", "us"),
         csv: "stddev_us",
-        wide_only: true,
+        shown: Shown::Wide,
         text: false,
         show: |r| time(r.stddev_us),
         raw: |r| raw(r.stddev_us),
@@ -135,7 +208,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("min", "us"),
         csv: "min_us",
-        wide_only: true,
+        shown: Shown::Wide,
         text: false,
         show: |r| time(r.min_us),
         raw: |r| raw(r.min_us),
@@ -143,7 +216,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("max", "us"),
         csv: "max_us",
-        wide_only: true,
+        shown: Shown::Wide,
         text: false,
         show: |r| time(r.max_us),
         raw: |r| raw(r.max_us),
@@ -151,15 +224,31 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("", "req/s"),
         csv: "throughput_rps",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| format!("{:.0}", r.throughput_rps),
         raw: |r| format!("{:.1}", r.throughput_rps),
     },
     Column {
+        header: ("req/s", "lo"),
+        csv: "throughput_rps_lo",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| raw(r.throughput_rps_lo),
+        raw: |r| raw(r.throughput_rps_lo),
+    },
+    Column {
+        header: ("req/s", "hi"),
+        csv: "throughput_rps_hi",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| raw(r.throughput_rps_hi),
+        raw: |r| raw(r.throughput_rps_hi),
+    },
+    Column {
         header: ("client", "CPU us"),
         csv: "client_cpu_us",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| time(r.client_cpu_us),
         raw: |r| raw(r.client_cpu_us),
@@ -167,7 +256,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("server", "CPU us"),
         csv: "server_cpu_us",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| time(r.server_cpu_us),
         raw: |r| raw(r.server_cpu_us),
@@ -175,7 +264,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("bytes", "out/in"),
         csv: "bytes_out_in",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: bytes_pair,
         raw: |r| match (r.bytes_sent, r.bytes_received) {
@@ -186,7 +275,7 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("Conns", "opened"),
         csv: "connections_opened",
-        wide_only: true,
+        shown: Shown::Wide,
         text: false,
         show: |r| {
             r.connections_opened
@@ -201,18 +290,36 @@ pub(crate) static COLUMNS: [Column; 20] = [
     Column {
         header: ("x", "floor"),
         csv: "x_floor",
-        wide_only: false,
+        shown: Shown::Always,
         text: false,
         show: |r| {
-            r.x_floor
-                .map_or_else(|| "—".to_owned(), |x| format!("{x:.2}"))
+            let shown = r
+                .x_floor
+                .map_or_else(|| "—".to_owned(), |x| format!("{x:.2}"));
+            with_interval(shown, r.x_floor, r.x_floor_lo, r.x_floor_hi)
         },
         raw: |r| raw(r.x_floor),
     },
     Column {
+        header: ("x floor", "lo"),
+        csv: "x_floor_lo",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| raw(r.x_floor_lo),
+        raw: |r| raw(r.x_floor_lo),
+    },
+    Column {
+        header: ("x floor", "hi"),
+        csv: "x_floor_hi",
+        shown: Shown::Raw,
+        text: false,
+        show: |r| raw(r.x_floor_hi),
+        raw: |r| raw(r.x_floor_hi),
+    },
+    Column {
         header: ("", "Done"),
         csv: "complete",
-        wide_only: true,
+        shown: Shown::Wide,
         text: true,
         show: |r| {
             if r.complete {
@@ -241,10 +348,14 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// The table of `report`'s rows; `wide` keeps every column.
-    pub(crate) fn of(report: &Report, wide: bool) -> Table {
-        let columns: Vec<&'static Column> =
-            COLUMNS.iter().filter(|c| wide || !c.wide_only).collect();
+    /// The table of `report`'s rows with the columns `view` shows.
+    pub(crate) fn of(report: &Report, view: View) -> Table {
+        let widest = match view {
+            View::Narrow => Shown::Always,
+            View::Wide => Shown::Wide,
+            View::Every => Shown::Raw,
+        };
+        let columns: Vec<&'static Column> = COLUMNS.iter().filter(|c| c.shown <= widest).collect();
         let cells = |cell: fn(&Column) -> fn(&ResultRow) -> String| {
             report
                 .results

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Report, SweepReport};
-use crate::render::columns::Table;
+use crate::render::columns::{Table, View};
 use crate::render::grid::Grid;
 use crate::render::plots::{self, Chart, ChartKind, PlotError};
 use crate::render::{comparison, sweep, text};
@@ -87,7 +87,7 @@ fn context(report: &Report) -> String {
 
 /// The results table: every column, each number with its raw value and field.
 fn results(report: &Report) -> String {
-    let table = Table::of(report, true);
+    let table = Table::of(report, View::Wide);
     let mut out = String::from("<div class=\"scroll\"><table class=\"results\">\n<tr>");
     for column in &table.columns {
         let _ = write!(

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{RankedBy, Report};
-use crate::render::columns::Table;
+use crate::model::{RankEntry, RankedBy, Report};
+use crate::render::columns::{Table, View};
 use crate::render::comparison;
 use crate::render::grid::csv_field;
 use crate::settings::{ConnectionPolicy, Lab, Workload};
@@ -122,7 +122,8 @@ fn connections_line(report: &Report) -> Option<String> {
     ))
 }
 
-/// One line per ranked row: its place, label, figure and how far behind the best.
+/// One line per ranked row: its place (`=` when tied with the row above), label, x
+/// floor with its 95% interval, the ranked figure and how far behind the best.
 pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
     let width = report
         .ranking
@@ -130,24 +131,48 @@ pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
         .map(|r| r.label.len())
         .max()
         .unwrap_or(0);
+    let throughput = report.ranked_by == RankedBy::Throughput;
+    let x_width = report
+        .ranking
+        .iter()
+        .map(|r| x_floor_with_interval(r).len())
+        .max()
+        .unwrap_or(0);
     report
         .ranking
         .iter()
         .map(|r| {
-            let throughput = report.ranked_by == RankedBy::Throughput;
             let value = if throughput {
                 format!("{:.0} req/s", r.value)
             } else {
-                format_time(r.value)
+                format!("p50 {}", format_time(r.value))
             };
-            let verdict = if r.position == 1 {
-                "(best)".to_owned()
+            let verdict = match r.position {
+                1 if r.tied => "(tied for best)".to_owned(),
+                1 => "(best)".to_owned(),
+                _ if r.tied => format!("(tied; {})", behind(r.percent_worse, throughput)),
+                _ => format!("({})", behind(r.percent_worse, throughput)),
+            };
+            let place = if r.tied {
+                format!("={}.", r.position)
             } else {
-                behind(r.percent_worse, throughput)
+                format!("{}.", r.position)
             };
-            format!("{}. {:<width$}  {value} {verdict}", r.position, r.label)
+            format!(
+                "{place:>3} {:<width$}  {:<x_width$}  {value} {verdict}",
+                r.label,
+                x_floor_with_interval(r)
+            )
         })
         .collect()
+}
+
+/// `2.11x (1.95-2.30)`: x floor and its interval, where there is one.
+fn x_floor_with_interval(r: &RankEntry) -> String {
+    match (r.x_floor_lo, r.x_floor_hi) {
+        (Some(lo), Some(hi)) => format!("{:.2}x ({lo:.2}-{hi:.2})", r.x_floor),
+        _ => format!("{:.2}x", r.x_floor),
+    }
 }
 
 /// How far a row is behind the best, from its x floor `percent` above the best's: "slower"
@@ -156,9 +181,9 @@ pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
 fn behind(percent: f64, throughput: bool) -> String {
     if throughput {
         let less = (1.0 - 1.0 / (1.0 + percent / 100.0)) * 100.0;
-        format!("({less:.0}% less throughput)")
+        format!("{less:.0}% less throughput")
     } else {
-        format!("({percent:.0}% slower)")
+        format!("{percent:.0}% slower")
     }
 }
 
@@ -173,7 +198,7 @@ pub(crate) fn ranking_heading(report: &Report) -> &'static str {
 
 /// The report for a terminal: header, aligned table, errors, ranking, notes, baseline.
 pub(crate) fn table(report: &Report, wide: bool) -> String {
-    let table = Table::of(report, wide);
+    let table = Table::of(report, View::of(wide));
     let (columns, cells) = (&table.columns, &table.shown);
     let widths: Vec<usize> = columns
         .iter()
@@ -256,7 +281,7 @@ fn write_errors(report: &Report, out: &mut String) {
 
 /// The report as markdown: the same parts, the table as a pipe table.
 pub(crate) fn markdown(report: &Report, wide: bool) -> String {
-    let table = Table::of(report, wide);
+    let table = Table::of(report, View::of(wide));
     let columns = &table.columns;
     let mut out = String::new();
     for context in context_lines(report) {
@@ -300,7 +325,7 @@ pub(crate) fn markdown(report: &Report, wide: bool) -> String {
 
 /// The report as CSV: one line per row, every column, raw values.
 pub(crate) fn csv(report: &Report) -> String {
-    let table = Table::of(report, true);
+    let table = Table::of(report, View::Every);
     let keys: Vec<&str> = table.columns.iter().map(|c| c.csv).collect();
     let mut out = format!("{}\n", keys.join(","));
     for row in &table.raw {
@@ -316,10 +341,10 @@ mod tests {
 
     #[test]
     fn behind_the_best_is_worded_so_it_can_be_true() {
-        assert_eq!(behind(220.0, false), "(220% slower)");
+        assert_eq!(behind(220.0, false), "220% slower");
         // 3.2 times the best's x floor is 1/3.2 of its throughput: 69% less, not 220%.
-        assert_eq!(behind(220.0, true), "(69% less throughput)");
-        assert_eq!(behind(328.0, true), "(77% less throughput)");
-        assert_eq!(behind(5.0, true), "(5% less throughput)");
+        assert_eq!(behind(220.0, true), "69% less throughput");
+        assert_eq!(behind(328.0, true), "77% less throughput");
+        assert_eq!(behind(5.0, true), "5% less throughput");
     }
 }
