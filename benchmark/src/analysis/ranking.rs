@@ -34,7 +34,8 @@ pub(crate) fn assemble(
         row.x_floor_hi = interval.map(|i| i.hi);
     }
     let ranking = rank_rows(&results, by_throughput);
-    let notes = checks::notes(&settings, &placement, &results, &ranking);
+    let mut notes = checks::notes(&settings, &placement, &results, &ranking);
+    notes.extend(machine.advice.iter().cloned());
     Report {
         settings,
         placement,

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::machine::Machine;
 use crate::model::{RankEntry, RankedBy, Report};
 use crate::render::columns::{Table, View};
 use crate::render::comparison;
@@ -73,6 +74,7 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
             report.machine.cpu_model,
             report.machine.os
         ),
+        steadiness_line(&report.machine),
         servers,
     ];
     if let Some(line) = connections_line(report) {
@@ -99,6 +101,43 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
         lines.push("INTERRUPTED: these are the figures measured before Ctrl-C.".into());
     }
     lines
+}
+
+/// What decides how steady the figures are: how an idle CPU wakes, and what else ran on
+/// the run's CPUs.
+fn steadiness_line(machine: &Machine) -> String {
+    let idle = &machine.idle;
+    let mut parts = vec![format!(
+        "idle driver {}",
+        idle.cpuidle_driver.as_deref().unwrap_or("unknown")
+    )];
+    if let Some(ns) = idle.guest_halt_poll_ns {
+        parts.push(format!(
+            "guest halt polling {}",
+            if ns == 0 {
+                "off (0 ns)".to_owned()
+            } else {
+                format!("{ns} ns")
+            }
+        ));
+    }
+    parts.push(format!(
+        "governor {}",
+        idle.governor.as_deref().unwrap_or("none")
+    ));
+    if let Some(i) = &machine.interference {
+        parts.push(format!(
+            "over the run on CPUs {}: steal {:.1}%, other processes {:.1}%",
+            i.cpus
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            i.steal_percent,
+            i.others_percent
+        ));
+    }
+    format!("steadiness: {}", parts.join("; "))
 }
 
 /// How clients map onto connections, when they share them (`--connections`).

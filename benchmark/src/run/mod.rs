@@ -21,6 +21,7 @@ use crate::cli::{Cli, Command};
 use crate::engine::progress::Progress;
 use crate::engine::turns::Turns;
 use crate::machine::Machine;
+use crate::machine::steadiness::CpuSnapshot;
 use crate::model::{Baseline, Point, Report};
 use crate::placement::{Placement, available_cpus};
 use crate::render::hdr::Named;
@@ -292,6 +293,7 @@ pub fn execute(
             Some((*row, target))
         })
         .collect();
+    let cpu_before = CpuSnapshot::take();
     // Every row sets up and warms up at once, then they take their rounds in turn.
     let turns = Turns::new(rows.len(), Arc::clone(stop));
     let outcomes: Vec<anyhow::Result<Measured>> = std::thread::scope(|scope| {
@@ -332,7 +334,11 @@ pub fn execute(
             Err(e) => return Err(e),
         }
     }
-    let machine = Machine::detect();
+    let machine = Machine::over_run(
+        &cpu_before,
+        &placement.client_cpus.0,
+        &placement.server_cpus.0,
+    );
     let interrupted = stop.load(Ordering::Relaxed);
     drop(targets);
     Ok(ranking::assemble(
