@@ -81,6 +81,10 @@ pub enum Command {
     /// word `wire`, and `--format json` (table and JSON only: other formats are
     /// refused).
     Wire,
+    /// Run one of the servers the benchmark embeds as a process of its own: the
+    /// floor's echo beside external servers (then `--floor-url`), or any lab's server
+    /// as the benchmark measures it. Serves until Ctrl-C or SIGTERM.
+    Serve(crate::run::serve::ServeArgs),
 }
 
 #[cfg(test)]

@@ -69,7 +69,21 @@ impl EmbeddedServer {
     ///
     /// When no port can be bound or the runtime cannot be built.
     pub(crate) fn start(lab: &'static LabServer, cpus: &CpuList) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Self::start_at(lab, "127.0.0.1:0", cpus)
+    }
+
+    /// Starts `lab` listening on `addr` (`benchmark serve`), as [`EmbeddedServer::start`]
+    /// does.
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound or the runtime cannot be built.
+    pub(crate) fn start_at(
+        lab: &'static LabServer,
+        addr: &str,
+        cpus: &CpuList,
+    ) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let threads = Arc::new(Mutex::new(Vec::new()));

@@ -6,6 +6,7 @@
 //! CPUs, so no row can beat it, at any concurrency.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
@@ -24,9 +25,9 @@ use crate::settings::{ConnectionPolicy, Lab};
 pub(crate) static FLOOR: LabServer = LabServer {
     key: Lab::Floor,
     name: "Floor",
-    flag: "",
+    flag: "--floor-url",
     scheme: None,
-    start_command: "",
+    start_command: "cargo run --release -p benchmark -- serve floor --addr HOST:PORT",
     serve,
 };
 
@@ -48,8 +49,19 @@ fn serve(listener: TcpListener, shutdown: Shutdown) -> ServeFuture {
     })
 }
 
-/// How long the floor's echo keeps looking for the next request before it sleeps.
-const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
+/// How long, in microseconds, the floor's echo keeps looking for the next request
+/// before it sleeps: 200 unless `benchmark serve floor --spin-us` says otherwise (0
+/// under `benchmark cost`, where looking costs instructions that depend on timing).
+static SPIN_US: AtomicU64 = AtomicU64::new(200);
+
+/// Sets how long the floor's echo in this process looks for the next request before
+/// it sleeps.
+pub(crate) fn set_spin(spin: Duration) {
+    SPIN_US.store(
+        u64::try_from(spin.as_micros()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+}
 
 /// Writes back whatever arrives, until the client leaves.
 ///
@@ -61,8 +73,9 @@ async fn echo(mut stream: TcpStream) {
     let mut buffer = [0u8; 4096];
     loop {
         let mut read = None;
+        let spin = Duration::from_micros(SPIN_US.load(Ordering::Relaxed));
         let spinning = std::time::Instant::now();
-        while spinning.elapsed() < SPIN {
+        while !spin.is_zero() && spinning.elapsed() < spin {
             match stream.try_read(&mut buffer) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     tokio::task::yield_now().await;

@@ -83,6 +83,23 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
     if !external.is_empty() {
         lines.push(format!("external servers: {}", external.join(", ")));
     }
+    if let Some(floor) = report.results.iter().find(|r| r.protocol == Lab::Floor) {
+        let external_labs = report
+            .results
+            .iter()
+            .any(|r| !r.embedded && r.protocol != Lab::Floor);
+        if !floor.embedded {
+            lines.push(format!(
+                "floor: the echo at {} (--floor-url), on the external servers' network path",
+                floor.target
+            ));
+        } else if external_labs {
+            lines.push(
+                "floor: embedded, on loopback, while some servers are external: x floor                  divides by a different network path (run `benchmark serve floor` beside                  them and give --floor-url)"
+                    .to_owned(),
+            );
+        }
+    }
     let builds: Vec<String> = report
         .results
         .iter()

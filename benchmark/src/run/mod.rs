@@ -4,6 +4,7 @@
 //! histograms, plots).
 
 pub(crate) mod row;
+pub(crate) mod serve;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -69,6 +70,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Wire) => return wire(&cli),
+        Some(Command::Serve(args)) => {
+            serve::serve(args)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         None => {}
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -274,6 +274,11 @@ pub struct Settings {
     #[arg(long, default_value = DEFAULT_TIMEOUT, value_parser = lab_kit::args::parse_duration)]
     #[serde(rename = "timeout_s", serialize_with = "secs")]
     pub timeout: Duration,
+    /// A running floor echo (`benchmark serve floor`) to divide by instead of the
+    /// embedded one: beside external servers, so x floor crosses the same network path
+    /// (host:port or tcp://host:port).
+    #[arg(long, env = "FLOOR_URL", value_name = "URL", value_parser = lab_kit::args::tcp_target)]
+    pub floor_url: Option<String>,
     /// A running socket lab server to measure instead of an embedded one
     /// (host:port or tcp://host:port).
     #[arg(long, alias = "socket-addr", env = "SOCKET_URL", value_name = "URL",
@@ -331,7 +336,7 @@ impl Settings {
     /// The address given for `lab`'s server, if one was.
     pub fn address_of(&self, lab: Lab) -> Option<&str> {
         match lab {
-            Lab::Floor => None,
+            Lab::Floor => self.floor_url.as_deref(),
             Lab::Socket => self.socket_url.as_deref(),
             Lab::Rest => self.rest_url.as_deref(),
             Lab::Grpc => self.grpc_url.as_deref(),
