@@ -85,6 +85,14 @@ pub enum Command {
     /// floor's echo beside external servers (then `--floor-url`), or any lab's server
     /// as the benchmark measures it. Serves until Ctrl-C or SIGTERM.
     Serve(crate::run::serve::ServeArgs),
+    /// Count each row's client and server instructions per request with valgrind's
+    /// callgrind: a figure that does not depend on the machine's timing. Takes the
+    /// run's row options (`--protocols`, `--client`, `--workload`) before the word
+    /// `cost`, and `--format table|markdown|csv|json`.
+    Cost(crate::run::cost::CostArgs),
+    /// One row's client alone, as `benchmark cost` counts it (internal).
+    #[command(hide = true)]
+    CostClient(crate::run::cost::CostClientArgs),
 }
 
 #[cfg(test)]

@@ -360,3 +360,44 @@ pub struct SweepReport {
     /// Each point's whole report.
     pub points: Vec<Point>,
 }
+
+/// `benchmark cost`: each row's client and server instructions per request, counted
+/// by callgrind, a figure that does not depend on the machine's timing.
+#[derive(Debug, Clone, Serialize)]
+pub struct CostReport {
+    /// Requests of the first point; the second sends twice as many.
+    pub requests: u64,
+    /// Unmeasured requests before them, at both points.
+    pub warmup: u64,
+    /// The counter, as it names itself (`valgrind-3.19.0`).
+    pub counter: String,
+    /// One per row, the floor first.
+    pub rows: Vec<CostRow>,
+    /// How to read the figures.
+    pub notes: Vec<String>,
+}
+
+/// One row's instruction counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct CostRow {
+    /// The row's key, as in the run's report.
+    pub key: &'static str,
+    /// What people read.
+    pub label: &'static str,
+    /// The client process: the row's client driven alone, one request at a time.
+    pub client: InstructionCount,
+    /// The server process: `benchmark serve LAB`, the server the run embeds.
+    pub server: InstructionCount,
+}
+
+/// One process's instructions at both points, and per request from their difference.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InstructionCount {
+    /// Instructions of the whole process with `requests` requests.
+    pub at_n: u64,
+    /// With twice as many.
+    pub at_2n: u64,
+    /// `(at_2n - at_n) / requests`: start-up, set-up and shut-down, the same at both
+    /// points, cancel out. `None` when the second count is not the larger.
+    pub per_request: Option<f64>,
+}

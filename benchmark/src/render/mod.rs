@@ -5,6 +5,7 @@
 
 pub(crate) mod columns;
 pub(crate) mod comparison;
+pub(crate) mod cost;
 pub(crate) mod grid;
 pub(crate) mod hdr;
 pub(crate) mod html;

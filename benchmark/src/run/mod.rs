@@ -3,6 +3,7 @@
 //! (a run per value), the `wire` subcommand, and the side outputs (baseline,
 //! histograms, plots).
 
+pub(crate) mod cost;
 pub(crate) mod row;
 pub(crate) mod serve;
 
@@ -56,6 +57,23 @@ fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `benchmark cost`: counts, renders and writes the instructions per request.
+fn cost_command(cli: &Cli, args: &cost::CostArgs) -> anyhow::Result<ExitCode> {
+    if cli.format == Format::Html {
+        bail!(
+            "benchmark cost writes --format table (the default), markdown, csv or json, not html"
+        );
+    }
+    let report = cost::cost(&cli.settings, args)?;
+    let text = render::cost::cost_report(&report, cli.format).unwrap_or_default();
+    match &cli.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The binary's work: run with Ctrl-C wired to stop, write the report (and the
 /// baseline and histograms asked for), and give the exit status: 0, 1 when a row's
 /// every request failed, 3 on a regression past `--fail-on`, 130 after Ctrl-C.
@@ -70,6 +88,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Wire) => return wire(&cli),
+        Some(Command::Cost(args)) => return cost_command(&cli, args),
+        Some(Command::CostClient(args)) => {
+            cost::client(&cli.settings, args)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Some(Command::Serve(args)) => {
             serve::serve(args)?;
             return Ok(ExitCode::SUCCESS);

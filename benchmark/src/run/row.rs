@@ -14,6 +14,7 @@ use crate::adapters::{
     rest_reqwest, socket, ws,
 };
 use crate::analysis::summary::Measured;
+use crate::engine::probe::Probe as _;
 use crate::engine::probe::Shared;
 use crate::engine::progress::Progress;
 use crate::engine::traffic::Traffic;
@@ -21,7 +22,7 @@ use crate::engine::turns::Place;
 use crate::engine::{Gate, Load, run_load};
 use crate::placement::Placement;
 use crate::servers::Target;
-use crate::settings::{ClientChoice, Lab, Settings};
+use crate::settings::{ClientChoice, ConnectionPolicy, Lab, Settings};
 
 /// Set-up and clean-up may take this many request timeouts in all.
 const SETUP_TIMEOUTS: u32 = 4;
@@ -107,6 +108,23 @@ pub(crate) trait Row: Sync {
         target: &Target,
         place: &Place<'_>,
     ) -> anyhow::Result<Measured>;
+
+    /// Sets up, then sends `warmup` and `requests` requests one after the other from
+    /// one client on one kept connection, then cleans up: the least machinery around
+    /// the row's client, on the calling thread's `runtime`, for `benchmark cost` to
+    /// count instructions of (no engine, no timers of its own, no progress).
+    ///
+    /// # Errors
+    ///
+    /// When set-up or a request fails.
+    fn drive(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        target: &Target,
+        settings: &Settings,
+        warmup: u64,
+        requests: u64,
+    ) -> anyhow::Result<()>;
 }
 
 /// A row's gate: waits for the row's turn, and reads the server's CPU time and the
@@ -148,6 +166,63 @@ impl Gate for Turn<'_> {
 impl<A: Adapter> Row for A {
     fn info(&self) -> &'static RowInfo {
         Adapter::info(self)
+    }
+
+    fn drive(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        target: &Target,
+        settings: &Settings,
+        warmup: u64,
+        requests: u64,
+    ) -> anyhow::Result<()> {
+        let info = Adapter::info(self);
+        let tag = format!("cost-{}-{}", std::process::id(), info.key);
+        let setup = SetUp {
+            workload: settings.workload,
+            list_size: settings.list_size,
+            tag: tag.clone(),
+            timeout: settings.timeout,
+            payload: settings.payload,
+        };
+        runtime.block_on(async {
+            let prepared = self
+                .set_up(&target.address, &setup)
+                .await
+                .with_context(|| format!("setting up {}", info.label))?;
+            let context = ProbeContext {
+                target: target.address.clone(),
+                authority: target.authority.clone(),
+                timeout: settings.timeout,
+                policy: ConnectionPolicy::Reuse,
+                traffic: Arc::new(Traffic::default()),
+                sharing: false,
+                tag,
+                created: Arc::default(),
+            };
+            let outcome = {
+                let mut probe = self.probe(&prepared.plan, &context, &A::Link::default(), 0);
+                let mut outcome = Ok(());
+                for sent in 0..warmup + requests {
+                    if let Err(e) = probe.call().await {
+                        outcome = Err(anyhow::anyhow!(
+                            "{}: request {} of {} failed: {}",
+                            info.label,
+                            sent + 1,
+                            warmup + requests,
+                            e.message
+                        ));
+                        break;
+                    }
+                }
+                outcome
+            };
+            let mut created = prepared.created;
+            created.append(&mut context.created.lock().unwrap_or_else(|e| e.into_inner()));
+            self.clean_up(&target.address, created, settings.timeout)
+                .await;
+            outcome
+        })
     }
 
     fn measure(
