@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::placement::CpuList;
 use crate::settings::sweep::Sweep;
-use crate::settings::{Format, Settings};
+use crate::settings::{Format, Lab, Settings};
 
 /// A percentage for `--fail-on`: a finite number from 0 up.
 fn parse_percent(text: &str) -> Result<f64, String> {
@@ -84,15 +85,105 @@ pub enum Command {
     /// Run one of the servers the benchmark embeds as a process of its own: the
     /// floor's echo beside external servers (then `--floor-url`), or any lab's server
     /// as the benchmark measures it. Serves until Ctrl-C or SIGTERM.
-    Serve(crate::run::serve::ServeArgs),
+    Serve(ServeArgs),
     /// Count each row's client and server instructions per request with valgrind's
     /// callgrind: a figure that does not depend on the machine's timing. Takes the
     /// run's row options (`--protocols`, `--client`, `--workload`) before the word
     /// `cost`, and `--format table|markdown|csv|json`.
-    Cost(crate::run::cost::CostArgs),
+    Cost(CostArgs),
     /// One row's client alone, as `benchmark cost` counts it (internal).
     #[command(hide = true)]
-    CostClient(crate::run::cost::CostClientArgs),
+    CostClient(CostClientArgs),
+}
+
+/// What `benchmark serve` takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The server: `floor` (the echo every row is divided by), `socket`, `rest`,
+    /// `grpc` or `ws` (each lab's server as the benchmark embeds it).
+    #[arg(value_enum)]
+    pub lab: ServedLab,
+    /// Where to listen; port 0 picks a free one. The address is printed on the first
+    /// line of standard output.
+    #[arg(long, env = "SERVE_ADDR", default_value = "127.0.0.1:7070")]
+    pub addr: String,
+    /// The floor's echo looks this long for the next request before it sleeps, in
+    /// microseconds (the embedded floor's 200; 0 never looks).
+    #[arg(long, default_value_t = 200)]
+    pub spin_us: u64,
+    /// CPUs for the server's runtime, one worker thread pinned to each (like 1 or
+    /// 2-3); every CPU this process may use when left out.
+    #[arg(long, value_name = "LIST", value_parser = CpuList::parse)]
+    pub cpus: Option<CpuList>,
+}
+
+/// A server `benchmark serve` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServedLab {
+    /// The floor's echo.
+    Floor,
+    /// The socket lab.
+    Socket,
+    /// The REST lab.
+    Rest,
+    /// The gRPC lab.
+    Grpc,
+    /// The WebSocket lab.
+    Ws,
+}
+
+impl ServedLab {
+    /// The server's identity in reports.
+    pub(crate) fn lab(self) -> Lab {
+        match self {
+            ServedLab::Floor => Lab::Floor,
+            ServedLab::Socket => Lab::Socket,
+            ServedLab::Rest => Lab::Rest,
+            ServedLab::Grpc => Lab::Grpc,
+            ServedLab::Ws => Lab::Ws,
+        }
+    }
+}
+
+/// What `benchmark cost` takes, beside the run's options that pick the rows
+/// (`--protocols`, `--client`) and the workload (`--workload`, `--payload`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CostArgs {
+    /// Requests at the first point; the second sends twice as many.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: u64,
+    /// Unmeasured requests before them, at both points (connection set-up, first-use
+    /// allocations).
+    #[arg(long, default_value_t = 100)]
+    pub warmup: u64,
+    /// Only these rows, by key (`floor`, `socket`, `rest-hyper`, `grpc-channel`, ...);
+    /// every row the run's options select when left out.
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
+    pub rows: Vec<String>,
+    /// The valgrind to count with.
+    #[arg(long, env = "VALGRIND", default_value = "valgrind")]
+    pub valgrind: PathBuf,
+    /// Keep callgrind's output files in DIR (otherwise they go to a temporary folder
+    /// that is removed).
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
+
+/// What the hidden `benchmark cost-client` takes: one row's client, alone.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CostClientArgs {
+    /// The row's key.
+    #[arg(long)]
+    pub row: String,
+    /// Its server's address (`host:port` or the lab's URL).
+    #[arg(long)]
+    pub target: String,
+    /// Measured requests.
+    #[arg(long)]
+    pub requests: u64,
+    /// Requests before them.
+    #[arg(long)]
+    pub warmup: u64,
 }
 
 #[cfg(test)]

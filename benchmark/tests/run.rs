@@ -1222,3 +1222,51 @@ fn the_html_report_is_self_contained_draws_every_row_and_matches_the_json() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_raw_client_runs_clean_on_every_protocol_it_speaks() {
+    let report = run(&[
+        "--protocols",
+        "rest,rest-h2,grpc,ws",
+        "--client",
+        "raw",
+        "--iterations",
+        "30",
+        "--concurrency",
+        "2",
+    ])
+    .unwrap();
+    // The WebSocket lab's own client serves every client choice, beside the raw one.
+    assert_clean(
+        &report,
+        &[
+            "floor",
+            "rest-raw",
+            "rest-h2-raw",
+            "grpc-raw",
+            "ws",
+            "ws-raw",
+        ],
+    );
+    for row in report.results.iter().filter(|r| r.client == "raw") {
+        // One connection per client, bytes counted on it.
+        assert_eq!(row.connections_opened, Some(2), "{}", row.key);
+        assert!(row.bytes_received.unwrap() > 0.0);
+    }
+    // After the first request, an HTTP/2 request's headers are a byte each.
+    let h2 = &report.results[2];
+    assert!(h2.bytes_sent.unwrap() < 20.0, "{:?}", h2.bytes_sent);
+    // Other workloads leave the raw rows out.
+    let list = run(&[
+        "--protocols",
+        "rest",
+        "--client",
+        "raw",
+        "--workload",
+        "list",
+        "--iterations",
+        "5",
+    ])
+    .unwrap();
+    assert_eq!(list.results.len(), 1, "the floor alone");
+}

@@ -19,6 +19,7 @@ use crate::settings::{ConnectionPolicy, Protocol, Workload};
 pub(crate) mod floor;
 pub(crate) mod grpc_channel;
 pub(crate) mod grpc_hyper;
+pub(crate) mod raw;
 pub(crate) mod rest_hyper;
 pub(crate) mod rest_reqwest;
 pub(crate) mod shared;
@@ -63,6 +64,8 @@ pub(crate) enum ClientKind {
     Lean,
     /// One client serves both (the floor, the socket lab).
     Both,
+    /// Requests encoded in advance, replies checked by length and bytes (`--client raw`).
+    Raw,
 }
 
 /// The fixed facts of a row.

@@ -9,7 +9,7 @@
 //! points, so the difference over N is the requests' own instructions.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 use crate::analysis::cost::two_point;
+use crate::cli::{CostArgs, CostClientArgs};
 use crate::model::{CostReport, CostRow};
 use crate::run::row::{self, Row};
 use crate::servers::{ServerCpu, Target, authority, url};
@@ -26,47 +27,6 @@ use crate::settings::Settings;
 const START_LIMIT: Duration = Duration::from_secs(120);
 /// How long a server under callgrind may take to stop and write its count.
 const STOP_LIMIT: Duration = Duration::from_secs(60);
-
-/// What `benchmark cost` takes, beside the run's options that pick the rows
-/// (`--protocols`, `--client`) and the workload (`--workload`, `--payload`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct CostArgs {
-    /// Requests at the first point; the second sends twice as many.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub requests: u64,
-    /// Unmeasured requests before them, at both points (connection set-up, first-use
-    /// allocations).
-    #[arg(long, default_value_t = 100)]
-    pub warmup: u64,
-    /// Only these rows, by key (`floor`, `socket`, `rest-hyper`, `grpc-channel`, ...);
-    /// every row the run's options select when left out.
-    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
-    pub rows: Vec<String>,
-    /// The valgrind to count with.
-    #[arg(long, env = "VALGRIND", default_value = "valgrind")]
-    pub valgrind: PathBuf,
-    /// Keep callgrind's output files in DIR (otherwise they go to a temporary folder
-    /// that is removed).
-    #[arg(long, value_name = "DIR")]
-    pub keep: Option<PathBuf>,
-}
-
-/// What the hidden `benchmark cost-client` takes: one row's client, alone.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CostClientArgs {
-    /// The row's key.
-    #[arg(long)]
-    pub row: String,
-    /// Its server's address (`host:port` or the lab's URL).
-    #[arg(long)]
-    pub target: String,
-    /// Measured requests.
-    #[arg(long)]
-    pub requests: u64,
-    /// Requests before them.
-    #[arg(long)]
-    pub warmup: u64,
-}
 
 /// `benchmark cost-client`: drives one row's client, alone, on this thread.
 ///

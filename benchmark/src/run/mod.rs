@@ -58,7 +58,7 @@ fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `benchmark cost`: counts, renders and writes the instructions per request.
-fn cost_command(cli: &Cli, args: &cost::CostArgs) -> anyhow::Result<ExitCode> {
+fn cost_command(cli: &Cli, args: &crate::cli::CostArgs) -> anyhow::Result<ExitCode> {
     if cli.format == Format::Html {
         bail!(
             "benchmark cost writes --format table (the default), markdown, csv or json, not html"

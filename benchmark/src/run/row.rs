@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::adapters::{
-    Adapter, ClientKind, ProbeContext, RowInfo, SetUp, floor, grpc_channel, grpc_hyper, rest_hyper,
-    rest_reqwest, socket, ws,
+    Adapter, ClientKind, ProbeContext, RowInfo, SetUp, floor, grpc_channel, grpc_hyper, raw,
+    rest_hyper, rest_reqwest, socket, ws,
 };
 use crate::analysis::summary::Measured;
 use crate::engine::probe::Probe as _;
@@ -22,7 +22,7 @@ use crate::engine::turns::Place;
 use crate::engine::{Gate, Load, run_load};
 use crate::placement::Placement;
 use crate::servers::Target;
-use crate::settings::{ClientChoice, ConnectionPolicy, Lab, Settings};
+use crate::settings::{ClientChoice, ConnectionPolicy, Lab, Settings, Workload};
 
 /// Set-up and clean-up may take this many request timeouts in all.
 const SETUP_TIMEOUTS: u32 = 4;
@@ -322,11 +322,16 @@ pub(crate) fn selected(info: &RowInfo, settings: &Settings) -> bool {
     // No REST route carries a free payload.
     let lab_wanted = lab_wanted && !(settings.payload.is_some() && info.lab.key == Lab::Rest);
     let kind_wanted = match (settings.client, info.kind) {
-        (_, ClientKind::Both) | (ClientChoice::Both, _) => true,
+        (_, ClientKind::Both) | (ClientChoice::All, _) => true,
+        (ClientChoice::Both, kind) => kind != ClientKind::Raw,
         (ClientChoice::Standard, kind) => kind == ClientKind::Standard,
         (ClientChoice::Lean, kind) => kind == ClientKind::Lean,
+        (ClientChoice::Raw, kind) => kind == ClientKind::Raw,
     };
-    lab_wanted && kind_wanted
+    // The raw client sends the get workload's one request (the WebSocket's echo).
+    let workload_fits = info.kind != ClientKind::Raw
+        || (settings.workload == Workload::Get && settings.payload.is_none());
+    lab_wanted && kind_wanted && workload_fits
 }
 
 /// Every row the benchmark knows, in report order.
@@ -336,11 +341,15 @@ pub(crate) fn all() -> Vec<&'static dyn Row> {
         &socket::SocketLab,
         &rest_reqwest::HTTP1,
         &rest_hyper::HTTP1,
+        &raw::REST,
         &rest_reqwest::HTTP2,
         &rest_hyper::HTTP2,
+        &raw::REST_H2,
         &grpc_channel::GrpcChannel,
         &grpc_hyper::GrpcHyper,
+        &raw::GRPC,
         &ws::WsLab,
+        &raw::WEBSOCKET,
     ]
 }
 

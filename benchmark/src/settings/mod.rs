@@ -98,6 +98,12 @@ pub enum ClientChoice {
     Lean,
     /// Both, one row each, so the client library's share shows.
     Both,
+    /// Requests encoded once in advance and replies checked by their length and bytes,
+    /// as wrk and h2load do: what a saturated server does when the client costs almost
+    /// nothing (the get workload only, without --payload).
+    Raw,
+    /// Standard, lean and raw, one row each.
+    All,
 }
 
 /// The operation each request performs.
