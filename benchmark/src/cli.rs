@@ -184,6 +184,10 @@ pub struct CostClientArgs {
     /// Requests before them.
     #[arg(long)]
     pub warmup: u64,
+    /// The CPU to run on: the server's, so the two take strict turns and every read
+    /// finds a whole request or reply (a count that does not depend on timing).
+    #[arg(long)]
+    pub cpu: Option<usize>,
 }
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ pub(crate) fn client(settings: &Settings, args: &CostClientArgs) -> anyhow::Resu
         embedded: None,
         cpu: ServerCpu::Unknown(String::new()),
     };
+    if let Some(cpu) = args.cpu {
+        crate::placement::pin_current_thread(cpu);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -91,8 +94,9 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
     let mut notes = vec![
         "client: the row's client alone in a process of its own (set-up, one kept \
          connection, the requests one after the other, clean-up); server: `benchmark serve \
-         LAB`, the server a run embeds, with one runtime worker; the floor's echo never \
-         spins looking for the next request here (--spin-us 0)"
+         LAB`, the server a run embeds, with one runtime worker; both on one CPU, so they \
+         take strict turns and no count depends on how they overlapped; the floor's echo \
+         never spins looking for the next request here (--spin-us 0)"
             .to_owned(),
         "instructions are not time: a cache miss or a system call's wait costs far more \
          than its count says, so read these beside the run's CPU-time figures; what they \
@@ -155,6 +159,9 @@ fn count_once(
     let this = std::env::current_exe().context("cannot find this program to run it again")?;
     let out = |side: &str| dir.join(format!("{}-{requests}-{side}.callgrind", info.key));
     let (server_out, client_out) = (out("server"), out("client"));
+    // Client and server on one CPU take strict turns: each read finds the whole of
+    // what the other wrote, so no count depends on how the two overlapped.
+    let cpu = one_cpu();
     let mut server = Command::new(&args.valgrind)
         .args(callgrind(&server_out))
         .arg(&this)
@@ -166,7 +173,7 @@ fn count_once(
             "--spin-us",
             "0",
         ])
-        .args(["--cpus", &first_cpu()])
+        .args(["--cpus", &cpu])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -193,6 +200,8 @@ fn count_once(
         &requests.to_string(),
         "--warmup",
         &args.warmup.to_string(),
+        "--cpu",
+        &cpu,
     ]);
     let ran = client.stdin(Stdio::null()).output();
     let stopped = stop(&mut server);
@@ -217,9 +226,9 @@ fn callgrind(out: &Path) -> Vec<String> {
     ]
 }
 
-/// One CPU for the server's one worker: the last this process may use (the load's
-/// side of the default placement is the first).
-fn first_cpu() -> String {
+/// The one CPU server and client share: the last this process may use (the servers'
+/// side of the default placement).
+fn one_cpu() -> String {
     crate::placement::available_cpus()
         .last()
         .copied()
