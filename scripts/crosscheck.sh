@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Cross-check: this benchmark's lean and standard clients beside oha, wrk and h2load,
-# against the same release servers, in one run.
+# Cross-check: this benchmark's raw, lean and standard clients beside oha, wrk and
+# h2load, against the same release servers, in one run.
 #
 #   scripts/crosscheck.sh            # 20,000 requests at c=1, 5 s at c=32
 #   REQUESTS=5000 SECONDS_AT_32=3 scripts/crosscheck.sh
@@ -45,7 +45,7 @@ PY
 
 load() { taskset -c "$LOAD_CPU" "$@"; }
 bench() {
-  load "$bin/benchmark" --client both --format json --client-cpus "$LOAD_CPU" \
+  load "$bin/benchmark" --client all --format json --client-cpus "$LOAD_CPU" \
     --rest-url "$rest_url" --grpc-url "$grpc_url" \
     --server-pid "rest=$rest_pid" --server-pid "grpc=$grpc_pid" "$@" 2>/dev/null
 }
@@ -79,12 +79,12 @@ h2_rest_1x32=$(load h2load -c 1 -m 32 -D "$SECONDS_AT_32" "$rest_url/api/users/$
 rm -f "$body"
 
 cat <<TABLE
-| same servers (server CPU $SERVER_CPU, load CPU $LOAD_CPU) | benchmark lean | benchmark standard | oha | wrk | h2load |
-|---|---|---|---|---|---|
-| REST GET /api/users/{id}, c=1, p50 | $(us "$(field rest-hyper p50_us <<<"$b1")") | $(us "$(field rest-reqwest p50_us <<<"$b1")") | $(us "$oha1") | $(us "$wrk1") | |
-| gRPC GetUser, c=1, p50 (h2load: mean) | $(us "$(field grpc-hyper p50_us <<<"$b1")") | $(us "$(field grpc-channel p50_us <<<"$b1")") | | | $(us "$h2_1") |
-| REST, 32 connections, throughput | $(rps "$(field rest-hyper throughput_rps <<<"$b32")") | $(rps "$(field rest-reqwest throughput_rps <<<"$b32")") | $(rps "$oha32") | $(rps "$wrk32") | |
-| gRPC, 32 connections, throughput | $(rps "$(field grpc-hyper throughput_rps <<<"$b32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b32")") | | | $(rps "$h2_32") |
-| gRPC, 1 connection x 32 streams (benchmark: --connections 1) | $(rps "$(field grpc-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b1x32")") | | | $(rps "$h2_1x32") |
-| REST h2c, 1 connection x 32 streams | $(rps "$(field rest-h2-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field rest-h2-reqwest throughput_rps <<<"$b1x32")") | | | $(rps "$h2_rest_1x32") |
+| same servers (server CPU $SERVER_CPU, load CPU $LOAD_CPU) | benchmark raw | benchmark lean | benchmark standard | oha | wrk | h2load |
+|---|---|---|---|---|---|---|
+| REST GET /api/users/{id}, c=1, p50 | $(us "$(field rest-raw p50_us <<<"$b1")") | $(us "$(field rest-hyper p50_us <<<"$b1")") | $(us "$(field rest-reqwest p50_us <<<"$b1")") | $(us "$oha1") | $(us "$wrk1") | |
+| gRPC GetUser, c=1, p50 (h2load: mean) | $(us "$(field grpc-raw p50_us <<<"$b1")") | $(us "$(field grpc-hyper p50_us <<<"$b1")") | $(us "$(field grpc-channel p50_us <<<"$b1")") | | | $(us "$h2_1") |
+| REST, 32 connections, throughput | $(rps "$(field rest-raw throughput_rps <<<"$b32")") | $(rps "$(field rest-hyper throughput_rps <<<"$b32")") | $(rps "$(field rest-reqwest throughput_rps <<<"$b32")") | $(rps "$oha32") | $(rps "$wrk32") | |
+| gRPC, 32 connections, throughput | $(rps "$(field grpc-raw throughput_rps <<<"$b32")") | $(rps "$(field grpc-hyper throughput_rps <<<"$b32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b32")") | | | $(rps "$h2_32") |
+| gRPC, 1 connection x 32 streams (benchmark: --connections 1; raw keeps one stream a connection) | | $(rps "$(field grpc-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b1x32")") | | | $(rps "$h2_1x32") |
+| REST h2c, 1 connection x 32 streams | | $(rps "$(field rest-h2-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field rest-h2-reqwest throughput_rps <<<"$b1x32")") | | | $(rps "$h2_rest_1x32") |
 TABLE

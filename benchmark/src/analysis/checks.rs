@@ -17,6 +17,10 @@ use crate::model::{RankEntry, ResultRow};
 use crate::placement::Placement;
 use crate::settings::{Protocol, Settings, Workload};
 
+/// At this share of the server's CPU per request, the client's CPU is said to weigh
+/// in a saturated row's throughput.
+const CLIENT_SHARE: f64 = 0.5;
+
 /// Load-generator CPU share at which a row is flagged as measuring its client.
 pub(crate) const SATURATED: f64 = 0.9;
 /// Largest relative gap allowed between clients and throughput x mean latency.
@@ -212,6 +216,24 @@ pub(crate) fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
             share * 100.0
         ));
     }
+    if let (Some(client), Some(server)) = (row.client_cpu_us, row.server_cpu_us)
+        && clients > 1
+        && closed
+        && server > 0.0
+        && client >= server * CLIENT_SHARE
+    {
+        let raw = if row.client == "raw" {
+            ""
+        } else {
+            "; --client raw measures the server with the least client"
+        };
+        notes.push(format!(
+            "{label}: the load generator spent {client:.1} us of CPU a request against the \
+             server's {server:.1} us ({:.0}% of it): the throughput is partly the \
+             client's{raw}",
+            client / server * 100.0
+        ));
+    }
     if let Some(mean) = row
         .mean_us
         .filter(|_| clients > 1 && row.throughput_rps > 0.0 && row.open_loop.is_none())
@@ -389,7 +411,7 @@ pub(crate) mod tests {
             throughput_rps: 40_000.0,
             client_cpu_us: Some(10.0),
             client_cpu_share: Some(0.4),
-            server_cpu_us: Some(20.0),
+            server_cpu_us: Some(25.0),
             server_cpu_note: None,
             bytes_sent: Some(90.0),
             bytes_received: Some(300.0),
@@ -428,6 +450,11 @@ pub(crate) mod tests {
             );
         };
         fires(|r| r.client_cpu_share = Some(0.95), 4, "saturated");
+        fires(
+            |r| (r.client_cpu_us, r.server_cpu_us) = (Some(12.0), Some(20.0)),
+            4,
+            "spent 12.0 us of CPU a request against the server's 20.0 us (60% of it)",
+        );
         fires(
             |r| r.throughput_rps = 20_000.0,
             4,

@@ -328,9 +328,12 @@ pub(crate) fn selected(info: &RowInfo, settings: &Settings) -> bool {
         (ClientChoice::Lean, kind) => kind == ClientKind::Lean,
         (ClientChoice::Raw, kind) => kind == ClientKind::Raw,
     };
-    // The raw client sends the get workload's one request (the WebSocket's echo).
+    // The raw client sends the get workload's one request (the WebSocket's echo), one
+    // connection per client.
     let workload_fits = info.kind != ClientKind::Raw
-        || (settings.workload == Workload::Get && settings.payload.is_none());
+        || (settings.workload == Workload::Get
+            && settings.payload.is_none()
+            && !settings.sharing());
     lab_wanted && kind_wanted && workload_fits
 }
 
