@@ -1198,6 +1198,22 @@ fn the_html_report_is_self_contained_draws_every_row_and_matches_the_json() {
         assert!(svg.starts_with("<svg"), "{id}");
     }
 
+    // The ranking's chart: a bar per ranked row in the ranking's order, a whisker
+    // wherever the JSON has an interval.
+    let bars = &html[html.find("<figure class=\"bars\"").unwrap()..];
+    let bars = &bars[..bars.find("</svg>").unwrap()];
+    let ranked: Vec<&Value> = report["ranking"].as_array().unwrap().iter().collect();
+    let drawn: Vec<&str> = bars
+        .split("<g data-key=\"")
+        .skip(1)
+        .map(|g| g.split('"').next().unwrap())
+        .collect();
+    let order: Vec<&str> = ranked.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(drawn, order);
+    let whiskers = ranked.iter().filter(|r| r["x_floor_lo"].is_f64()).count();
+    assert_eq!(bars.matches("<path d=\"M").count(), whiskers);
+    assert!(bars.contains("floor = 1"));
+
     // Every number of the table is the JSON report's.
     for row in report["results"].as_array().unwrap() {
         let key = row["key"].as_str().unwrap();

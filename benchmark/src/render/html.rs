@@ -9,8 +9,10 @@
 use std::fmt::Write as _;
 
 use crate::model::{Report, SweepReport};
+use crate::render::bars;
 use crate::render::columns::{Table, View};
 use crate::render::grid::Grid;
+use crate::render::markup::escape;
 use crate::render::plots::{self, Chart, ChartKind, PlotError};
 use crate::render::{comparison, sweep, text};
 
@@ -25,28 +27,13 @@ th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #e4e4e4; }
 th { text-align: left; background: #f5f5f7; vertical-align: bottom; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .scroll { overflow-x: auto; }
-figure.chart { margin: 1.2rem 0; }
+figure.chart, figure.bars { margin: 1.2rem 0; }
+figure.bars svg { max-width: 46rem; height: auto; }
 figure.chart svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
 .regression { color: #b00020; font-weight: 600; }
 details { margin: 0.6rem 0; }
 ";
-
-/// Escapes text for HTML.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -200,15 +187,19 @@ fn figures(charts: &Result<Vec<Chart>, PlotError>) -> String {
 /// The body of one run: context, table, ranking, notes, baseline, then `charts`.
 fn run_body(report: &Report, charts: &str) -> String {
     let mut out = context(report);
-    let _ = write!(out, "<h2>Results</h2>\n{}", results(report));
-    if !report.ranking.is_empty() {
+    if let Some(chart) = bars::x_floor_chart(report) {
         let _ = write!(
             out,
-            "<p>{}</p>\n{}",
+            "<h2>Ranking</h2>\n<figure class=\"bars\" id=\"chart-x-floor\" \
+             data-chart=\"x-floor\">\n{chart}\n<figcaption>x floor per row, best first: each \
+             bar is the median of its round-by-round ratios to the floor, the whisker its 95% \
+             interval; `=` marks a row the rounds cannot tell from the one above.\
+             </figcaption>\n</figure>\n<p>{}</p>\n{}",
             escape(text::ranking_heading(report)),
             list(&text::ranking_lines(report), false)
         );
     }
+    let _ = write!(out, "<h2>Results</h2>\n{}", results(report));
     if !report.notes.is_empty() {
         let _ = write!(out, "<h2>Notes</h2>\n{}", list(&report.notes, false));
     }

@@ -3,12 +3,14 @@
 //! [`sweep_report`]); the columns are defined once ([`columns`]) and every table
 //! format is written over them.
 
+pub(crate) mod bars;
 pub(crate) mod columns;
 pub(crate) mod comparison;
 pub(crate) mod cost;
 pub(crate) mod grid;
 pub(crate) mod hdr;
 pub(crate) mod html;
+pub(crate) mod markup;
 pub(crate) mod plots;
 pub(crate) mod sweep;
 pub(crate) mod text;
