@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 
 use crate::model::{RankEntry, ResultRow};
 use crate::placement::Placement;
-use crate::settings::{Protocol, Settings, Workload};
+use crate::settings::{Lab, Protocol, Settings, Workload};
 
 /// At this share of the server's CPU per request, the client's CPU is said to weigh
 /// in a saturated row's throughput.
@@ -197,6 +197,7 @@ pub(crate) fn notes(
             settings.workload
         ));
     }
+    notes.extend(below_the_floor(rows, settings));
     notes.extend(ties(ranking));
     notes.extend(reasons(rows, ranking, clients));
     notes
@@ -286,6 +287,31 @@ pub(crate) fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// Rows clearly faster than the floor (their whole interval below 1) in a closed loop:
+/// the floor's premise, that no server does less, failed on this machine, and the run
+/// says so rather than present the ratios as the protocols'.
+fn below_the_floor(rows: &[ResultRow], settings: &Settings) -> Vec<String> {
+    if settings.rate.is_some() {
+        return Vec::new();
+    }
+    let below: Vec<String> = rows
+        .iter()
+        .filter(|r| r.protocol != Lab::Floor)
+        .filter(|r| r.x_floor_hi.or(r.x_floor).is_some_and(|hi| hi < 1.0))
+        .map(|r| format!("{} ({:.2}x)", r.label, r.x_floor.unwrap_or_default()))
+        .collect();
+    if below.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "WARNING: {} came out faster than the floor, which no server should: the floor's \
+         echo, spinning while it waits, lost its CPU on this machine (see the steadiness \
+         line: a high steal time means the hypervisor is holding the vCPUs back), so this \
+         run's x floor does not measure the protocols; run again when the machine is quiet",
+        below.join(", ")
+    )]
 }
 
 /// One note per row the ranking could not tell from the one above it.
@@ -383,7 +409,7 @@ pub(crate) mod tests {
     pub(crate) fn row() -> ResultRow {
         ResultRow {
             key: "rest-hyper",
-            protocol: crate::settings::Lab::Rest,
+            protocol: Lab::Rest,
             client: "hyper",
             label: "REST (hyper)",
             operation: "GET /api/users/{id}".into(),
@@ -496,7 +522,7 @@ pub(crate) mod tests {
         let placement = Placement::decide(&[0, 1], None, None, None).unwrap();
         let mut floor = row();
         floor.key = "floor";
-        floor.protocol = crate::settings::Lab::Floor;
+        floor.protocol = Lab::Floor;
         floor.label = "Floor";
         floor.x_floor = Some(1.0);
         let mut best = row();
@@ -538,6 +564,7 @@ pub(crate) mod tests {
         assert!(text.contains("+56 bytes sent and +252 received"), "{text}");
         assert!(!text.contains("share CPU"), "{text}");
         assert!(!text.contains("not distinguishable"), "{text}");
+        assert!(!text.contains("faster than the floor"), "{text}");
         // Tied: said as a tie, and no difference claimed.
         let tied = [entry(1, &rows[1], false), entry(1, &rows[2], true)];
         let text = notes(&settings, &placement, &rows, &tied).join("\n");
@@ -546,6 +573,15 @@ pub(crate) mod tests {
             "{text}"
         );
         assert!(!text.contains("REST (hyper) against Socket"), "{text}");
+        // A row whose whole interval is below the floor: the run says it is not valid.
+        let mut fast = rows.clone();
+        (fast[1].x_floor, fast[1].x_floor_lo, fast[1].x_floor_hi) =
+            (Some(0.6), Some(0.5), Some(0.7));
+        let text = notes(&settings, &placement, &fast, &ranking).join("\n");
+        assert!(
+            text.contains("WARNING: Socket (0.60x) came out faster than the floor"),
+            "{text}"
+        );
     }
 
     #[test]
