@@ -22,10 +22,10 @@ fn parse_percent(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Measures the socket, REST and gRPC labs with one load generator, beside a raw-TCP
-/// floor, and tells where the time goes: latency, throughput, client and server CPU and
-/// bytes per request. Servers are started in-process (release builds when this is one)
-/// unless an address is given.
+/// Measures the socket, REST, gRPC and WebSocket labs with one load generator, beside a
+/// raw-TCP floor, and tells where the time goes: latency, throughput, client and server
+/// CPU and bytes per request, each headline figure with its 95% interval. Servers are
+/// started in-process (release builds when this is one) unless an address is given.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "benchmark", version = lab_kit::build::VERSION)]
 pub struct Cli {
