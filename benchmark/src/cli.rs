@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// 2-3); every CPU this process may use when left out.
     #[arg(long, value_name = "LIST", value_parser = CpuList::parse)]
     pub cpus: Option<CpuList>,
+    /// Run the server on one thread (a current-thread runtime) rather than a worker
+    /// per CPU: what `benchmark cost` counts, so no count depends on how tasks were
+    /// handed between threads.
+    #[arg(long)]
+    pub single_thread: bool,
 }
 
 /// A server `benchmark serve` can run.

@@ -69,11 +69,12 @@ impl EmbeddedServer {
     ///
     /// When no port can be bound or the runtime cannot be built.
     pub(crate) fn start(lab: &'static LabServer, cpus: &CpuList) -> std::io::Result<Self> {
-        Self::start_at(lab, "127.0.0.1:0", cpus)
+        Self::start_at(lab, "127.0.0.1:0", cpus, false)
     }
 
     /// Starts `lab` listening on `addr` (`benchmark serve`), as [`EmbeddedServer::start`]
-    /// does.
+    /// does; `single_thread`: on one thread's runtime instead (`benchmark cost`, where
+    /// handing tasks between threads would make the count depend on timing).
     ///
     /// # Errors
     ///
@@ -82,6 +83,7 @@ impl EmbeddedServer {
         lab: &'static LabServer,
         addr: &str,
         cpus: &CpuList,
+        single_thread: bool,
     ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -89,8 +91,14 @@ impl EmbeddedServer {
         let threads = Arc::new(Mutex::new(Vec::new()));
         let next = Arc::new(AtomicUsize::new(0));
         let (recorded, pins) = (Arc::clone(&threads), cpus.clone());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(cpus.len().max(1))
+        let mut builder = if single_thread {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(cpus.len().max(1));
+            builder
+        };
+        let runtime = builder
             .thread_name(format!("server-{}", lab.key))
             .on_thread_start(move || {
                 if let Some(cpu) = pins.for_thread(next.fetch_add(1, Ordering::Relaxed)) {

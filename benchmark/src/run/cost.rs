@@ -94,7 +94,7 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
     let mut notes = vec![
         "client: the row's client alone in a process of its own (set-up, one kept \
          connection, the requests one after the other, clean-up); server: `benchmark serve \
-         LAB`, the server a run embeds, with one runtime worker; both on one CPU, so they \
+         LAB`, the server a run embeds, on one thread; both on one CPU, so they \
          take strict turns and no count depends on how they overlapped; the floor's echo \
          never spins looking for the next request here (--spin-us 0)"
             .to_owned(),
@@ -173,7 +173,7 @@ fn count_once(
             "--spin-us",
             "0",
         ])
-        .args(["--cpus", &cpu])
+        .args(["--cpus", &cpu, "--single-thread"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

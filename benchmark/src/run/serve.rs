@@ -29,7 +29,7 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .cpus
         .clone()
         .unwrap_or_else(|| CpuList(available_cpus()));
-    let running = EmbeddedServer::start_at(server, &args.addr, &cpus)
+    let running = EmbeddedServer::start_at(server, &args.addr, &cpus, args.single_thread)
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("{} listening on {}", server.name, running.addr());
     std::io::stdout().flush().ok();
