@@ -1290,3 +1290,30 @@ fn the_raw_client_runs_clean_on_every_protocol_it_speaks() {
     .unwrap();
     assert_eq!(list.results.len(), 1, "the floor alone");
 }
+
+#[test]
+fn rows_that_only_echoed_are_listed_apart_from_the_ranking() {
+    let report = run(&[
+        "--protocols",
+        "socket,rest,ws",
+        "--workload",
+        "create",
+        "--iterations",
+        "12",
+        "--warmup",
+        "2",
+    ])
+    .unwrap();
+    assert_clean(&report, &["floor", "socket", "rest-reqwest", "ws"]);
+    let ranked: Vec<&str> = report.ranking.iter().map(|r| r.key).collect();
+    assert_eq!(ranked, ["rest-reqwest"], "only the row that created users");
+    // Still measured and shown against the floor.
+    assert!(report.results[1].x_floor.is_some());
+    assert!(
+        report.notes.iter().any(|n| n.starts_with(
+            "Socket and WebSocket: only an echo there (no users to create), so listed apart"
+        )),
+        "{:?}",
+        report.notes
+    );
+}

@@ -188,12 +188,29 @@ pub(crate) fn notes(
             few.join(", ")
         ));
     }
-    if matches!(settings.workload, Workload::List | Workload::Create)
-        && settings.wants(Protocol::Socket)
-    {
+    if clients == 1 && settings.rate.is_none() {
+        notes.push(
+            "req/s is left out of the table at one client: there it is the reciprocal of \
+             the mean latency, which one slow request moves far from the p50 (JSON and CSV \
+             keep it as throughput_rps); use --concurrency for throughput"
+                .to_owned(),
+        );
+    }
+    let echoed: Vec<&str> = rows
+        .iter()
+        .filter(|r| echo_only(r, settings))
+        .map(|r| r.label)
+        .collect();
+    if !echoed.is_empty() {
         notes.push(format!(
-            "socket: the socket lab has only its uppercase echo, so it runs the echo under \
-             the {:?} workload",
+            "{}: only an echo there (no users to {}), so listed apart and not ranked \
+             against the rows that did the {:?} workload",
+            echoed.join(" and "),
+            if settings.workload == Workload::List {
+                "list"
+            } else {
+                "create"
+            },
             settings.workload
         ));
     }
@@ -287,6 +304,13 @@ pub(crate) fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// True when `row` ran its echo in place of the asked workload: the socket and WebSocket
+/// labs under `list` and `create`, which hold no users.
+pub(crate) fn echo_only(row: &ResultRow, settings: &Settings) -> bool {
+    matches!(settings.workload, Workload::List | Workload::Create)
+        && matches!(row.protocol, Lab::Socket | Lab::Ws)
 }
 
 /// Rows clearly faster than the floor (their whole interval below 1) in a closed loop:

@@ -33,7 +33,9 @@ pub(crate) fn assemble(
         row.x_floor_lo = interval.map(|i| i.lo);
         row.x_floor_hi = interval.map(|i| i.hi);
     }
-    let ranking = rank_rows(&results, by_throughput);
+    let ranking = rank_rows(&results, by_throughput, |row| {
+        !checks::echo_only(row, &settings)
+    });
     let mut notes = checks::notes(&settings, &placement, &results, &ranking);
     notes.extend(machine.advice.iter().cloned());
     Report {
@@ -55,11 +57,16 @@ pub(crate) fn assemble(
 
 /// The contestants from best to worst by x floor, each against the best, and tied
 /// with the one above where their paired rounds cannot tell them apart.
-fn rank_rows(results: &[ResultRow], by_throughput: bool) -> Vec<RankEntry> {
+/// Only rows that did the run's work (`ranked`) take part.
+fn rank_rows(
+    results: &[ResultRow],
+    by_throughput: bool,
+    ranked: impl Fn(&ResultRow) -> bool,
+) -> Vec<RankEntry> {
     let entries: Vec<(usize, f64)> = results
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.protocol != Lab::Floor)
+        .filter(|(_, r)| r.protocol != Lab::Floor && ranked(r))
         .filter_map(|(i, r)| r.x_floor.map(|v| (i, v)))
         .collect();
     let mut ranking: Vec<RankEntry> = Vec::new();

@@ -355,7 +355,15 @@ impl Table {
             View::Wide => Shown::Wide,
             View::Every => Shown::Raw,
         };
-        let columns: Vec<&'static Column> = COLUMNS.iter().filter(|c| c.shown <= widest).collect();
+        // At one client (closed loop), throughput is the mean latency's reciprocal, which
+        // one slow request among fifty moves far from the p50: the people's tables leave
+        // it out (a note says so); CSV keeps every figure.
+        let one_client = report.settings.clients() == 1 && report.settings.rate.is_none();
+        let columns: Vec<&'static Column> = COLUMNS
+            .iter()
+            .filter(|c| c.shown <= widest)
+            .filter(|c| !(one_client && view != View::Every && c.csv == "throughput_rps"))
+            .collect();
         let cells = |cell: fn(&Column) -> fn(&ResultRow) -> String| {
             report
                 .results
