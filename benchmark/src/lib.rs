@@ -48,7 +48,8 @@ pub fn render(report: &model::Report, format: settings::Format, wide: bool) -> S
 }
 
 /// The exit status a report calls for: 130 after Ctrl-C, 1 when a row's every request
-/// failed, 3 on a regression past `--fail-on`, else 0.
+/// failed, 4 when a row is invalid (over 5% failed, or a late open loop), 3 on a
+/// regression past `--fail-on`, else 0.
 pub fn exit_code(report: &model::Report) -> u8 {
     analysis::exit_code(report)
 }

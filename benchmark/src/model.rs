@@ -114,6 +114,10 @@ pub struct ResultRow {
     pub users_left: usize,
     /// False when Ctrl-C cut this measurement short.
     pub complete: bool,
+    /// Why this row's figures are not a result, when they are not: more than 5% of its
+    /// requests failed, or (open loop) the generator sent more than 5% of them late.
+    /// Such a row is left out of the ranking and the exit status says so.
+    pub invalid: Option<String>,
     /// Open loop (`--rate`): what it measured beside the corrected latencies above.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_loop: Option<OpenLoop>,

@@ -562,8 +562,7 @@ fn a_server_that_dies_mid_run_gives_counted_errors_not_a_hang() {
             let _ = killed.await;
         },
     ));
-    // The floor is measured first, for the same 1.5 s; stop the server 0.6 s into the
-    // socket lab's turn.
+    // Rows take turns over 3 s of rounds; stop the server about two thirds through.
     let killer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(2100));
         let _ = kill.send(());
@@ -593,6 +592,24 @@ fn a_server_that_dies_mid_run_gives_counted_errors_not_a_hang() {
         "{:?}",
         socket.error_kinds
     );
+    // Refused connections back off rather than spin: a 1 ms pause doubling to 100 ms
+    // leaves at most a few dozen failures a second (no backoff made tens of thousands).
+    let failing_s = socket.wall_s / 3.0;
+    assert!(
+        (socket.errors as f64) < 200.0 * failing_s.max(1.0),
+        "{} errors in about {failing_s:.1} s",
+        socket.errors
+    );
+    // The row is not a result: marked, out of the ranking, and the exit status says so.
+    let reason = socket.invalid.as_deref().expect("marked invalid");
+    assert!(
+        reason.contains("rounds had no successful request"),
+        "{reason}"
+    );
+    assert!(report.ranking.is_empty());
+    assert_eq!(exit_code(&report), 4);
+    let table = render(&report, Format::Table, false);
+    assert!(table.contains("INVALID: Socket:"), "{table}");
 }
 
 /// `--connection new` on the WebSocket row: a fresh TCP connection and HTTP upgrade per

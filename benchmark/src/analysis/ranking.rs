@@ -22,6 +22,7 @@ pub(crate) fn assemble(
     let by_throughput = settings.clients() > 1 && settings.rate.is_none();
     let floor = results.iter().find(|r| r.protocol == Lab::Floor).cloned();
     for row in &mut results {
+        row.invalid = checks::invalid_reason(row);
         let Some(floor) = &floor else { continue };
         if row.protocol == Lab::Floor {
             // 1 by definition, with nothing to be unsure of.
@@ -34,7 +35,7 @@ pub(crate) fn assemble(
         row.x_floor_hi = interval.map(|i| i.hi);
     }
     let ranking = rank_rows(&results, by_throughput, |row| {
-        !checks::echo_only(row, &settings)
+        row.invalid.is_none() && !checks::echo_only(row, &settings)
     });
     let mut notes = checks::notes(&settings, &placement, &results, &ranking);
     notes.extend(machine.advice.iter().cloned());

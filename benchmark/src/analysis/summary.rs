@@ -123,6 +123,7 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
         users_left: measured.users_left.0,
         connections_opened: measured.connections_opened,
         complete: m.complete,
+        invalid: None,
         timeline: measured.load.timeline.as_ref().map(|t| t.slots()),
         histogram: m.histogram.clone(),
         stream: measured.items.map(|items| {

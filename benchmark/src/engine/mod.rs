@@ -178,6 +178,7 @@ pub(crate) async fn measure<P: Probe>(
         Length::Iterations(_) => None,
     };
     let mut done = 0u64;
+    let mut backoff = Duration::ZERO;
     loop {
         let more = match (length, deadline) {
             (Length::Iterations(n), _) => done < n,
@@ -214,6 +215,7 @@ pub(crate) async fn measure<P: Probe>(
         }
         match result {
             Ok(()) => {
+                backoff = Duration::ZERO;
                 if let Some(first) = probe.first_item() {
                     let first = u64::try_from(first.as_nanos()).unwrap_or(u64::MAX);
                     record(&mut measurement.first_item, first);
@@ -221,12 +223,29 @@ pub(crate) async fn measure<P: Probe>(
                 record(&mut measurement.histogram, latency);
                 tally.borrow_mut().record(finished, latency);
             }
-            Err(error) => measurement.count_error(error),
+            Err(error) => {
+                let refused = error.kind == ErrorKind::Connect;
+                measurement.count_error(error);
+                // A server that is gone refuses at once: back off instead of spinning
+                // (a closed loop only; an open loop keeps its schedule).
+                if refused && pace.is_none() {
+                    backoff = (backoff * 2).clamp(MIN_BACKOFF, MAX_BACKOFF);
+                    let left =
+                        deadline.map_or(backoff, |d| d.saturating_duration_since(Instant::now()));
+                    tokio::time::sleep(backoff.min(left)).await;
+                }
+            }
         }
         done += 1;
         shared.completed.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+/// The first pause after a refused connection, doubled at each refusal in a row up to
+/// [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(1);
+/// The longest pause between refused connections.
+const MAX_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Unmeasured requests each client sends at the start of every round after the first,
 /// so a connection and CPUs left idle while other rows took their turns are awake again.

@@ -117,6 +117,14 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
     if report.interrupted {
         lines.push("INTERRUPTED: these are the figures measured before Ctrl-C.".into());
     }
+    for row in &report.results {
+        if let Some(reason) = &row.invalid {
+            lines.push(format!(
+                "INVALID: {}: {reason}; left out of the ranking",
+                row.label
+            ));
+        }
+    }
     lines
 }
 
