@@ -65,3 +65,35 @@ fn a_floor_served_apart_is_the_one_divided_by_and_the_header_says_so() {
         "{table}"
     );
 }
+
+#[test]
+fn progress_counts_a_rows_rounds_and_the_run_says_its_length_up_front() {
+    let out = Command::new(env!("CARGO_BIN_EXE_benchmark"))
+        .args([
+            "--protocols",
+            "socket",
+            "--duration",
+            "300ms",
+            "--warmup",
+            "5",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.starts_with(
+            "Measuring 2 rows for 0.3 s each, in 25 turns: about 0.6 s of measuring in all"
+        ),
+        "{log}"
+    );
+    // Each row's progress is its own rounds, to the last, not the wall clock.
+    for row in ["Floor", "Socket"] {
+        assert!(
+            log.contains(&format!("{row}: 100% of its rounds measured")),
+            "{log}"
+        );
+    }
+}

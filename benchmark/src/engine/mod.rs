@@ -458,6 +458,7 @@ where
             })
             .collect();
         meet.ready.wait();
+        shared.rounds.store(rounds, Ordering::Relaxed);
         let mut ran = 0;
         while ran < rounds {
             if shared.stopped() || !gate.open(ran) {
@@ -470,6 +471,7 @@ where
             meet.done.wait();
             gate.close(ran);
             ran += 1;
+            shared.rounds_done.store(ran, Ordering::Relaxed);
         }
         if ran < rounds {
             meet.ended.store(true, Ordering::Release);

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -81,6 +81,11 @@ pub(crate) struct Shared {
     pub finished: AtomicUsize,
     /// Clients that have warmed up and started measuring.
     pub measuring: AtomicUsize,
+    /// Rounds measured so far, and how many there are: a row's progress when rows take
+    /// turns (its wall time includes the other rows' turns).
+    pub rounds_done: AtomicU32,
+    /// Rounds in all.
+    pub rounds: AtomicU32,
 }
 
 impl Shared {

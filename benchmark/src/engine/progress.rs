@@ -73,12 +73,16 @@ pub(crate) fn follow(
                 match length {
                     Length::Iterations(_) => bar.set_position(completed),
                     Length::Duration(d) => {
-                        let shown = elapsed.min(d);
-                        bar.set_position(shown.as_millis() as u64);
+                        // The row's own measured time: its rounds done, not the wall
+                        // clock, which runs through the other rows' turns too.
+                        let share = rounds_share(shared);
+                        bar.set_position((d.as_millis() as f64 * share) as u64);
                         bar.set_message(format!(
-                            "{:.1}/{:.1} s, {completed} requests",
-                            shown.as_secs_f64(),
-                            d.as_secs_f64()
+                            "{:.1}/{:.1} s measured, round {}/{}, {completed} requests",
+                            d.as_secs_f64() * share,
+                            d.as_secs_f64(),
+                            shared.rounds_done.load(Ordering::Relaxed),
+                            shared.rounds.load(Ordering::Relaxed).max(1)
                         ));
                     }
                 }
@@ -87,9 +91,7 @@ pub(crate) fn follow(
                 // Print each fifth the run has passed, with the original lab's wording.
                 let fifth_reached = match (length, total) {
                     (Length::Iterations(_), Some(total)) if total > 0 => completed * 5 / total,
-                    (Length::Duration(d), _) => {
-                        (elapsed.as_secs_f64() * 5.0 / d.as_secs_f64()).floor() as u64
-                    }
+                    (Length::Duration(_), _) => (rounds_share(shared) * 5.0).floor() as u64,
                     _ => 0,
                 };
                 while fifths_printed < fifth_reached.min(5) {
@@ -100,7 +102,7 @@ pub(crate) fn follow(
                         }
                         _ => {
                             eprintln!(
-                                "{label}: Completed: {completed} requests ({}%)",
+                                "{label}: {}% of its rounds measured, {completed} requests so far",
                                 fifths_printed * 20
                             )
                         }
@@ -119,6 +121,15 @@ pub(crate) fn follow(
             bars.remove(&bar);
         }
     }
+}
+
+/// The share of its rounds a row has measured.
+fn rounds_share(shared: &Shared) -> f64 {
+    let total = shared.rounds.load(Ordering::Relaxed);
+    if total == 0 {
+        return 0.0;
+    }
+    f64::from(shared.rounds_done.load(Ordering::Relaxed)) / f64::from(total)
 }
 
 fn new_bar(label: &str, length: Length, total: Option<u64>) -> ProgressBar {

@@ -74,6 +74,24 @@ fn cost_command(cli: &Cli, args: &crate::cli::CostArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the run is about to do and, for a `--duration` run, how long its measuring
+/// takes in all: every row measures for the whole duration, the rows one after another
+/// in turns, so the wall time is the duration times the rows, plus set-up and warm-up.
+fn plan_line(settings: &Settings, rows: usize) -> String {
+    let rounds = settings.rounds.max(1);
+    match settings.length() {
+        crate::settings::Length::Duration(d) => format!(
+            "Measuring {rows} rows for {:.1} s each, in {rounds} turns: about {:.1} s of \
+             measuring in all, plus set-up and warm-up",
+            d.as_secs_f64(),
+            d.as_secs_f64() * rows as f64
+        ),
+        crate::settings::Length::Iterations(n) => {
+            format!("Measuring {rows} rows, {n} requests per client each, in {rounds} turns",)
+        }
+    }
+}
+
 /// The binary's work: run with Ctrl-C wired to stop, write the report (and the
 /// baseline and histograms asked for), and give the exit status: 0, 1 when a row's
 /// every request failed, 3 on a regression past `--fail-on`, 130 after Ctrl-C.
@@ -321,6 +339,7 @@ pub fn execute(
             Some((*row, target))
         })
         .collect();
+    eprintln!("{}", plan_line(settings, rows.len()));
     let cpu_before = CpuSnapshot::take();
     // Every row sets up and warms up at once, then they take their rounds in turn.
     let turns = Turns::new(rows.len(), Arc::clone(stop));
