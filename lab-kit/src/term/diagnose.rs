@@ -40,13 +40,35 @@ impl Lab {
         }
     }
 
-    fn how_to_start(self) -> &'static str {
+    /// The port its server listens on unless told otherwise.
+    fn default_port(self) -> Option<u16> {
         match self {
-            Lab::Socket => "start it with `cargo run -p socket-lab --bin socket-server`",
-            Lab::Rest => "start it with `cargo run -p rest-lab --bin rest-server`",
-            Lab::Grpc => "start it with `cargo run -p grpc-lab --bin grpc-server`",
-            Lab::GrpcPeer => "start it with `cargo run -p grpc-lab --bin grpc-peer`",
-            Lab::Ws => "start it with `cargo run -p ws-lab --bin ws-server`",
+            Lab::Socket => Some(8080),
+            Lab::Rest => Some(5000),
+            Lab::Grpc => Some(50051),
+            Lab::Ws => Some(8765),
+            Lab::GrpcPeer => None,
+        }
+    }
+
+    /// How to start this lab's server where `addr` points: the command, and the port
+    /// when it is not the server's default.
+    fn how_to_start(self, addr: &str) -> String {
+        let command = match self {
+            Lab::Socket => "cargo run -p socket-lab --bin socket-server",
+            Lab::Rest => "cargo run -p rest-lab --bin rest-server",
+            Lab::Grpc => "cargo run -p grpc-lab --bin grpc-server",
+            Lab::GrpcPeer => "cargo run -p grpc-lab --bin grpc-peer",
+            Lab::Ws => "cargo run -p ws-lab --bin ws-server",
+        };
+        let port = addr
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse::<u16>().ok());
+        match port {
+            Some(port) if Some(port) != self.default_port() && self != Lab::GrpcPeer => {
+                format!("start it with `{command} -- --addr {port}`")
+            }
+            _ => format!("start it with `{command}`"),
         }
     }
 
@@ -206,7 +228,7 @@ pub async fn explain_failure(expected: Lab, addr: &str, timeout: Duration) -> Op
     Some(match found {
         Found::NoSuchHost => format!("cannot resolve {addr}: check the host name"),
         Found::Nothing => {
-            format!("nothing listens on {addr}: {}", expected.how_to_start())
+            format!("nothing listens on {addr}: {}", expected.how_to_start(addr))
         }
         other => format!("{addr} is not {what}: {}", other.describe()),
     })
@@ -268,7 +290,20 @@ mod tests {
             .await
             .unwrap();
         assert!(line.contains("nothing listens on"), "{line}");
-        assert!(line.contains("--bin rest-server"), "{line}");
+        // The port asked for, which is not the server's default, is in the hint.
+        let port = addr.rsplit_once(':').unwrap().1;
+        assert!(
+            line.ends_with(&format!("--bin rest-server -- --addr {port}`")),
+            "{line}"
+        );
+        assert_eq!(
+            Lab::Socket.how_to_start("127.0.0.1:8080"),
+            "start it with `cargo run -p socket-lab --bin socket-server`"
+        );
+        assert_eq!(
+            Lab::Socket.how_to_start("localhost:5000"),
+            "start it with `cargo run -p socket-lab --bin socket-server -- --addr 5000`"
+        );
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use lab_kit::term::{Printer, Prompt, Tone, paint};
+use lab_kit::term::{Lab, Printer, Prompt, Tone, explain_failure, paint};
 use serde_json::Value;
 use user_store::UserUpdate;
 
@@ -62,7 +62,7 @@ pub(crate) async fn run(client: &RestClient) -> anyhow::Result<ExitCode> {
             [] => continue,
         };
         sent += 1;
-        if !show(reply, &mut out).await {
+        if !show(reply, client, &mut out).await {
             failed += 1;
         }
     }
@@ -89,8 +89,9 @@ fn usage(command: &str) -> String {
 }
 
 /// Prints a reply (status, then the body as sent, pretty-printed); false when no
-/// answer came.
-async fn show(reply: Result<ApiReply, RestError>, out: &mut Printer) -> bool {
+/// answer came, said in one line with the next step when the reason is that the REST
+/// server is not what answers (nothing listens, or another kind of server).
+async fn show(reply: Result<ApiReply, RestError>, client: &RestClient, out: &mut Printer) -> bool {
     match reply {
         Ok(reply) => {
             let tone = if reply.status.is_success() {
@@ -109,7 +110,19 @@ async fn show(reply: Result<ApiReply, RestError>, out: &mut Printer) -> bool {
             true
         }
         Err(e) => {
-            out.line(format!("{} {e}", paint(Tone::Bad, "error:")))
+            let explained = match &e {
+                RestError::Http { .. } => {
+                    let base = client.base_url();
+                    let authority = base
+                        .split_once("://")
+                        .map_or(base, |(_, rest)| rest)
+                        .trim_end_matches('/');
+                    explain_failure(Lab::Rest, authority, client.timeout()).await
+                }
+                _ => None,
+            };
+            let text = explained.unwrap_or_else(|| e.to_string());
+            out.line(format!("{} {text}", paint(Tone::Bad, "error:")))
                 .await;
             false
         }
