@@ -1219,6 +1219,12 @@ fn the_html_report_is_self_contained_draws_every_row_and_matches_the_json() {
         assert!(svg.starts_with("<svg"), "{id}");
     }
 
+    // The answer first: a verdict naming the best row, above everything else.
+    let verdict_at = html.find("<p class=\"verdict\">").unwrap();
+    assert!(verdict_at < html.find("<ul class=\"context\">").unwrap());
+    let best = report["ranking"][0]["label"].as_str().unwrap();
+    assert!(html[verdict_at..].contains(best));
+
     // The ranking's chart: a bar per ranked row in the ranking's order, a whisker
     // wherever the JSON has an interval.
     let bars = &html[html.find("<figure class=\"bars\"").unwrap()..];

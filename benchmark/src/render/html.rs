@@ -28,6 +28,7 @@ th { text-align: left; background: #f5f5f7; vertical-align: bottom; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .scroll { overflow-x: auto; }
 figure.chart, figure.bars { margin: 1.2rem 0; }
+.verdict { font-size: 1.15rem; font-weight: 600; margin: 0.8rem 0 1rem; }
 figure.bars svg { max-width: 46rem; height: auto; }
 figure.chart svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9rem; }
@@ -186,7 +187,11 @@ fn figures(charts: &Result<Vec<Chart>, PlotError>) -> String {
 
 /// The body of one run: context, table, ranking, notes, baseline, then `charts`.
 fn run_body(report: &Report, charts: &str) -> String {
-    let mut out = context(report);
+    let mut out = format!(
+        "<p class=\"verdict\">{}</p>\n{}",
+        escape(&text::verdict(report)),
+        context(report)
+    );
     if let Some(chart) = bars::x_floor_chart(report) {
         let _ = write!(
             out,

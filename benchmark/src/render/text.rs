@@ -231,6 +231,68 @@ pub(crate) fn ranking_lines(report: &Report) -> Vec<String> {
         .collect()
 }
 
+/// One sentence that answers the run's question: which row wins, by how much, and
+/// whether the rounds show it beyond the noise.
+pub(crate) fn verdict(report: &Report) -> String {
+    let by = if report.ranked_by == RankedBy::Throughput {
+        "throughput"
+    } else {
+        "median latency"
+    };
+    let Some(first) = report.ranking.first() else {
+        return "No row was ranked: see the notes for why.".to_owned();
+    };
+    let best: Vec<&RankEntry> = report
+        .ranking
+        .iter()
+        .take_while(|r| r.position == first.position)
+        .collect();
+    let names: Vec<&str> = best.iter().map(|r| r.label).collect();
+    let mut sentence = if best.len() == 1 {
+        format!(
+            "{} is the fastest by {by}, at {} the floor",
+            first.label,
+            x_floor_with_interval(first)
+        )
+    } else {
+        format!(
+            "{} are the fastest by {by}, not distinguishable in this run ({} the floor for {})",
+            names.join(" and "),
+            x_floor_with_interval(first),
+            first.label
+        )
+    };
+    if let Some(next) = report.ranking.get(best.len()) {
+        let _ = write!(
+            sentence,
+            "; next is {}, {} than the best, a difference the rounds show beyond the noise",
+            next.label,
+            behind(next.percent_worse, by == "throughput")
+        );
+    }
+    sentence.push('.');
+    let invalid: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.invalid.is_some())
+        .map(|r| r.label)
+        .collect();
+    if !invalid.is_empty() {
+        let _ = write!(sentence, " Left out as invalid: {}.", invalid.join(", "));
+    }
+    if report
+        .results
+        .iter()
+        .any(|r| r.protocol != Lab::Floor && r.x_floor_hi.is_some_and(|hi| hi < 1.0))
+    {
+        sentence.push_str(
+            " But rows came out faster than the floor, so this run does not measure the \
+             protocols (see the notes).",
+        );
+    }
+    sentence
+}
+
 /// `2.11x (1.95-2.30)`: x floor and its interval, where there is one.
 fn x_floor_with_interval(r: &RankEntry) -> String {
     match (r.x_floor_lo, r.x_floor_hi) {
@@ -402,6 +464,53 @@ pub(crate) fn csv(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_verdict_names_the_winner_and_whether_the_rounds_show_it() {
+        use crate::model::RankEntry;
+        let entry = |position, key, label, x, tied| RankEntry {
+            position,
+            key,
+            label,
+            value: 0.0,
+            percent_worse: (x / 2.0 - 1.0) * 100.0,
+            x_floor: x,
+            x_floor_lo: Some(x * 0.9),
+            x_floor_hi: Some(x * 1.1),
+            tied,
+        };
+        let settings = <crate::Cli as clap::Parser>::parse_from(["benchmark"]).settings;
+        let mut report = Report {
+            settings,
+            placement: crate::placement::Placement::decide(&[0, 1], None, None, None).unwrap(),
+            machine: crate::machine::Machine::detect(),
+            results: Vec::new(),
+            ranked_by: RankedBy::P50,
+            ranking: vec![
+                entry(1, "socket", "Socket", 2.0, false),
+                entry(2, "rest-hyper", "REST (hyper)", 3.0, false),
+            ],
+            notes: Vec::new(),
+            interrupted: false,
+            comparison: None,
+        };
+        assert_eq!(
+            verdict(&report),
+            "Socket is the fastest by median latency, at 2.00x (1.80-2.20) the floor; next is \
+             REST (hyper), 50% slower than the best, a difference the rounds show beyond the \
+             noise."
+        );
+        report.ranking[1].position = 1;
+        report.ranking[1].tied = true;
+        let tied = verdict(&report);
+        assert!(
+            tied.starts_with(
+                "Socket and REST (hyper) are the fastest by median latency, not distinguishable"
+            ),
+            "{tied}"
+        );
+        assert!(!tied.contains("next is"), "{tied}");
+    }
 
     #[test]
     fn behind_the_best_is_worded_so_it_can_be_true() {
