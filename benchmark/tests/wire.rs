@@ -85,6 +85,15 @@ fn every_counted_byte_is_annotated_and_the_second_request_shrinks() {
                 .any(|p| p.note.starts_with("connection preface")),
             "{name}"
         );
+        // Closing is not set-up: the GOAWAY goes apart.
+        assert!(!exchange.setup.iter().any(|p| p.note.starts_with("GOAWAY")));
+        assert!(
+            exchange
+                .closing
+                .iter()
+                .all(|p| p.note.starts_with("GOAWAY")),
+            "{name}"
+        );
     }
     // gRPC: the length prefix, the protobuf fields, and the trailers.
     let grpc = find("gRPC");

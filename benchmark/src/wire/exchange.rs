@@ -71,10 +71,16 @@ fn exchange(
     } else {
         Vec::new()
     };
+    // HTTP/2's GOAWAY at the end is the connection's too, but a cost of closing it, not
+    // of setting it up.
+    let (closing, setup): (Vec<Part>, Vec<Part>) = setup
+        .into_iter()
+        .partition(|part| part.note.starts_with("GOAWAY"));
     Exchange {
         protocol: protocol.to_owned(),
         transport: transport.to_owned(),
         setup,
+        closing,
         requests: phased.into_iter().map(|parts| Phase { parts }).collect(),
         counted_sent: sent,
         counted_received: received,

@@ -32,6 +32,9 @@ pub struct Exchange {
     /// What the connection costs once: the HTTP/2 preface and SETTINGS, the WebSocket
     /// upgrade (empty for the socket lab and HTTP/1.1).
     pub setup: Vec<Part>,
+    /// What closing the connection sends (HTTP/2's GOAWAY), apart from its set-up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub closing: Vec<Part>,
     /// The two requests, in order.
     pub requests: Vec<Phase>,
     /// Bytes the connection counted going out (the benchmark's own byte counter,
@@ -85,6 +88,7 @@ impl Exchange {
         self.setup
             .iter()
             .chain(self.requests.iter().flat_map(|r| r.parts.iter()))
+            .chain(&self.closing)
     }
 
     /// Annotated bytes going `direction`, which equal what the connection counted.
@@ -175,6 +179,10 @@ impl WireReport {
                 };
                 let _ = writeln!(out, "\n{title}");
                 write_parts(&mut out, &request.parts);
+            }
+            if !exchange.closing.is_empty() {
+                let _ = writeln!(out, "\nconnection, closing:");
+                write_parts(&mut out, &exchange.closing);
             }
             let _ = writeln!(
                 out,
