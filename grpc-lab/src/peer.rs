@@ -69,6 +69,9 @@ pub enum PeerError {
     /// The listening socket failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// Something answers at the other peer's address, but not a chat peer.
+    #[error("{0}")]
+    NotAPeer(String),
 }
 
 /// One running peer.
@@ -77,6 +80,8 @@ pub struct Peer {
     name: String,
     local: SocketAddr,
     other: ChattingServiceClient<Channel>,
+    /// `host:port` of the other peer, to ask what answers there.
+    other_authority: String,
     inbox: mpsc::Receiver<Message>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
@@ -123,6 +128,7 @@ impl Peer {
             name: name.to_owned(),
             local,
             other: ChattingServiceClient::new(channel),
+            other_authority: lab_kit::args::url_authority(other),
             inbox,
             stop: Some(stop),
             server,
@@ -151,11 +157,37 @@ impl Peer {
 
     /// Retries [`ask_name`](Self::ask_name) with growing pauses (up to
     /// [`MAX_BACKOFF`]) until the other peer answers; returns its name.
-    pub async fn wait_for_other(&mut self) -> String {
+    ///
+    /// # Errors
+    ///
+    /// [`PeerError::NotAPeer`] as soon as something that is not a chat peer answers
+    /// there (a gRPC server without the chat, the REST server...): waiting would never
+    /// end.
+    pub async fn wait_for_other(&mut self) -> Result<String, PeerError> {
         let mut pause = Duration::from_millis(100);
         loop {
-            if let Ok(name) = self.ask_name().await {
-                return name;
+            match self.ask_name().await {
+                Ok(name) => return Ok(name),
+                Err(status) if status.code() == tonic::Code::Unimplemented => {
+                    return Err(PeerError::NotAPeer(format!(
+                        "{} is not a grpc-peer: a gRPC server without the peer chat answers \
+                         (the gRPC lab's server?)",
+                        self.other_authority
+                    )));
+                }
+                // Not started yet (refused), or starting: wait for it.
+                Err(status) if status.code() == tonic::Code::Unavailable => {}
+                Err(_) => {
+                    let found = lab_kit::term::explain_failure(
+                        lab_kit::term::Lab::GrpcPeer,
+                        &self.other_authority,
+                        CALL_TIMEOUT,
+                    )
+                    .await;
+                    if let Some(line) = found {
+                        return Err(PeerError::NotAPeer(line));
+                    }
+                }
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_BACKOFF);

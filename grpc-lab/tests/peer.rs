@@ -25,8 +25,14 @@ async fn two_peers_find_each_other_and_talk_both_ways() {
     let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
     let mut bob = Peer::start("bob", bob_listener, &format!("http://{ann_addr}")).unwrap();
 
-    assert_eq!(within("ann waiting", ann.wait_for_other()).await, "bob");
-    assert_eq!(within("bob waiting", bob.wait_for_other()).await, "ann");
+    assert_eq!(
+        within("ann waiting", ann.wait_for_other()).await.unwrap(),
+        "bob"
+    );
+    assert_eq!(
+        within("bob waiting", bob.wait_for_other()).await.unwrap(),
+        "ann"
+    );
 
     let sent = ann.send("hi bob").await.unwrap();
     let got = within("bob receiving", bob.next_message()).await.unwrap();
@@ -55,7 +61,7 @@ async fn waiting_ends_when_the_other_peer_starts_later() {
     assert!(ann.ask_name().await.is_err(), "nobody there yet");
 
     let waiting = tokio::spawn(async move {
-        let name = ann.wait_for_other().await;
+        let name = ann.wait_for_other().await.unwrap();
         (ann, name)
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -80,7 +86,7 @@ async fn a_stopped_peer_is_reported_and_reached_again_after_a_restart() {
     );
     let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
     let mut bob = Peer::start("bob", bob_listener, &ann_addr.to_string()).unwrap();
-    within("ann waiting", ann.wait_for_other()).await;
+    within("ann waiting", ann.wait_for_other()).await.unwrap();
     ann.send("first").await.unwrap();
     assert_eq!(
         within("bob receiving", bob.next_message())
@@ -119,5 +125,46 @@ async fn a_stopped_peer_is_reported_and_reached_again_after_a_restart() {
         "welcome back"
     );
     ann.stop().await;
+    bob.stop().await;
+}
+
+#[tokio::test]
+async fn a_peer_aimed_at_a_server_that_is_not_a_peer_says_so_instead_of_waiting() {
+    // The gRPC lab's server: HTTP/2 and gRPC, but no chat.
+    let grpc = listener().await;
+    let grpc_addr = grpc.local_addr().unwrap();
+    let store = user_store::UserStore::new();
+    tokio::spawn(grpc_lab::run(
+        grpc,
+        grpc_lab::Config::new(store),
+        std::future::pending::<()>(),
+    ));
+    let mut ann = Peer::start("ann", listener().await, &grpc_addr.to_string()).unwrap();
+    let error = within("ann waiting", ann.wait_for_other())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is not a grpc-peer"), "{error}");
+    ann.stop().await;
+
+    // A plain HTTP/1.1 server.
+    let http = listener().await;
+    let http_addr = http.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = http.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let mut bob = Peer::start("bob", listener().await, &http_addr.to_string()).unwrap();
+    let error = within("bob waiting", bob.wait_for_other())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is not the other grpc-peer"), "{error}");
     bob.stop().await;
 }

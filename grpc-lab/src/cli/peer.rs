@@ -65,7 +65,13 @@ pub async fn run(cli: PeerCli) -> anyhow::Result<ExitCode> {
     .await;
     let other_name = loop {
         tokio::select! {
-            other_name = peer.wait_for_other() => break other_name,
+            found = peer.wait_for_other() => match found {
+                Ok(other_name) => break other_name,
+                Err(e) => {
+                    peer.stop().await;
+                    return Err(e.into());
+                }
+            },
             line = prompt.next_line() => match line {
                 Ok(Some(_)) => out.line("not connected yet: that line was not sent").await,
                 Ok(None) => {
