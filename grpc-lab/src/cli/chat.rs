@@ -16,7 +16,18 @@ use crate::pb;
 /// stopped, or went away), says so and fails (status 1).
 pub(crate) async fn run(client: &mut GrpcClient, name: &str) -> anyhow::Result<ExitCode> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let room = client.chat_as(name, ReceiverStream::new(rx)).await?;
+    // The server's refusal (a name taken, a full room) in its own words, not tonic's
+    // rendering of the status.
+    let room = client
+        .chat_as(name, ReceiverStream::new(rx))
+        .await
+        .map_err(|status| {
+            anyhow::anyhow!(
+                "cannot join the chat room: {} ({:?})",
+                status.message(),
+                status.code()
+            )
+        })?;
     let (mut prompt, mut out) = Prompt::new("")?;
     out.line(format!(
         "Joined the chat room at {} as {name}. Type to talk; Ctrl-D leaves.",
