@@ -204,6 +204,16 @@ fn run_body(report: &Report, charts: &str) -> String {
             list(&text::ranking_lines(report), false)
         );
     }
+    if let Some(chart) = bars::time_split_chart(report) {
+        let _ = write!(
+            out,
+            "<h2>Where the time goes</h2>\n<figure class=\"bars\" id=\"chart-time-split\" \
+             data-chart=\"time-split\">\n{chart}\n<figcaption>Each row's mean request: the \
+             client's CPU and the server's CPU per request, and the rest of the mean latency \
+             spent waiting: the wire, the kernel, waking a sleeping CPU (means, which add up; \
+             the ranking is by the median).</figcaption>\n</figure>\n"
+        );
+    }
     let _ = write!(out, "<h2>Results</h2>\n{}", results(report));
     if !report.notes.is_empty() {
         let _ = write!(out, "<h2>Notes</h2>\n{}", list(&report.notes, false));
