@@ -34,7 +34,7 @@ pub(crate) async fn run(client: &mut GrpcClient, name: &str) -> anyhow::Result<E
         client.url()
     ))
     .await;
-    let mut shown = tokio::spawn(show_room(room, out.clone()));
+    let mut shown = tokio::spawn(show_room(room, out.clone(), name.to_owned()));
     loop {
         let line = tokio::select! {
             line = prompt.next_line() => line?,
@@ -61,10 +61,13 @@ pub(crate) async fn run(client: &mut GrpcClient, name: &str) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the room's messages until the server ends the stream; returns why it ended.
-async fn show_room(mut room: Streaming<pb::ChatMessage>, mut out: Printer) -> String {
+/// Prints the room's messages until the server ends the stream, but `own` ones coming
+/// back, which are on the screen already as typed (every chat of the workspace shows
+/// your line once); returns why it ended.
+async fn show_room(mut room: Streaming<pb::ChatMessage>, mut out: Printer, own: String) -> String {
     loop {
         match room.next().await {
+            Some(Ok(message)) if message.sender == own => {}
             Some(Ok(message)) => out.line(describe(&message)).await,
             Some(Err(status)) => return format!("the server ended the chat: {}", status.message()),
             None => return "the server ended the chat (it stopped)".to_owned(),

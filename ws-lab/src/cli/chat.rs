@@ -32,11 +32,16 @@ pub(crate) async fn run(url: &str, timeout: Duration, name: &str) -> anyhow::Res
     ))
     .await;
     let printer = out.clone();
+    let own = name.to_owned();
     let mut shown = tokio::spawn(async move {
         let mut printer = printer;
         loop {
             match incoming.next().await {
-                Some(Ok(Message::Text(text))) => printer.line(describe(&text)).await,
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(line) = describe(&text, &own) {
+                        printer.line(line).await;
+                    }
+                }
                 Some(Ok(Message::Close(frame))) => {
                     let why = frame
                         .map(|f| format!(" ({} {})", f.code, f.reason))
@@ -67,10 +72,13 @@ pub(crate) async fn run(url: &str, timeout: Duration, name: &str) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-/// One pushed event as a line: `[HH:MM:SS] name: text`, notices set apart.
-fn describe(text: &str) -> String {
+/// One pushed event as a line: `[HH:MM:SS] name: text`, notices set apart; `None` for
+/// `own` messages coming back, which are on the screen already as typed (every chat of
+/// the workspace shows your line once, as the UDP chat does).
+fn describe(text: &str, own: &str) -> Option<String> {
     let stamp = |t: &str| paint(Tone::Quiet, format!("[{}]", chat_time(t)));
-    match serde_json::from_str::<Event>(text) {
+    Some(match serde_json::from_str::<Event>(text) {
+        Ok(Event::Message { sender, .. }) if sender == own => return None,
         Ok(Event::Message {
             sender,
             text,
@@ -92,7 +100,7 @@ fn describe(text: &str) -> String {
         }
         Ok(Event::Notice { text }) => paint(Tone::Note, format!("! {text}")),
         Err(_) => paint(Tone::Bad, format!("? {text}")),
-    }
+    })
 }
 
 /// `name` made safe for a query string (percent-encoding what is not unreserved).
@@ -106,4 +114,35 @@ fn encode(name: &str) -> String {
         }
     }
     encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn your_own_line_shows_once_and_everyone_elses_with_its_time() {
+        let said = |sender: &str| {
+            serde_json::to_string(&Event::Message {
+                sender: sender.into(),
+                text: "hi".into(),
+                timestamp: "2026-12-02T16:00:00Z".into(),
+            })
+            .unwrap()
+        };
+        assert_eq!(describe(&said("ann"), "ann"), None, "typed already");
+        let theirs = describe(&said("bob"), "ann").unwrap();
+        assert!(theirs.ends_with("bob: hi"), "{theirs}");
+        // Notices about yourself still show.
+        let joined = serde_json::to_string(&Event::Join {
+            sender: "ann".into(),
+            timestamp: "2026-12-02T16:00:00Z".into(),
+        })
+        .unwrap();
+        assert!(
+            describe(&joined, "ann")
+                .unwrap()
+                .contains("ann joined the chat")
+        );
+    }
 }
