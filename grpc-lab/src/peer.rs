@@ -74,6 +74,29 @@ pub enum PeerError {
     NotAPeer(String),
 }
 
+/// Whether the other peer answers, asked once a second (`GetInformation`).
+#[derive(Debug, Clone)]
+pub struct Presence {
+    other: ChattingServiceClient<Channel>,
+}
+
+impl Presence {
+    /// How often the other peer is asked.
+    pub const EVERY: Duration = Duration::from_secs(1);
+
+    /// Waits until the other peer's presence is no longer `present`; returns the new
+    /// state (false: it stopped answering; true: it answers again).
+    pub async fn changed(&mut self, present: bool) -> bool {
+        loop {
+            tokio::time::sleep(Self::EVERY).await;
+            let answers = self.other.get_information(NullMsg {}).await.is_ok();
+            if answers != present {
+                return answers;
+            }
+        }
+    }
+}
+
 /// One running peer.
 #[derive(Debug)]
 pub struct Peer {
@@ -191,6 +214,14 @@ impl Peer {
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// A watch on whether the other peer is there, to tell the person when it leaves
+    /// and comes back.
+    pub fn presence(&self) -> Presence {
+        Presence {
+            other: self.other.clone(),
         }
     }
 

@@ -168,3 +168,22 @@ async fn a_peer_aimed_at_a_server_that_is_not_a_peer_says_so_instead_of_waiting(
     assert!(error.contains("is not the other grpc-peer"), "{error}");
     bob.stop().await;
 }
+
+#[tokio::test]
+async fn a_peer_sees_the_other_leave_and_come_back() {
+    let (ann_listener, bob_listener) = (listener().await, listener().await);
+    let bob_addr = bob_listener.local_addr().unwrap();
+    let ann_addr = ann_listener.local_addr().unwrap();
+    let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
+    let mut bob = Peer::start("bob", bob_listener, &ann_addr.to_string()).unwrap();
+    within("ann waiting", ann.wait_for_other()).await.unwrap();
+    let mut presence = ann.presence();
+    bob.stop().await;
+    assert!(!within("bob leaving", presence.changed(true)).await);
+    // Bob comes back on the same address.
+    let again = TcpListener::bind(bob_addr).await.unwrap();
+    let bob = Peer::start("bob", again, &ann_addr.to_string()).unwrap();
+    assert!(within("bob coming back", presence.changed(false)).await);
+    bob.stop().await;
+    ann.stop().await;
+}

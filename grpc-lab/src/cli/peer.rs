@@ -90,6 +90,24 @@ pub async fn run(cli: PeerCli) -> anyhow::Result<ExitCode> {
     ))
     .await;
 
+    // Say when the other peer leaves and when it comes back.
+    let mut presence = peer.presence();
+    let mut notices = out.clone();
+    let watched_name = other_name.clone();
+    let watching = tokio::spawn(async move {
+        let mut present = true;
+        loop {
+            present = presence.changed(present).await;
+            let notice = if present {
+                format!("* {watched_name} is back")
+            } else {
+                format!(
+                    "* {watched_name} left (not answering): what you type is not delivered until it is back"
+                )
+            };
+            notices.line(paint(Tone::Note, notice)).await;
+        }
+    });
     let mut inbox = peer.take_inbox();
     let mut shower = out.clone();
     let showing = tokio::spawn(async move {
@@ -115,6 +133,7 @@ pub async fn run(cli: PeerCli) -> anyhow::Result<ExitCode> {
         }
     };
     showing.abort();
+    watching.abort();
     drop(prompt);
     peer.stop().await;
     ended
