@@ -175,7 +175,7 @@ async fn a_peer_sees_the_other_leave_and_come_back() {
     let bob_addr = bob_listener.local_addr().unwrap();
     let ann_addr = ann_listener.local_addr().unwrap();
     let mut ann = Peer::start("ann", ann_listener, &bob_addr.to_string()).unwrap();
-    let mut bob = Peer::start("bob", bob_listener, &ann_addr.to_string()).unwrap();
+    let bob = Peer::start("bob", bob_listener, &ann_addr.to_string()).unwrap();
     within("ann waiting", ann.wait_for_other()).await.unwrap();
     let mut presence = ann.presence();
     bob.stop().await;
