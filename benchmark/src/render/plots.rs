@@ -168,6 +168,17 @@ fn percentile_label(x: f64) -> String {
     }
 }
 
+/// The percentile axis labelled at its decades only (0%, 90%, 99%, 99.9%...): the log
+/// axis ticks every step in between too, and 80% 83.3% 85.7%... would overlap.
+fn decade_label(x: f64) -> String {
+    let decade = x.log10();
+    if x >= 1.0 && (decade - decade.round()).abs() < 1e-9 {
+        percentile_label(x)
+    } else {
+        String::new()
+    }
+}
+
 fn short_number(v: f64) -> String {
     if v.abs() >= 10_000.0 {
         format!("{:.0}k", v / 1000.0)
@@ -234,7 +245,7 @@ impl Plot<'_> {
         let percentile = matches!(self.x.1, Axis::Percentile);
         let x_label = move |v: &f64| {
             if percentile {
-                percentile_label(*v)
+                decade_label(*v)
             } else {
                 short_number(*v)
             }
@@ -532,6 +543,11 @@ mod tests {
         assert_eq!(percentile_label(100.0), "99%");
         assert_eq!(percentile_label(1000.0), "99.9%");
         assert_eq!(percentile_label(100_000.0), "99.999%");
+        // Only the decades get a label on the axis.
+        assert_eq!(decade_label(1000.0), "99.9%");
+        assert_eq!(decade_label(1.0), "0%");
+        assert_eq!(decade_label(5.0), "");
+        assert_eq!(decade_label(20.0), "");
     }
 
     #[test]
