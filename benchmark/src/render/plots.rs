@@ -155,6 +155,9 @@ fn span(values: impl Iterator<Item = f64>, axis: Axis, headroom: f64) -> Range<f
     }
 }
 
+/// Fewest requests in every row for the latency histogram to be drawn.
+const HISTOGRAM_SAMPLES: u64 = 500;
+
 /// A percentile label for a point of the 1/(1-q) axis: 10 is 90%, 1000 is 99.9%.
 fn percentile_label(x: f64) -> String {
     let q = 100.0 * (1.0 - 1.0 / x);
@@ -373,17 +376,24 @@ pub(crate) fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
     let lines = |points: &dyn Fn(&ResultRow) -> Vec<(f64, f64)>| row_lines(report, points);
     let (latency, per_unit) = LATENCY;
     let mut charts = vec![spectrum_chart(report, None)?];
-    charts.push(
-        Plot {
-            kind: ChartKind::Histogram,
-            id: "histogram".into(),
-            title: "Latency histogram".into(),
-            x: (latency, Axis::Log),
-            y: ("Requests (%)", Axis::Linear),
-            lines: lines(&|row| histogram_points(&row.histogram, per_unit)),
-        }
-        .draw()?,
-    );
+    // Fifty samples in sixty bands are spikes on a zero line, not a shape.
+    if report
+        .results
+        .iter()
+        .all(|r| r.histogram.len() >= HISTOGRAM_SAMPLES)
+    {
+        charts.push(
+            Plot {
+                kind: ChartKind::Histogram,
+                id: "histogram".into(),
+                title: "Latency histogram".into(),
+                x: (latency, Axis::Log),
+                y: ("Requests (%)", Axis::Linear),
+                lines: lines(&|row| histogram_points(&row.histogram, per_unit)),
+            }
+            .draw()?,
+        );
+    }
     if report.results.iter().any(|r| r.timeline.is_some()) {
         type Pick = fn(&crate::engine::timeline::Slot) -> Option<f64>;
         let over_time: [(&str, &str, &str, Pick); 3] = [
@@ -575,6 +585,37 @@ mod tests {
         assert!((total - 100.0).abs() < 1e-9, "{total}");
         let peak = bands.iter().map(|p| p.1).fold(0.0, f64::max);
         assert_eq!(peak, 90.0);
+    }
+
+    #[test]
+    fn the_histogram_waits_for_enough_requests_to_have_a_shape() {
+        let report_with = |samples: u64| {
+            let mut row = crate::analysis::checks::tests::row();
+            for i in 0..samples {
+                crate::stats::record(&mut row.histogram, 50_000 + i * 100);
+            }
+            let settings = <crate::Cli as clap::Parser>::parse_from(["benchmark"]).settings;
+            Report {
+                settings,
+                placement: crate::placement::Placement::decide(&[0, 1], None, None, None).unwrap(),
+                machine: crate::machine::Machine::detect(),
+                results: vec![row],
+                ranked_by: crate::model::RankedBy::P50,
+                ranking: Vec::new(),
+                notes: Vec::new(),
+                interrupted: false,
+                comparison: None,
+            }
+        };
+        let ids = |samples| -> Vec<String> {
+            run_charts(&report_with(samples))
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        assert_eq!(ids(50), ["spectrum"]);
+        assert_eq!(ids(HISTOGRAM_SAMPLES), ["spectrum", "histogram"]);
     }
 
     #[test]
