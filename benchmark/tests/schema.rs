@@ -225,7 +225,14 @@ fn duration_open_loop_and_stream_runs_keep_their_json_shape() {
         args.extend(["--format", "json"]);
         let out = dir.join(name);
         run_to(&args, &out);
-        hold(name, &json_keys(&out));
+        let mut keys = json_keys(&out);
+        if name == "rate.json.keys" {
+            // Whether the open loop's row is ranked depends on whether this machine
+            // kept its schedule (a late one is invalid and unranked): the ranking's
+            // shape is held by the closed-loop runs.
+            keys.retain(|k| !k.starts_with(".ranking[]."));
+        }
+        hold(name, &keys);
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
