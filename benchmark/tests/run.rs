@@ -1263,6 +1263,30 @@ fn the_html_report_is_self_contained_draws_every_row_and_matches_the_json() {
             );
         }
     }
+
+    // The table that shows first fits the page: the ranking's figure and the CPU
+    // columns in it, every other column behind a toggle, with the same rows.
+    let first = &html[html.find("<table class=\"results\">").unwrap()..];
+    let first = &first[..first.find("</table>").unwrap()];
+    let every = &html[html.find("<details class=\"columns\">").unwrap()..];
+    let every = &every[..every.find("</details>").unwrap()];
+    let header = |table: &str| {
+        table[..table.find("</tr>").unwrap()]
+            .matches("<th>")
+            .count()
+    };
+    assert!(header(first) <= 11, "{} columns first", header(first));
+    assert!(header(every) > header(first));
+    for field in ["x_floor", "server_cpu_us", "p50_us"] {
+        assert!(
+            first.contains(&format!("data-field=\"{field}\"")),
+            "{field}"
+        );
+    }
+    for key in &keys {
+        assert!(first.contains(&format!("<tr data-key=\"{key}\">")), "{key}");
+        assert!(every.contains(&format!("<tr data-key=\"{key}\">")), "{key}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -73,10 +73,44 @@ fn context(report: &Report) -> String {
     out
 }
 
-/// The results table: every column, each number with its raw value and field.
+/// The results table as the page shows it first: the columns a terminal fits, so
+/// the table fits the page; every other column behind a toggle under it.
 fn results(report: &Report) -> String {
-    let table = Table::of(report, View::Wide);
-    let mut out = String::from("<div class=\"scroll\"><table class=\"results\">\n<tr>");
+    let narrow = Table::of(report, View::Narrow);
+    let wide = Table::of(report, View::Wide);
+    let mut out = table(&narrow, "results");
+    let _ = write!(
+        out,
+        "<details class=\"columns\"><summary>Every column ({} more: {})</summary>\n{}</details>\n",
+        wide.columns.len() - narrow.columns.len(),
+        escape(
+            &wide
+                .columns
+                .iter()
+                .filter(|c| !narrow.columns.iter().any(|n| n.csv == c.csv))
+                .map(|c| format!("{} {}", c.header.0, c.header.1).trim().to_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        table(&wide, "results every")
+    );
+    for row in report.results.iter().filter(|r| r.errors > 0) {
+        for (kind, count) in &row.error_kinds {
+            let first = row.first_errors.get(kind).map_or("", String::as_str);
+            let _ = writeln!(
+                out,
+                "<p>{} errors: {count} {kind} (first: {})</p>",
+                escape(row.label),
+                escape(first)
+            );
+        }
+    }
+    out
+}
+
+/// One results table, each number with its raw value and JSON field.
+fn table(table: &Table, class: &str) -> String {
+    let mut out = format!("<div class=\"scroll\"><table class=\"{class}\">\n<tr>");
     for column in &table.columns {
         let _ = write!(
             out,
@@ -100,17 +134,6 @@ fn results(report: &Report) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</table></div>\n");
-    for row in report.results.iter().filter(|r| r.errors > 0) {
-        for (kind, count) in &row.error_kinds {
-            let first = row.first_errors.get(kind).map_or("", String::as_str);
-            let _ = writeln!(
-                out,
-                "<p>{} errors: {count} {kind} (first: {})</p>",
-                escape(row.label),
-                escape(first)
-            );
-        }
-    }
     out
 }
 
