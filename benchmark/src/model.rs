@@ -373,6 +373,8 @@ pub struct CostReport {
     pub requests: u64,
     /// Unmeasured requests before them, at both points.
     pub warmup: u64,
+    /// How many times each point was counted (each count the median of them).
+    pub repeats: u32,
     /// The counter, as it names itself (`valgrind-3.19.0`).
     pub counter: String,
     /// One per row, the floor first.
@@ -397,11 +399,15 @@ pub struct CostRow {
 /// One process's instructions at both points, and per request from their difference.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct InstructionCount {
-    /// Instructions of the whole process with `requests` requests.
+    /// Instructions of the whole process with `requests` requests (the median of the
+    /// repeats).
     pub at_n: u64,
-    /// With twice as many.
+    /// With twice as many (the median of the repeats).
     pub at_2n: u64,
     /// `(at_2n - at_n) / requests`: start-up, set-up and shut-down, the same at both
     /// points, cancel out. `None` when the second count is not the larger.
     pub per_request: Option<f64>,
+    /// The lowest and highest per-request figure of a single repeat (its own two
+    /// points): how far one repeat alone could be off. `None` with one repeat.
+    pub repeat_range: Option<(f64, f64)>,
 }

@@ -10,24 +10,23 @@ use crate::units::wrap;
 
 /// The cost report in `format`; `None` for a format it has no rendering in (HTML).
 pub(crate) fn cost_report(report: &CostReport, format: Format) -> Option<String> {
-    let grid = grid(report);
     let text = match format {
         Format::Json => {
             let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
             text.push('\n');
             text
         }
-        Format::Csv => grid.csv(),
+        Format::Csv => grid(report, false).csv(),
         Format::Markdown => format!(
             "{}\n\n{}\n{}",
             wrap(&heading(report), "", "", 100),
-            grid.markdown(),
+            grid(report, true).markdown(),
             notes(report, "- ")
         ),
         Format::Table => format!(
             "{}\n\n{}\nNotes:\n{}",
             wrap(&heading(report), "", "", 100),
-            grid.text(""),
+            grid(report, true).text(""),
             notes(report, "  - ")
         ),
         Format::Html => return None,
@@ -38,11 +37,15 @@ pub(crate) fn cost_report(report: &CostReport, format: Format) -> Option<String>
 fn heading(report: &CostReport) -> String {
     format!(
         "commlab benchmark cost: instructions per request, counted by {} (callgrind) over \
-         {} and {} requests after {} warm-up, start-up removed by the difference",
+         {} and {} requests after {} warm-up, start-up removed by the difference{}",
         report.counter,
         report.requests,
         report.requests * 2,
-        report.warmup
+        report.warmup,
+        match report.repeats {
+            0 | 1 => String::new(),
+            n => format!(", each point the median of {n} repeats"),
+        }
     )
 }
 
@@ -55,11 +58,15 @@ fn notes(report: &CostReport, bullet: &str) -> String {
     out
 }
 
-fn grid(report: &CostReport) -> Grid {
-    let per = |count: &InstructionCount| {
-        count
-            .per_request
-            .map_or_else(|| "—".to_owned(), |v| format!("{v:.0}"))
+/// The table; with `spread`, each per-request figure with its repeats' `±` (CSV keeps
+/// the bare figures).
+fn grid(report: &CostReport, spread: bool) -> Grid {
+    let per = |count: &InstructionCount| match (count.per_request, count.repeat_range) {
+        (Some(v), Some((lo, hi))) if v > 0.0 && spread => {
+            format!("{v:.0} ±{:.1}%", (v - lo).max(hi - v) / v * 100.0)
+        }
+        (Some(v), _) => format!("{v:.0}"),
+        (None, _) => "—".to_owned(),
     };
     let total = |a: &InstructionCount, b: &InstructionCount| match (a.per_request, b.per_request) {
         (Some(a), Some(b)) => format!("{:.0}", a + b),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use crate::analysis::cost::two_point;
+use crate::analysis::cost::median_two_point;
 use crate::cli::{CostArgs, CostClientArgs};
 use crate::model::{CostReport, CostRow};
 use crate::run::row::{self, Row};
@@ -98,6 +98,11 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
          take strict turns and no count depends on how they overlapped; the floor's echo \
          never spins looking for the next request here (--spin-us 0)"
             .to_owned(),
+        "±: how far the furthest repeat's own figure (its two points alone) lies from \
+         the median's; on HTTP/2 servers a single repeat moves by about 1%, with what the \
+         process does at its own pace (timers, the Date header), so each point is the \
+         median of --repeats counts"
+            .to_owned(),
         "instructions are not time: a cache miss or a system call's wait costs far more \
          than its count says, so read these beside the run's CPU-time figures; what they \
          give is a figure that does not move with the machine's load (the same binaries \
@@ -114,6 +119,7 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
     Ok(CostReport {
         requests: args.requests,
         warmup: args.warmup,
+        repeats: args.repeats,
         counter,
         rows: counted?,
         notes,
@@ -129,19 +135,30 @@ fn count_rows(
     let mut counted = Vec::new();
     for row in rows {
         let info = row.info();
-        eprintln!(
-            "{}: counting {} and {} requests",
-            info.label,
-            args.requests,
-            args.requests * 2
-        );
-        let first = count_once(settings, args, *row, dir, args.requests)?;
-        let second = count_once(settings, args, *row, dir, args.requests * 2)?;
+        let (mut clients, mut servers) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+        for repeat in 1..=args.repeats {
+            eprintln!(
+                "{}: counting {} and {} requests{}",
+                info.label,
+                args.requests,
+                args.requests * 2,
+                if args.repeats > 1 {
+                    format!(" (repeat {repeat} of {})", args.repeats)
+                } else {
+                    String::new()
+                }
+            );
+            for (point, requests) in [args.requests, args.requests * 2].into_iter().enumerate() {
+                let (client, server) = count_once(settings, args, *row, dir, requests, repeat)?;
+                clients[point].push(client);
+                servers[point].push(server);
+            }
+        }
         counted.push(CostRow {
             key: info.key,
             label: info.label,
-            client: two_point(first.0, second.0, args.requests),
-            server: two_point(first.1, second.1, args.requests),
+            client: median_two_point(&clients[0], &clients[1], args.requests),
+            server: median_two_point(&servers[0], &servers[1], args.requests),
         });
     }
     Ok(counted)
@@ -154,10 +171,11 @@ fn count_once(
     row: &dyn Row,
     dir: &Path,
     requests: u64,
+    repeat: u32,
 ) -> anyhow::Result<(u64, u64)> {
     let info = row.info();
     let this = std::env::current_exe().context("cannot find this program to run it again")?;
-    let out = |side: &str| dir.join(format!("{}-{requests}-{side}.callgrind", info.key));
+    let out = |side: &str| dir.join(format!("{}-{requests}-{side}-{repeat}.callgrind", info.key));
     let (server_out, client_out) = (out("server"), out("client"));
     // Client and server on one CPU take strict turns: each read finds the whole of
     // what the other wrote, so no count depends on how the two overlapped.
