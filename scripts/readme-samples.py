@@ -17,10 +17,16 @@ throttled by the host (steal near a third of the run, every row faster than the 
 and the run says so), which is the machine, not the build. Run it on a quiet machine,
 and read the figures it wrote before committing them.
 
-    scripts/readme-samples.py
+It then remakes the HTML report the README links (docs/report.html, by the command the
+README shows above it) and, where Chromium is installed, its screenshots: the first screen
+at 1,200 px and at 390 px (a phone), and the whole page.
+
+    scripts/readme-samples.py            # the samples, then docs/
+    scripts/readme-samples.py --docs     # docs/ only
 """
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,10 +47,51 @@ def run(args: str) -> str:
     return done.stdout
 
 
+DOCS = ROOT / "docs"
+# The README's HTML report command, written to docs/ (the README shows it with -o report.html).
+REPORT_ARGS = (
+    "--protocols socket,rest,grpc,ws --client lean --concurrency 4 --duration 10s --format html"
+)
+# (file, window width, window height): the first screen at two widths, then the whole page.
+SCREENSHOTS = [("report-1200.png", 1200, 1000), ("report-390.png", 390, 1000), ("report.png", 1100, 3900)]
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def docs() -> None:
+    report = DOCS / "report.html"
+    run(f"{REPORT_ARGS} --output {report}")
+    print(f"regenerated: {report.relative_to(ROOT)}", file=sys.stderr)
+    browser = chromium()
+    if browser is None:
+        print("no Chromium on PATH: the screenshots in docs/ are unchanged", file=sys.stderr)
+        return
+    for name, width, height in SCREENSHOTS:
+        subprocess.run(
+            [
+                browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--hide-scrollbars", f"--user-data-dir={ROOT / 'target' / 'chromium-profile'}",
+                f"--window-size={width},{height}", f"--screenshot={DOCS / name}",
+                report.as_uri(),
+            ],
+            check=True, capture_output=True,
+        )
+        print(f"regenerated: docs/{name} ({width} px)", file=sys.stderr)
+
+
 def main() -> None:
     subprocess.run(
         ["cargo", "build", "--release", "--locked", "-q", "-p", "benchmark"], check=True, cwd=ROOT
     )
+    if sys.argv[1:] == ["--docs"]:
+        docs()
+        return
     text = README.read_text()
 
     def replace(match: re.Match) -> str:
@@ -54,6 +101,7 @@ def main() -> None:
         return f"{match.group(1)}{output}```"
 
     README.write_text(MARKER.sub(replace, text))
+    docs()
 
 
 if __name__ == "__main__":

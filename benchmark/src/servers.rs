@@ -207,6 +207,7 @@ pub(crate) fn resolve(
     lab: &'static LabServer,
     settings: &Settings,
     placement: &Placement,
+    control: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Target> {
     let Some(address) = settings.address_of(lab.key) else {
         let server = EmbeddedServer::start(lab, &placement.server_cpus)
@@ -230,6 +231,14 @@ pub(crate) fn resolve(
             lab.flag
         );
     }
+    // Another lab's server there would fail set-up with its client library's words
+    // (`invalid compression flag: 123` for gRPC against the REST port): say what answers.
+    if let Some(expected) = kind_of(lab.key) {
+        let probe = lab_kit::term::explain_failure(expected, &authority, settings.timeout);
+        if let Some(line) = control.block_on(probe) {
+            bail!("{} {address}: {line}", lab.flag);
+        }
+    }
     let cpu = match settings.server_pid(lab.key) {
         Some(pid) if cputime::process(pid).is_some() => ServerCpu::Process(pid),
         Some(pid) => ServerCpu::Unknown(format!("no process {pid} to read")),
@@ -242,6 +251,18 @@ pub(crate) fn resolve(
         embedded: None,
         cpu,
     })
+}
+
+/// The kind of server a lab's probe expects, for the labs a probe tells apart (the
+/// floor's echo answers whatever it is sent, so it is not one of them).
+fn kind_of(lab: Lab) -> Option<lab_kit::term::Lab> {
+    match lab {
+        Lab::Floor => None,
+        Lab::Socket => Some(lab_kit::term::Lab::Socket),
+        Lab::Rest => Some(lab_kit::term::Lab::Rest),
+        Lab::Grpc => Some(lab_kit::term::Lab::Grpc),
+        Lab::Ws => Some(lab_kit::term::Lab::Ws),
+    }
 }
 
 /// The address clients use for a target given as `configured`: for a lab with a URL

@@ -187,6 +187,32 @@ fn a_given_address_that_does_not_answer_fails_fast_and_says_what_to_do() {
 }
 
 #[test]
+fn another_labs_server_at_a_given_address_is_named_before_anything_is_measured() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let addr = runtime.block_on(async {
+        let rest = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = rest.local_addr().unwrap().to_string();
+        tokio::spawn(rest_lab::run(
+            rest,
+            rest_lab::Config::new(user_store::UserStore::new()),
+            std::future::pending::<()>(),
+        ));
+        addr
+    });
+    // The REST port given as the gRPC server: not tonic's `invalid compression flag`.
+    let error = run(&["--protocols", "grpc", "--grpc-url", &addr])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!(
+            "--grpc-url http://{addr}: {addr} is not the gRPC server"
+        )),
+        "{error}"
+    );
+    assert!(error.contains("the REST server answers"), "{error}");
+}
+
+#[test]
 fn a_given_address_is_measured_as_external_and_the_header_says_so() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime

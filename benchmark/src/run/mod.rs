@@ -318,7 +318,7 @@ pub fn execute(
     for row in &rows {
         let lab = row.info().lab;
         if !targets.iter().any(|t| t.lab.key == lab.key) {
-            targets.push(resolve(lab, settings, &placement)?);
+            targets.push(resolve(lab, settings, &placement, control)?);
         }
     }
 

@@ -82,9 +82,19 @@ pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
             print_completions::<ClientCli>(&shell);
             return Ok(ExitCode::SUCCESS);
         }
-        other => connected(other, url, timeout).await,
+        other => connected(other, url, timeout).await.map_err(plain_status),
     };
     explained(result, Lab::Grpc, &url_authority(url), timeout).await
+}
+
+/// A status the server answered with, said as the self-test and the prompt say it
+/// (`InvalidArgument: name must not be blank`), not in tonic's debugging form
+/// (`code: 'Client specified an invalid argument', message: ...`).
+fn plain_status(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast::<tonic::Status>() {
+        Ok(status) => anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
+        Err(other) => other,
+    }
 }
 
 async fn connected(
@@ -106,4 +116,17 @@ async fn connected(
         ClientCommand::Test | ClientCommand::Completions(_) => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_is_said_by_its_code_and_message() {
+        let said = plain_status(tonic::Status::invalid_argument("name must not be blank").into());
+        assert_eq!(said.to_string(), "InvalidArgument: name must not be blank");
+        let other = plain_status(anyhow::anyhow!("nothing listens"));
+        assert_eq!(other.to_string(), "nothing listens");
+    }
 }
