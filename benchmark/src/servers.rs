@@ -274,6 +274,13 @@ fn kind_of(lab: Lab) -> Option<lab_kit::term::Lab> {
 /// When another scheme is given.
 pub(crate) fn url(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
     let configured = configured.trim();
+    if lab_kit::args::is_tls_url(configured) {
+        bail!(
+            "{} {configured}: the benchmark measures an external server in cleartext only; \
+             give its cleartext address",
+            lab.flag
+        );
+    }
     let Some(scheme) = lab.scheme else {
         return Ok(configured.to_owned());
     };
@@ -281,8 +288,7 @@ pub(crate) fn url(lab: &LabServer, configured: &str) -> anyhow::Result<String> {
         None => configured,
         Some((given, rest)) if given == scheme => rest,
         Some(_) => bail!(
-            "the {} URL {configured:?} must be {scheme}://host:port or host:port (the labs \
-             serve cleartext)",
+            "the {} URL {configured:?} must be {scheme}://host:port or host:port",
             lab.name
         ),
     };

@@ -118,10 +118,11 @@ impl Peer {
     ///
     /// When `other` is not a usable address, or the listener has no address.
     pub fn start(name: &str, listener: TcpListener, other: &str) -> Result<Self, PeerError> {
-        let url = lab_kit::args::http_url(other).map_err(|reason| PeerError::BadAddress {
-            address: other.to_owned(),
-            reason,
-        })?;
+        let url =
+            lab_kit::args::cleartext_http_url(other).map_err(|reason| PeerError::BadAddress {
+                address: other.to_owned(),
+                reason,
+            })?;
         let endpoint = Endpoint::from_shared(url).map_err(|e| PeerError::BadAddress {
             address: other.to_owned(),
             reason: e.to_string(),

@@ -2,8 +2,9 @@
 //! text means the same thing to all of them.
 //!
 //! - A server's `--addr` is `host:port`, or a bare port meaning every interface.
-//! - An HTTP client's `--url` is `http://host:port`; `host:port` alone means `http://`.
-//! - The socket client's `--url` is `host:port` or `tcp://host:port`.
+//! - An HTTP client's `--url` is `http://host:port` or `https://host:port` (TLS);
+//!   `host:port` alone means `http://`. A WebSocket client's is `ws://` or `wss://`.
+//! - The socket client's `--url` is `host:port`, `tcp://host:port` or `tls://host:port`.
 //! - A duration is `300ms`, `5s`, `1.5s`, `2m` or `1h`; a bare number is seconds.
 
 use std::fmt;
@@ -118,44 +119,46 @@ pub fn listen_addr(text: &str) -> Result<String, String> {
     }
 }
 
-/// Reads an HTTP client's `--url`: `http://host:port[/path]`, or `host:port` meaning
-/// `http://host:port`. The result has no trailing `/`.
+/// Reads an HTTP client's `--url`: `http://host:port[/path]`, `https://...` for TLS, or
+/// `host:port` meaning `http://host:port`. The result has no trailing `/`.
 ///
 /// # Errors
 ///
-/// When the scheme is not `http` (the labs serve cleartext), or no host is given.
+/// When the scheme is neither `http` nor `https`, or no host is given.
 pub fn http_url(text: &str) -> Result<String, String> {
     let text = text.trim();
-    let url = match text.split_once("://") {
-        None => format!("http://{}", text.trim_end_matches('/')),
-        Some(("http", rest)) => format!("http://{}", rest.trim_end_matches('/')),
+    let (scheme, rest) = match text.split_once("://") {
+        None => ("http", text),
+        Some((scheme @ ("http" | "https"), rest)) => (scheme, rest),
         Some((scheme, rest)) => {
             return Err(format!(
-                "{scheme}:// is not served by the labs (cleartext only): use http://{rest}"
+                "{scheme}:// is not served by the labs: use http://{rest} (or https:// for TLS)"
             ));
         }
     };
-    let host = url["http://".len()..].split('/').next().unwrap_or_default();
+    let rest = rest.trim_end_matches('/');
+    let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || host.starts_with(':') {
         return Err(format!("{text:?} names no host: use http://host:port"));
     }
-    Ok(url)
+    Ok(format!("{scheme}://{rest}"))
 }
 
-/// Reads a WebSocket client's `--url`: `ws://host:port`, or `host:port` meaning
-/// `ws://host:port`. The result has no trailing `/`.
+/// Reads a WebSocket client's `--url`: `ws://host:port`, `wss://...` for TLS, or
+/// `host:port` meaning `ws://host:port`. The result has no trailing `/`.
 ///
 /// # Errors
 ///
-/// When the scheme is not `ws` (the lab serves cleartext), or no host is given.
+/// When the scheme is neither `ws` nor `wss`, or no host is given.
 pub fn ws_url(text: &str) -> Result<String, String> {
     let text = text.trim();
-    let rest = match text.split_once("://") {
-        None => text,
-        Some(("ws", rest)) => rest,
+    let (scheme, rest) = match text.split_once("://") {
+        None => ("ws", text),
+        Some((scheme @ ("ws" | "wss"), rest)) => (scheme, rest),
         Some((scheme, rest)) => {
             return Err(format!(
-                "{scheme}:// is not served by the WebSocket lab (cleartext only): use ws://{rest}"
+                "{scheme}:// is not served by the WebSocket lab: use ws://{rest} (or wss:// for \
+                 TLS)"
             ));
         }
     };
@@ -163,10 +166,31 @@ pub fn ws_url(text: &str) -> Result<String, String> {
     if rest.is_empty() || rest.starts_with(':') {
         return Err(format!("{text:?} names no host: use ws://host:port"));
     }
-    Ok(format!("ws://{rest}"))
+    Ok(format!("{scheme}://{rest}"))
 }
 
-/// The `host:port` an `http://` URL (as [`http_url`] returns it) connects to.
+/// Reads an `http://` URL as [`http_url`] does, refusing `https://`: for what speaks
+/// cleartext only (the gRPC peer chat).
+///
+/// # Errors
+///
+/// As [`http_url`], and for `https://`.
+pub fn cleartext_http_url(text: &str) -> Result<String, String> {
+    let url = http_url(text)?;
+    match url.strip_prefix("https://") {
+        Some(rest) => Err(format!("this speaks cleartext only: use http://{rest}")),
+        None => Ok(url),
+    }
+}
+
+/// Whether a URL as the readers here return it asks for TLS (`https://`, `wss://`,
+/// `tls://`).
+pub fn is_tls_url(url: &str) -> bool {
+    matches!(url.split_once("://"), Some(("https" | "wss" | "tls", _)))
+}
+
+/// The `host:port` a URL (as [`http_url`], [`ws_url`] or [`tcp_target`] returns it)
+/// connects to; without a port, the scheme's (80, or 443 under TLS).
 pub fn url_authority(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or(rest);
@@ -175,32 +199,38 @@ pub fn url_authority(url: &str) -> String {
         .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
     {
         authority.to_owned()
+    } else if is_tls_url(url) {
+        format!("{authority}:443")
     } else {
         format!("{authority}:80")
     }
 }
 
-/// Reads the socket client's `--url`: `host:port` or `tcp://host:port`; returns
-/// `host:port`.
+/// Reads the socket client's `--url`: `host:port`, `tcp://host:port`, or
+/// `tls://host:port` for TLS; returns `host:port`, or `tls://host:port`.
 ///
 /// # Errors
 ///
 /// When another scheme is given or the port is missing.
 pub fn tcp_target(text: &str) -> Result<String, String> {
     let text = text.trim();
-    let target = match text.split_once("://") {
-        None => text,
-        Some(("tcp", rest)) => rest.trim_end_matches('/'),
+    let (tls, target) = match text.split_once("://") {
+        None => (false, text),
+        Some(("tcp", rest)) => (false, rest.trim_end_matches('/')),
+        Some(("tls", rest)) => (true, rest.trim_end_matches('/')),
         Some((scheme, _)) => {
             return Err(format!(
-                "{scheme}:// is not the socket lab's: use host:port or tcp://host:port"
+                "{scheme}:// is not the socket lab's: use host:port, tcp://host:port or \
+                 tls://host:port"
             ));
         }
     };
     match target.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
-            Ok(target.to_owned())
-        }
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(if tls {
+            format!("tls://{target}")
+        } else {
+            target.to_owned()
+        }),
         _ => Err(format!(
             "{text:?} is not host:port (like 127.0.0.1:8080 or tcp://127.0.0.1:8080)"
         )),
@@ -251,14 +281,18 @@ mod tests {
     fn urls_without_a_scheme_are_http() {
         assert_eq!(http_url("127.0.0.1:5000").unwrap(), "http://127.0.0.1:5000");
         assert_eq!(http_url("http://h:1/").unwrap(), "http://h:1");
-        assert!(http_url("https://h:1").unwrap_err().contains("http://h:1"));
+        assert_eq!(http_url("https://h:1/").unwrap(), "https://h:1");
+        assert!(http_url("ftp://h:1").unwrap_err().contains("http://h:1"));
+        assert_eq!(url_authority("https://h"), "h:443");
+        assert!(is_tls_url("https://h:1") && !is_tls_url("http://h:1"));
         assert!(http_url("http://").is_err());
         assert!(http_url(":5000").is_err());
         assert_eq!(url_authority("http://h:1/api"), "h:1");
         assert_eq!(url_authority("http://h"), "h:80");
         assert_eq!(ws_url("127.0.0.1:8765").unwrap(), "ws://127.0.0.1:8765");
         assert_eq!(ws_url("ws://h:1/").unwrap(), "ws://h:1");
-        assert!(ws_url("wss://h:1").unwrap_err().contains("ws://h:1"));
+        assert_eq!(ws_url("wss://h:1").unwrap(), "wss://h:1");
+        assert!(ws_url("http://h:1").unwrap_err().contains("ws://h:1"));
         assert!(ws_url("ws://").is_err());
         assert_eq!(url_authority("ws://h:1"), "h:1");
     }
@@ -267,6 +301,8 @@ mod tests {
     fn socket_targets_take_an_optional_tcp_scheme() {
         assert_eq!(tcp_target("127.0.0.1:8080").unwrap(), "127.0.0.1:8080");
         assert_eq!(tcp_target("tcp://h:9").unwrap(), "h:9");
+        assert_eq!(tcp_target("tls://h:9").unwrap(), "tls://h:9");
+        assert_eq!(url_authority("tls://h:9"), "h:9");
         for bad in ["http://h:9", "h", ":9", "h:x"] {
             assert!(tcp_target(bad).is_err(), "{bad:?}");
         }

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::args::{DEFAULT_CLIENT_TIMEOUT, Span};
 use crate::completions::{CompletionsArgs, print_completions};
+use crate::tls::{ClientTlsArgs, ServerTls, ServerTlsArgs};
 
 /// How one lab's client finds its server: the `--url` option's environment variable,
 /// default, help and reading.
@@ -47,6 +48,9 @@ pub struct ClientArgs<L: ClientLab> {
     /// How long to wait for a connection or a reply: 5s, 300ms, 1.5s.
     #[arg(long, global = true, value_name = "DURATION", default_value_t = DEFAULT_CLIENT_TIMEOUT)]
     pub timeout: Span,
+    /// Whom to trust under TLS, and the certificate to show.
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
     #[arg(skip)]
     lab: PhantomData<L>,
 }
@@ -61,15 +65,26 @@ pub trait ServerLab: Clone + Send + Sync + 'static {
     const ADDR_HELP: &'static str;
     /// How its log names it: `REST server`.
     const NAME: &'static str;
+    /// Its binary's name, which names the files `--tls-self-signed` writes.
+    const BINARY: &'static str;
+    /// The environment variable that sets `--tls-cert` (`REST_TLS_CERT`).
+    const TLS_CERT_ENV: &'static str;
+    /// The environment variable that sets `--tls-key` (`REST_TLS_KEY`).
+    const TLS_KEY_ENV: &'static str;
+    /// The protocols it offers by ALPN under TLS, most preferred first.
+    const ALPN: &'static [&'static [u8]];
 }
 
-/// The address every lab server takes.
+/// The address every lab server takes, and whether it speaks TLS there.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs<L: ServerLab> {
     /// Address to listen on.
     #[arg(long, env = L::ADDR_ENV, default_value = L::DEFAULT_ADDR, help = L::ADDR_HELP,
           value_parser = crate::args::listen_addr)]
     pub addr: String,
+    /// TLS (cleartext unless asked for).
+    #[command(flatten)]
+    pub tls: ServerTlsArgs<L>,
     #[arg(skip)]
     lab: PhantomData<L>,
 }
@@ -84,13 +99,14 @@ pub enum ServerCommand {
 /// The stop signal [`serve`] hands a server: Ctrl-C or SIGTERM.
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// A server binary's work: with `completions`, print them for `Cli`; else bind the
-/// address, run `serve` on the listener until Ctrl-C or SIGTERM, and log that the
-/// server stopped.
+/// A server binary's work: with `completions`, print them for `Cli`; else set up the
+/// TLS asked for, bind the address, run `serve` on the listener (with the TLS, `None`
+/// for cleartext) until Ctrl-C or SIGTERM, and log that the server stopped.
 ///
 /// # Errors
 ///
-/// When the address cannot be bound (saying what to try), or serving fails.
+/// When TLS cannot be set up or the address cannot be bound (saying what to try), or
+/// serving fails.
 pub async fn serve<Cli, L, F, Fut, E>(
     args: &ServerArgs<L>,
     command: Option<&ServerCommand>,
@@ -99,7 +115,7 @@ pub async fn serve<Cli, L, F, Fut, E>(
 where
     Cli: CommandFactory,
     L: ServerLab,
-    F: FnOnce(TcpListener, Shutdown) -> Fut,
+    F: FnOnce(TcpListener, Option<ServerTls>, Shutdown) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: Into<anyhow::Error>,
 {
@@ -107,8 +123,9 @@ where
         print_completions::<Cli>(shell);
         return Ok(ExitCode::SUCCESS);
     }
+    let tls = args.tls.server_tls()?;
     let listener = crate::listen::bind(&args.addr, L::NAME).await?;
-    serve(listener, Box::pin(crate::shutdown_signal()))
+    serve(listener, tls, Box::pin(crate::shutdown_signal()))
         .await
         .map_err(Into::into)?;
     tracing::info!("{} stopped", L::NAME);
@@ -136,20 +153,27 @@ macro_rules! client_lab {
     };
 }
 
-/// Declares a lab's [`ServerLab`]: `server_lab!(pub RestServer, "REST_ADDR", DEFAULT_ADDR,
-/// "Address to listen on ...", "REST server");`.
+/// Declares a lab's [`ServerLab`]: `server_lab!(pub RestServer, "REST", DEFAULT_ADDR,
+/// "Address to listen on ...", "REST server", "rest-server", lab_kit::tls::ALPN_HTTP);`
+/// (the prefix names the environment variables: `REST_ADDR`, `REST_TLS_CERT`,
+/// `REST_TLS_KEY`).
 #[macro_export]
 macro_rules! server_lab {
-    ($vis:vis $name:ident, $env:expr, $default:expr, $help:expr, $log_name:expr $(,)?) => {
-        #[doc = concat!("Where this lab's server listens (`", $env, "`).")]
+    ($vis:vis $name:ident, $prefix:literal, $default:expr, $help:expr, $log_name:expr,
+     $binary:literal, $alpn:expr $(,)?) => {
+        #[doc = concat!("Where this lab's server listens (`", $prefix, "_ADDR`).")]
         #[derive(Debug, Clone)]
         $vis struct $name;
 
         impl $crate::cli::ServerLab for $name {
-            const ADDR_ENV: &'static str = $env;
+            const ADDR_ENV: &'static str = concat!($prefix, "_ADDR");
             const DEFAULT_ADDR: &'static str = $default;
             const ADDR_HELP: &'static str = $help;
             const NAME: &'static str = $log_name;
+            const BINARY: &'static str = $binary;
+            const TLS_CERT_ENV: &'static str = concat!($prefix, "_TLS_CERT");
+            const TLS_KEY_ENV: &'static str = concat!($prefix, "_TLS_KEY");
+            const ALPN: &'static [&'static [u8]] = $alpn;
         }
     };
 }
@@ -169,10 +193,12 @@ mod tests {
     );
     crate::server_lab!(
         TestServer,
-        "COMMLAB_TEST_ADDR_NOT_SET",
+        "COMMLAB_TEST_NOT_SET",
         "127.0.0.1:0",
         "Where to listen.",
         "test server",
+        "test-server",
+        crate::tls::ALPN_HTTP,
     );
 
     #[derive(Debug, Parser)]
@@ -222,7 +248,7 @@ mod tests {
         let code = serve::<Server, _, _, _, std::io::Error>(
             &server.server,
             None,
-            |listener, _| async move {
+            |listener, _, _| async move {
                 assert!(listener.local_addr()?.port() > 0);
                 Ok(())
             },
@@ -234,10 +260,11 @@ mod tests {
         let busy =
             Server::try_parse_from(["s", "--addr", &taken.local_addr().unwrap().to_string()])
                 .unwrap();
-        let error =
-            serve::<Server, _, _, _, std::io::Error>(&busy.server, None, |_, _| async { Ok(()) })
-                .await
-                .unwrap_err();
+        let error = serve::<Server, _, _, _, std::io::Error>(&busy.server, None, |_, _, _| async {
+            Ok(())
+        })
+        .await
+        .unwrap_err();
         assert!(error.to_string().contains("--addr"), "{error}");
     }
 }

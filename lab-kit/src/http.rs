@@ -34,6 +34,7 @@ use crate::connection::{
     already_waiting,
 };
 use crate::request::{Budgeted, RequestBudget};
+use crate::tls::{ServerTls, accept};
 
 /// The activity of the connection a request came on, in the extensions of a request that
 /// asks for an upgrade: a handler whose work outlives its response (a WebSocket session after the upgrade)
@@ -88,6 +89,8 @@ pub struct HttpPolicy {
     /// Paths of live streams (the gRPC chat), whose messages may be any time apart: the
     /// idle clock on incomplete requests leaves them alone.
     pub live_paths: &'static [&'static str],
+    /// TLS, or `None` for cleartext. The handshake is bounded by the idle timeout.
+    pub tls: Option<ServerTls>,
 }
 
 impl Default for HttpPolicy {
@@ -102,6 +105,7 @@ impl Default for HttpPolicy {
             http2_only: false,
             request_budget: RequestBudget::default(),
             live_paths: &[],
+            tls: None,
         }
     }
 }
@@ -176,21 +180,35 @@ where
                 debug!(%peer, error = %e, "connection ended with an error");
             }
         };
-        if policy.http2_only {
-            let connection = builder
-                .serve_connection(TokioIo::new(io), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move { ended(connection.await) });
-        } else {
-            // HTTP/1.1 upgrades (WebSocket) keep the watched connection: its write
-            // bound goes on applying after the 101.
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(io), service)
-                .into_owned();
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move { ended(connection.await) });
-        }
+        let builder = builder.clone();
+        let tls = policy.tls.clone();
+        let idle = policy.idle_timeout;
+        // Watched by the graceful shutdown from accept, so a stop waits for (and
+        // bounds) a handshake in progress too.
+        let watcher = graceful.watcher();
+        let http2_only = policy.http2_only;
+        tokio::spawn(async move {
+            let io = match accept(tls.as_ref(), io, idle).await {
+                Ok(io) => io,
+                Err(e) => {
+                    debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+            };
+            if http2_only {
+                let connection = builder
+                    .serve_connection(TokioIo::new(io), service)
+                    .into_owned();
+                ended(watcher.watch(connection).await);
+            } else {
+                // HTTP/1.1 upgrades (WebSocket) keep the watched connection: its write
+                // bound goes on applying after the 101.
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(io), service)
+                    .into_owned();
+                ended(watcher.watch(connection).await);
+            }
+        });
     };
 
     loop {

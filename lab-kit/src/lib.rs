@@ -8,6 +8,9 @@
 //! - `term` (feature `term`): what a person sees: the line prompt, the self-test
 //!   report, colours, failures explained with the next step, exit codes.
 //!
+//! - TLS for servers and clients ([`tls`]); bearer tokens compared in constant time
+//!   ([`token`]).
+//!
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
 //! `SpawnedServer` (feature `test-util`) starts a server in-process for tests.
 
@@ -29,6 +32,8 @@ mod spawned;
 #[cfg(feature = "term")]
 pub mod term;
 mod timeout;
+pub mod tls;
+pub mod token;
 
 pub use budget::{ReplyBudget, ReplyPermit};
 pub use logging::init_tracing;

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use lab_kit::tls::ClientTls;
+use lab_kit::token::Bearer;
 use reqwest::{Method, StatusCode, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -65,6 +67,12 @@ pub struct ClientOptions {
     /// Keep connections open between requests (`false`: a new TCP connection, and
     /// HTTP/2 session, for every request).
     pub reuse_connections: bool,
+    /// For `https://`: whom to trust and the certificate to show (the system's CAs
+    /// and none when `None`). Its ALPN is set here: `h2` with `http2`, else `http/1.1`.
+    pub tls: Option<ClientTls>,
+    /// Sent as `Authorization: Bearer` on every request (marked sensitive, so not
+    /// logged by the HTTP stack).
+    pub token: Option<Bearer>,
 }
 
 impl Default for ClientOptions {
@@ -73,6 +81,8 @@ impl Default for ClientOptions {
             timeout: DEFAULT_TIMEOUT,
             http2: false,
             reuse_connections: true,
+            tls: None,
+            token: None,
         }
     }
 }
@@ -157,14 +167,37 @@ impl RestClient {
             reason: reason.to_owned(),
         };
         let parsed = reqwest::Url::parse(base_url).map_err(|e| bad(&e.to_string()))?;
-        if parsed.scheme() != "http" {
-            return Err(bad("only http:// is served by the lab"));
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad("the lab serves http:// and https://"));
         }
+        // reqwest builds a TLS configuration for every client; it takes rustls' default.
+        lab_kit::tls::install_default_provider();
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             .tcp_nodelay(true)
             .no_proxy();
+        if parsed.scheme() == "https" {
+            let tls = match &options.tls {
+                Some(tls) => tls.clone(),
+                None => ClientTls::new(None, None, &[]).map_err(|e| bad(&e.to_string()))?,
+            };
+            let mut config = (*tls.config()).clone();
+            config.alpn_protocols = if options.http2 {
+                vec![b"h2".to_vec()]
+            } else {
+                vec![b"http/1.1".to_vec()]
+            };
+            builder = builder.tls_backend_preconfigured(config);
+        }
+        if let Some(token) = &options.token {
+            let mut value = header::HeaderValue::from_str(&token.header_value())
+                .map_err(|_| bad("the token cannot go in a header"))?;
+            value.set_sensitive(true);
+            let mut headers = header::HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value);
+            builder = builder.default_headers(headers);
+        }
         if options.http2 {
             builder = builder.http2_prior_knowledge();
         }

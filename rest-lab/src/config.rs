@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lab_kit::ReplyBudget;
 use lab_kit::http::HttpPolicy;
+use lab_kit::token::Token;
 use user_store::UserStore;
 
 /// Default limit on a request body.
@@ -26,6 +27,8 @@ pub struct Config {
     pub reply_budget: ReplyBudget,
     /// The connection policy every lab's server shares.
     pub policy: HttpPolicy,
+    /// With a token, writes (create, update, delete) need `Authorization: Bearer` it.
+    pub auth_token: Option<Token>,
 }
 
 impl Config {
@@ -40,6 +43,7 @@ impl Config {
                 header_timeout: DEFAULT_REQUEST_TIMEOUT,
                 ..HttpPolicy::default()
             },
+            auth_token: None,
         }
     }
 }

@@ -51,6 +51,12 @@ pub enum ApiError {
         /// The limit, in seconds.
         secs: f64,
     },
+    /// A write without the server's bearer token (401), when it has one.
+    #[error(
+        "this server needs a bearer token for writes: send `Authorization: Bearer TOKEN` \
+         (rest-client --token TOKEN)"
+    )]
+    Unauthorized,
 }
 
 impl ApiError {
@@ -66,6 +72,7 @@ impl ApiError {
             ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 }
@@ -77,6 +84,14 @@ impl IntoResponse for ApiError {
             status: "error",
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: what the client must send.
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(r#"Bearer realm="commlab""#),
+            );
+        }
+        response
     }
 }

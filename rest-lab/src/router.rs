@@ -39,6 +39,10 @@ pub fn app(state: Config) -> Router {
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            writes_need_the_token,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
@@ -53,6 +57,31 @@ pub fn app(state: Config) -> Router {
 fn server_header() -> HeaderValue {
     let id = lab_kit::build::server_id("rest-lab", env!("CARGO_PKG_VERSION"));
     HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("rest-lab"))
+}
+
+/// With `--auth-token`: a write (anything but GET, HEAD and OPTIONS) without the token
+/// is refused with 401 before its body is read; reads stay open.
+async fn writes_need_the_token(
+    State(state): State<Config>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = &state.auth_token else {
+        return next.run(request).await;
+    };
+    let read = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    if read || token.matches_bearer(presented) {
+        next.run(request).await
+    } else {
+        ApiError::Unauthorized.into_response()
+    }
 }
 
 /// Abandons a request that takes longer than the limit, so a client that stalls while

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::pin::Pin;
 
 use lab_kit::args::url_authority;
-use lab_kit::term::{Lab, Suite, Summary, explain_failure};
+use lab_kit::term::{Lab, Suite, Summary, explain_failure_over};
 use reqwest::StatusCode;
 use serde_json::json;
 use user_store::User;
@@ -45,7 +45,8 @@ pub async fn run_self_test<W: Write>(client: &RestClient, out: W) -> Summary {
     let tests = tests::<W>();
     let suite = Suite::new(out, "REST Lab Self-Test (HTTP/JSON)", client.base_url());
     let addr = url_authority(client.base_url());
-    if let Some(reason) = explain_failure(Lab::Rest, &addr, client.timeout()).await {
+    let tls = lab_kit::args::is_tls_url(client.base_url());
+    if let Some(reason) = explain_failure_over(Lab::Rest, &addr, client.timeout(), tls).await {
         return suite.not_run(reason, &tests.map(|(name, _)| name));
     }
     let tag = uuid::Uuid::new_v4().simple().to_string();

@@ -5,6 +5,7 @@ use std::io;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
+use lab_kit::tls::{ClientStream, ClientTls, ClientTlsArgs, MaybeTls, TlsError};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -45,6 +46,15 @@ pub enum ClientError {
         /// The limit that ran out.
         after: Duration,
     },
+    /// The TLS handshake failed (an untrusted certificate, a cleartext server).
+    #[error("TLS with {addr} failed: {error}")]
+    Tls {
+        /// The address as given.
+        addr: String,
+        /// What rustls said.
+        #[source]
+        error: io::Error,
+    },
     /// The connection failed after it was made.
     #[error("connection failed: {0}")]
     Io(#[from] io::Error),
@@ -70,40 +80,118 @@ pub struct Client<S = TcpStream> {
     request: Vec<u8>,
 }
 
+/// Where a client connects and how: `host:port`, in cleartext or over TLS.
+#[derive(Debug, Clone)]
+pub struct Dial {
+    /// `host:port`.
+    pub addr: String,
+    /// TLS, or `None` for cleartext.
+    pub tls: Option<ClientTls>,
+}
+
+impl Dial {
+    /// `addr` in cleartext.
+    pub fn plain(addr: &str) -> Dial {
+        Dial {
+            addr: addr.to_owned(),
+            tls: None,
+        }
+    }
+
+    /// The `--url` as [`lab_kit::args::tcp_target`] reads it (`host:port`, or
+    /// `tls://host:port` for TLS, trusting and showing what `tls` says).
+    ///
+    /// # Errors
+    ///
+    /// When a TLS file cannot be read.
+    pub fn from_url(url: &str, tls: &ClientTlsArgs) -> Result<Dial, TlsError> {
+        Ok(match url.strip_prefix("tls://") {
+            Some(addr) => Dial {
+                addr: addr.to_owned(),
+                tls: Some(tls.client_tls(&[])?),
+            },
+            None => Dial::plain(url),
+        })
+    }
+
+    /// Whether it speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
+impl Client<ClientStream<TcpStream>> {
+    /// Connects as `dial` says (TCP, then TLS when asked for), each step within
+    /// `timeout`; the same limit then applies to every request.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Resolve`], [`ClientError::Connect`], [`ClientError::Tls`] or
+    /// [`ClientError::Timeout`].
+    pub async fn open(dial: &Dial, timeout: Duration) -> Result<Self, ClientError> {
+        let tcp = tcp(&dial.addr, timeout).await?;
+        let stream = match &dial.tls {
+            None => MaybeTls::Plain(tcp),
+            Some(tls) => {
+                let host = dial.addr.rsplit_once(':').map_or(&*dial.addr, |(h, _)| h);
+                let handshake = tokio::time::timeout(timeout, tls.connect(host, tcp));
+                let session = handshake
+                    .await
+                    .map_err(|_| ClientError::Timeout {
+                        what: "the TLS handshake",
+                        after: timeout,
+                    })?
+                    .map_err(|error| ClientError::Tls {
+                        addr: dial.addr.clone(),
+                        error,
+                    })?;
+                MaybeTls::Tls(Box::new(session))
+            }
+        };
+        Ok(Client::from_stream(stream, timeout))
+    }
+}
+
 impl Client {
-    /// Resolves `addr` (`host:port`) and connects, each step within `timeout`; the same
-    /// limit then applies to every request.
+    /// Resolves `addr` (`host:port`) and connects in cleartext, each step within
+    /// `timeout`; the same limit then applies to every request.
     ///
     /// # Errors
     ///
     /// [`ClientError::Resolve`], [`ClientError::Connect`] or [`ClientError::Timeout`].
     pub async fn connect(addr: &str, timeout: Duration) -> Result<Self, ClientError> {
-        let resolving = tokio::time::timeout(timeout, tokio::net::lookup_host(addr));
-        let addrs: Vec<_> = resolving
-            .await
-            .map_err(|_| ClientError::Timeout {
-                what: "name resolution",
-                after: timeout,
-            })?
-            .map_err(|error| ClientError::Resolve {
-                addr: addr.to_owned(),
-                error,
-            })?
-            .collect();
-        let connecting = tokio::time::timeout(timeout, TcpStream::connect(&addrs[..]));
-        let stream = connecting
-            .await
-            .map_err(|_| ClientError::Timeout {
-                what: "connecting",
-                after: timeout,
-            })?
-            .map_err(|error| ClientError::Connect {
-                addr: addr.to_owned(),
-                error,
-            })?;
-        stream.set_nodelay(true)?;
-        Ok(Client::from_stream(stream, timeout))
+        Ok(Client::from_stream(tcp(addr, timeout).await?, timeout))
     }
+}
+
+/// A TCP connection to `addr` with `TCP_NODELAY`, resolving and connecting each within
+/// `timeout`.
+async fn tcp(addr: &str, timeout: Duration) -> Result<TcpStream, ClientError> {
+    let resolving = tokio::time::timeout(timeout, tokio::net::lookup_host(addr));
+    let addrs: Vec<_> = resolving
+        .await
+        .map_err(|_| ClientError::Timeout {
+            what: "name resolution",
+            after: timeout,
+        })?
+        .map_err(|error| ClientError::Resolve {
+            addr: addr.to_owned(),
+            error,
+        })?
+        .collect();
+    let connecting = tokio::time::timeout(timeout, TcpStream::connect(&addrs[..]));
+    let stream = connecting
+        .await
+        .map_err(|_| ClientError::Timeout {
+            what: "connecting",
+            after: timeout,
+        })?
+        .map_err(|error| ClientError::Connect {
+            addr: addr.to_owned(),
+            error,
+        })?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {

@@ -1,4 +1,5 @@
-//! Line framing over one TCP stream: the only code in the server that touches bytes.
+//! Line framing over one TCP stream (cleartext or TLS): the only code in the server that
+//! touches bytes.
 //!
 //! Reading keeps three cases apart: a line is *incomplete* (read more), a line is
 //! complete (hand it out, whatever its content), or the bytes waiting for a newline are
@@ -11,7 +12,8 @@
 use std::io;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use lab_kit::tls::{MaybeTls, ServerStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 /// How much to ask the kernel for in one read.
@@ -36,7 +38,7 @@ pub(crate) enum FrameError {
 /// A TCP stream read as newline-terminated lines, with buffered writes.
 #[derive(Debug)]
 pub(crate) struct Connection {
-    stream: TcpStream,
+    stream: ServerStream<TcpStream>,
     /// Bytes read and not yet handed out start at `start`; `scanned` of them are known
     /// to hold no newline, so a slowly arriving line is searched only once.
     input: Vec<u8>,
@@ -50,7 +52,7 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Wraps `stream`, refusing lines longer than `max_line_bytes` (newline excluded).
-    pub(crate) fn new(stream: TcpStream, max_line_bytes: usize) -> Self {
+    pub(crate) fn new(stream: ServerStream<TcpStream>, max_line_bytes: usize) -> Self {
         Connection {
             stream,
             input: Vec::with_capacity(READ_CHUNK.min(max_line_bytes + 1)),
@@ -126,7 +128,20 @@ impl Connection {
         }
         let old_len = self.input.len();
         self.input.resize(old_len + room, 0);
-        let result = self.stream.try_read(&mut self.input[old_len..]);
+        let result = match &mut self.stream {
+            MaybeTls::Plain(tcp) => tcp.try_read(&mut self.input[old_len..]),
+            // TLS has no non-blocking read of its own: poll once, and take Pending as
+            // nothing waiting (the next await registers the task's own waker again).
+            tls => {
+                let mut buf = ReadBuf::new(&mut self.input[old_len..]);
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                match std::pin::Pin::new(tls).poll_read(&mut cx, &mut buf) {
+                    std::task::Poll::Ready(Ok(())) => Ok(buf.filled().len()),
+                    std::task::Poll::Ready(Err(e)) => Err(e),
+                    std::task::Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+                }
+            }
+        };
         let read = match result {
             Ok(0) => {
                 self.eof = true;

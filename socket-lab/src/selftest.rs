@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use lab_kit::term::{
     Lab, Suite, Summary, closed_local_port, expect_all, expect_failure, expect_reply,
-    explain_failure,
+    explain_failure_over,
 };
 
-use crate::client::{Client, ClientError};
+use crate::client::{Client, ClientError, Dial};
 use crate::protocol::Status;
 
 /// The sub-tests of the uppercase test: input and expected output (the WebSocket lab
@@ -40,13 +40,24 @@ const FAILURE_TIMEOUT: Duration = Duration::from_secs(2);
 /// quickly instead of hanging it. When no socket server answers there, it says so
 /// once and reports every test as not run.
 pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> Summary {
-    let mut suite = Suite::new(out, "Socket Lab Self-Test (TCP, JSON lines)", addr);
-    if let Some(reason) = explain_failure(Lab::Socket, addr, timeout).await {
+    run_self_test_over(&Dial::plain(addr), timeout, out).await
+}
+
+/// [`run_self_test`] as `dial` says: in cleartext or over TLS.
+pub async fn run_self_test_over<W: Write>(dial: &Dial, timeout: Duration, out: W) -> Summary {
+    let addr = dial.addr.as_str();
+    let title = if dial.is_tls() {
+        "Socket Lab Self-Test (TCP, TLS, JSON lines)"
+    } else {
+        "Socket Lab Self-Test (TCP, JSON lines)"
+    };
+    let mut suite = Suite::new(out, title, addr);
+    if let Some(reason) = explain_failure_over(Lab::Socket, addr, timeout, dial.is_tls()).await {
         return suite.not_run(reason, &TESTS);
     }
 
     suite.test(TESTS[0]);
-    match Client::connect(addr, timeout).await {
+    match Client::open(dial, timeout).await {
         Ok(_) => suite.check("connect", Ok::<_, String>(format!("connected to {addr}"))),
         Err(e) => suite.check("connect", Err::<String, _>(e)),
     };
@@ -54,7 +65,7 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
     suite.test(TESTS[1]);
     let sent = "Hello Socket Server";
     suite.info(format!("request:  {sent:?}"));
-    let result = echo(addr, timeout, sent).await;
+    let result = echo(dial, timeout, sent).await;
     if let Ok(reply) = &result {
         suite.info(format!("response: {reply:?}"));
     }
@@ -64,7 +75,7 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
     );
 
     suite.test(TESTS[2]);
-    match Client::connect(addr, timeout).await {
+    match Client::open(dial, timeout).await {
         Ok(mut client) => {
             for (input, expected) in CONVERSIONS {
                 let result = client.uppercase(input).await;
@@ -82,23 +93,23 @@ pub async fn run_self_test<W: Write>(addr: &str, timeout: Duration, out: W) -> S
     suite.check("wrong port", expect_failure(result));
     let result = Client::connect("no-such-host.invalid:8080", FAILURE_TIMEOUT).await;
     suite.check("wrong host", expect_failure(result));
-    let result = malformed_then_valid(addr, timeout).await;
+    let result = malformed_then_valid(dial, timeout).await;
     suite.check("invalid JSON", result);
 
     suite.test(TESTS[4]);
-    let result = several_requests(addr, timeout, 5).await;
+    let result = several_requests(dial, timeout, 5).await;
     suite.check("requests", result);
 
     suite.finish()
 }
 
-async fn echo(addr: &str, timeout: Duration, text: &str) -> Result<String, ClientError> {
-    Client::connect(addr, timeout).await?.uppercase(text).await
+async fn echo(dial: &Dial, timeout: Duration, text: &str) -> Result<String, ClientError> {
+    Client::open(dial, timeout).await?.uppercase(text).await
 }
 
 /// Invalid JSON must get an error reply, and the same connection must go on working.
-async fn malformed_then_valid(addr: &str, timeout: Duration) -> Result<String, String> {
-    let mut client = Client::connect(addr, timeout)
+async fn malformed_then_valid(dial: &Dial, timeout: Duration) -> Result<String, String> {
+    let mut client = Client::open(dial, timeout)
         .await
         .map_err(|e| e.to_string())?;
     let reply = client
@@ -114,8 +125,8 @@ async fn malformed_then_valid(addr: &str, timeout: Duration) -> Result<String, S
     Ok(format!("server said {error:?}; connection still usable"))
 }
 
-async fn several_requests(addr: &str, timeout: Duration, count: usize) -> Result<String, String> {
-    let mut client = Client::connect(addr, timeout)
+async fn several_requests(dial: &Dial, timeout: Duration, count: usize) -> Result<String, String> {
+    let mut client = Client::open(dial, timeout)
         .await
         .map_err(|e| e.to_string())?;
     let mut ok = 0;

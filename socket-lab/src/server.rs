@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Longest shutdown waits for connections to finish the request in hand.
     pub drain_timeout: Duration,
+    /// TLS, or `None` for cleartext. The handshake is bounded by the idle timeout.
+    pub tls: Option<lab_kit::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +60,7 @@ impl Default for ServerConfig {
             max_connections_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            tls: None,
         }
     }
 }
@@ -141,6 +144,15 @@ async fn handle(
     debug!(%peer, "connection opened");
     // Replies are small and latency matters more than packet count.
     let _ = stream.set_nodelay(true);
+    // A TLS handshake gets the idle timeout, as a first line does.
+    let stream = match lab_kit::tls::accept(config.tls.as_ref(), stream, config.idle_timeout).await
+    {
+        Ok(stream) => stream,
+        Err(e) => {
+            debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+    };
     let mut connection = Connection::new(stream, config.max_line_bytes);
     match serve(&mut connection, &config, &stop).await {
         Ok(()) => debug!(%peer, "connection closed"),

@@ -78,6 +78,7 @@ impl Adapter for RestReqwest {
                 timeout: context.timeout,
                 http2: self.http2,
                 reuse_connections: context.policy == ConnectionPolicy::Reuse,
+                ..ClientOptions::default()
             },
             link: link.clone(),
             client: None,

@@ -190,7 +190,9 @@ impl Probe for SocketProbe {
 
 fn socket_error(error: ClientError) -> CallError {
     let kind = match &error {
-        ClientError::Resolve { .. } | ClientError::Connect { .. } => ErrorKind::Connect,
+        ClientError::Resolve { .. } | ClientError::Connect { .. } | ClientError::Tls { .. } => {
+            ErrorKind::Connect
+        }
         ClientError::Timeout { .. } => ErrorKind::Timeout,
         ClientError::Io(_) | ClientError::Closed => ErrorKind::Transport,
         ClientError::Refused(_) => ErrorKind::Status,

@@ -23,7 +23,7 @@ pub struct PeerCli {
     pub addr: Option<String>,
     /// The other peer: host:port or http://host:port.
     #[arg(long, alias = "connect", value_name = "URL", required = true,
-          value_parser = lab_kit::args::http_url)]
+          value_parser = lab_kit::args::cleartext_http_url)]
     pub peer: Option<String>,
     /// Something other than chatting.
     #[command(subcommand)]

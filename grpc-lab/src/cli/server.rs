@@ -16,10 +16,12 @@ pub const DEFAULT_ADDR: &str = "0.0.0.0:50051";
 
 lab_kit::server_lab!(
     pub GrpcServer,
-    "GRPC_ADDR",
+    "GRPC",
     DEFAULT_ADDR,
     "Address to listen on: host:port, or a port for every interface.",
-    "gRPC server"
+    "gRPC server",
+    "grpc-server",
+    lab_kit::tls::ALPN_H2,
 );
 
 /// gRPC server for users.v1.UserService, with health checking and reflection.
@@ -83,8 +85,14 @@ impl ServerCli {
 /// When the address cannot be bound or serving fails.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
     let config = cli.config();
-    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
-        crate::run(listener, config, shutdown)
-    })
+    serve::<ServerCli, _, _, _, _>(
+        &cli.server,
+        cli.command.as_ref(),
+        |listener, tls, shutdown| {
+            let mut config = config;
+            config.policy.tls = tls;
+            crate::run(listener, config, shutdown)
+        },
+    )
     .await
 }

@@ -72,6 +72,15 @@ impl Lab {
         }
     }
 
+    /// How a URL for it starts: with TLS, and without.
+    fn schemes(self) -> (&'static str, &'static str) {
+        match self {
+            Lab::Socket => ("tls://", "tcp://"),
+            Lab::Rest | Lab::Grpc | Lab::GrpcPeer => ("https://", "http://"),
+            Lab::Ws => ("wss://", "ws://"),
+        }
+    }
+
     /// The name its server gives in its `server` header, where it has one.
     fn server_name(self) -> Option<&'static str> {
         match self {
@@ -116,6 +125,8 @@ pub enum Found {
     },
     /// An HTTP/2-only server (the gRPC lab's).
     Http2Only,
+    /// A TLS server (it answered a cleartext request with a TLS alert).
+    Tls,
     /// Something else; its first bytes, printable.
     Other(String),
 }
@@ -146,6 +157,7 @@ impl Found {
                 "an HTTP/1.1 server answers (the REST or WebSocket server?)".into()
             }
             Found::Http2Only => "an HTTP/2-only server answers (the gRPC server?)".into(),
+            Found::Tls => "a TLS server answers".into(),
             Found::Other(start) => format!("something else answers: {start:?}"),
         }
     }
@@ -197,6 +209,9 @@ fn classify(start: &[u8]) -> Found {
     // An HTTP/2 frame header: 3 bytes of length, then the type, SETTINGS (4) or GOAWAY (7).
     const SETTINGS: u8 = 0x4;
     const GOAWAY: u8 = 0x7;
+    // TLS record content types.
+    const ALERT: u8 = 0x15;
+    const HANDSHAKE: u8 = 0x16;
     if start.starts_with(b"HTTP/1.") {
         let head = String::from_utf8_lossy(start);
         let server = head
@@ -207,6 +222,9 @@ fn classify(start: &[u8]) -> Found {
             .find(|(name, _)| name.trim().eq_ignore_ascii_case("server"))
             .map(|(_, value)| value.trim().to_owned());
         Found::Http1 { server }
+    } else if start.len() >= 2 && matches!(start[0], ALERT | HANDSHAKE) && start[1] == 3 {
+        // A TLS record (version 3.x) where a cleartext answer was due.
+        Found::Tls
     } else if start.first() == Some(&b'{') {
         Found::JsonLines
     } else if start.len() >= 9 && matches!(start[3], SETTINGS | GOAWAY) {
@@ -220,7 +238,35 @@ fn classify(start: &[u8]) -> Found {
 /// reason is that the expected lab is not what answers there. `None` when it is (the
 /// failure is then the client's original error, worth showing as it is).
 pub async fn explain_failure(expected: Lab, addr: &str, timeout: Duration) -> Option<String> {
+    explain_failure_over(expected, addr, timeout, false).await
+}
+
+/// [`explain_failure`] for a client that spoke TLS (`tls`) or cleartext: a TLS server
+/// met in cleartext, or a cleartext one met with TLS, is said so with the URL to use.
+pub async fn explain_failure_over(
+    expected: Lab,
+    addr: &str,
+    timeout: Duration,
+    tls: bool,
+) -> Option<String> {
     let found = probe(addr, timeout.min(Duration::from_secs(2))).await;
+    let (secure, plain) = expected.schemes();
+    match (&found, tls) {
+        (Found::Tls, true) => return None,
+        (Found::Tls, false) => {
+            return Some(format!(
+                "{addr} speaks TLS: connect to {secure}{addr} (with --ca FILE when its CA is a \
+                 private one)"
+            ));
+        }
+        (found, true) if expected.speaks(found) => {
+            return Some(format!(
+                "{addr} answers in cleartext, not TLS ({}): connect to {plain}{addr}",
+                found.describe()
+            ));
+        }
+        _ => {}
+    }
     if expected.speaks(&found) {
         return None;
     }
@@ -246,9 +292,30 @@ pub async fn explained<T>(
     addr: &str,
     timeout: Duration,
 ) -> anyhow::Result<T> {
+    explained_over(result, expected, addr, timeout, false).await
+}
+
+/// [`explained`] for a client that spoke TLS (`tls`) or cleartext: a failed handshake
+/// (an untrusted certificate, a name it is not for, a client certificate asked for) is
+/// said in words with the next step.
+///
+/// # Errors
+///
+/// The original error or the explanation.
+pub async fn explained_over<T>(
+    result: anyhow::Result<T>,
+    expected: Lab,
+    addr: &str,
+    timeout: Duration,
+    tls: bool,
+) -> anyhow::Result<T> {
     match result {
         Err(e) if !super::is_interrupted(&e) => {
-            match explain_failure(expected, addr, timeout).await {
+            if let Some(line) = explain_failure_over(expected, addr, timeout, tls).await {
+                return Err(anyhow::anyhow!(line));
+            }
+            let handshake = e.chain().find_map(|cause| crate::tls::explain(cause, addr));
+            match handshake {
                 Some(line) => Err(anyhow::anyhow!(line)),
                 None => Err(e),
             }

@@ -11,7 +11,9 @@ mod selftest;
 mod style;
 mod words;
 
-pub use diagnose::{Found, Lab, explain_failure, explained, probe};
+pub use diagnose::{
+    Found, Lab, explain_failure, explain_failure_over, explained, explained_over, probe,
+};
 pub use prompt::{Printer, Prompt, PromptError};
 pub use selftest::{Suite, Summary, closed_local_port, expect_all, expect_failure, expect_reply};
 pub use style::{Tone, paint};

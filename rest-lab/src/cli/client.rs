@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 use lab_kit::args::url_authority;
 use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
-use lab_kit::term::{Lab, explained};
+use lab_kit::term::{Lab, explained_over};
 
-use crate::client::{ClientOptions, RestClient};
+use crate::client::{ClientOptions, RestClient, RestError};
 use crate::selftest::run_self_test;
 
 /// Default base URL the client talks to.
@@ -19,7 +19,7 @@ lab_kit::client_lab!(
     pub RestTarget,
     "REST_URL",
     DEFAULT_URL,
-    "Server base URL (http://host:port; host:port alone means http://).",
+    "Server base URL (http://host:port, https://host:port for TLS; host:port alone means http://).",
     lab_kit::args::http_url
 );
 
@@ -30,9 +30,15 @@ pub struct ClientCli {
     /// The server and how long to wait for it.
     #[command(flatten)]
     pub target: ClientArgs<RestTarget>,
-    /// Speak HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1.
+    /// Speak HTTP/2 (prior knowledge in cleartext, ALPN `h2` over TLS) instead of
+    /// HTTP/1.1.
     #[arg(long, global = true)]
     pub http2: bool,
+    /// Send `Authorization: Bearer TOKEN` on every request (a server started with
+    /// --auth-token needs it for writes). Never printed.
+    #[arg(long, global = true, value_name = "TOKEN", env = "REST_TOKEN", hide_env_values = true,
+          value_parser = lab_kit::token::Bearer::parse)]
+    pub token: Option<lab_kit::token::Bearer>,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -58,9 +64,12 @@ pub enum ClientCommand {
 ///
 /// When the URL is unusable, or the server cannot be reached, explained in one line.
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
+    let tls = lab_kit::args::is_tls_url(&cli.target.url);
     let options = ClientOptions {
         timeout: cli.target.timeout.get(),
         http2: cli.http2,
+        tls: tls.then(|| cli.target.tls.client_tls(&[])).transpose()?,
+        token: cli.token.clone(),
         ..ClientOptions::default()
     };
     let client = RestClient::with_options(&cli.target.url, &options)?;
@@ -76,13 +85,26 @@ pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
         ClientCommand::Check => check(&client).await,
         ClientCommand::Interactive => super::interactive::run(&client).await,
     };
-    explained(
-        result,
-        Lab::Rest,
-        &url_authority(&cli.target.url),
-        options.timeout,
-    )
-    .await
+    let addr = url_authority(&cli.target.url);
+    let result = result.map_err(|e| match e.downcast::<RestError>() {
+        Ok(rest) => handshake_explained(rest, &addr),
+        Err(other) => other,
+    });
+    explained_over(result, Lab::Rest, &addr, options.timeout, tls).await
+}
+
+/// A failure as a person reads it: a failed TLS handshake said in one line with the next
+/// step (reqwest's own chain is inside the error's message, not its source, so
+/// [`explained_over`] cannot see it), anything else as it is.
+pub fn handshake_explained(error: RestError, addr: &str) -> anyhow::Error {
+    let line = match &error {
+        RestError::Http { error: cause, .. } => lab_kit::tls::explain(cause, addr),
+        _ => None,
+    };
+    match line {
+        Some(line) => anyhow::anyhow!(line),
+        None => error.into(),
+    }
 }
 
 async fn check(client: &RestClient) -> anyhow::Result<ExitCode> {
@@ -94,7 +116,10 @@ async fn check(client: &RestClient) -> anyhow::Result<ExitCode> {
     );
     // The WebSocket lab answers /health too: its `server` header tells it apart.
     let addr = url_authority(client.base_url());
-    if let Some(line) = lab_kit::term::explain_failure(Lab::Rest, &addr, client.timeout()).await {
+    let tls = lab_kit::args::is_tls_url(client.base_url());
+    if let Some(line) =
+        lab_kit::term::explain_failure_over(Lab::Rest, &addr, client.timeout(), tls).await
+    {
         anyhow::bail!(line);
     }
     println!("ok: {} answers", client.base_url());

@@ -15,13 +15,15 @@ pub const DEFAULT_ADDR: &str = "0.0.0.0:5000";
 
 lab_kit::server_lab!(
     pub RestServer,
-    "REST_ADDR",
+    "REST",
     DEFAULT_ADDR,
     concat!(
         "Address to listen on: host:port, or a port for every interface (HTTP/1.1 and ",
         "HTTP/2 cleartext on the same port)."
     ),
-    "REST server"
+    "REST server",
+    "rest-server",
+    lab_kit::tls::ALPN_HTTP,
 );
 
 /// The largest `--max-body-bytes` accepted: a body is held in memory whole.
@@ -46,6 +48,11 @@ pub struct ServerCli {
     #[arg(long, value_name = "DURATION", default_value_t = Span(DEFAULT_REQUEST_TIMEOUT),
           value_parser = span_up_to(lab_kit::connection::MAX_IDLE_TIMEOUT))]
     pub request_timeout: Span,
+    /// Require `Authorization: Bearer TOKEN` on writes (create, update, delete); reads
+    /// stay open. Compared in constant time, never logged.
+    #[arg(long, value_name = "TOKEN", env = "REST_AUTH_TOKEN", hide_env_values = true,
+          value_parser = lab_kit::token::Token::parse)]
+    pub auth_token: Option<lab_kit::token::Token>,
     /// The connection policy.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -73,6 +80,7 @@ impl ServerCli {
                 header_timeout: self.request_timeout.get(),
                 ..self.http.policy()
             },
+            auth_token: self.auth_token.clone(),
         }
     }
 }
@@ -84,8 +92,14 @@ impl ServerCli {
 /// When the address cannot be bound or serving fails.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
     let config = cli.config();
-    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
-        crate::run(listener, config, shutdown)
-    })
+    serve::<ServerCli, _, _, _, _>(
+        &cli.server,
+        cli.command.as_ref(),
+        |listener, tls, shutdown| {
+            let mut config = config;
+            config.policy.tls = tls;
+            crate::run(listener, config, shutdown)
+        },
+    )
     .await
 }

@@ -49,6 +49,8 @@ pub async fn start_with_policy(config: Config, policy: HttpPolicy) -> TestServer
 
 /// Starts a server with the given configuration.
 pub async fn start_with(config: Config) -> TestServer {
+    // The tests' own reqwest clients build a rustls configuration from the default.
+    lab_kit::tls::install_default_provider();
     let server = SpawnedServer::start(|listener, stop| rest_lab::run(listener, config, stop))
         .await
         .unwrap();

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
-use lab_kit::term::{Lab, Tone, explained, paint};
+use lab_kit::term::{Lab, Tone, explained_over, paint};
 
-use crate::client::{Client, ClientError};
-use crate::selftest::run_self_test;
+use crate::client::{Client, ClientError, Dial};
+use crate::selftest::run_self_test_over;
 
 /// Default server the client talks to.
 pub const DEFAULT_URL: &str = "127.0.0.1:8080";
@@ -62,29 +62,30 @@ pub enum ClientCommand {
 /// reports failures through the exit status instead).
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
     let timeout = cli.target.timeout.get();
-    let addr = cli.target.url.as_str();
+    let dial = Dial::from_url(&cli.target.url, &cli.target.tls)?;
+    let addr = dial.addr.as_str();
     let result = match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
-            let summary = run_self_test(addr, timeout, std::io::stdout()).await;
+            let summary = run_self_test_over(&dial, timeout, std::io::stdout()).await;
             return Ok(summary.exit_code());
         }
         ClientCommand::Completions(shell) => {
             print_completions::<ClientCli>(&shell);
             return Ok(ExitCode::SUCCESS);
         }
-        ClientCommand::Send { text } => send(addr, timeout, &text).await,
-        ClientCommand::Check => check(addr, timeout).await,
-        ClientCommand::Interactive => super::interactive::run(addr, timeout).await,
+        ClientCommand::Send { text } => send(&dial, timeout, &text).await,
+        ClientCommand::Check => check(&dial, timeout).await,
+        ClientCommand::Interactive => super::interactive::run(&dial, timeout).await,
     };
-    explained(result, Lab::Socket, addr, timeout).await
+    explained_over(result, Lab::Socket, addr, timeout, dial.is_tls()).await
 }
 
 async fn send(
-    addr: &str,
+    dial: &Dial,
     timeout: std::time::Duration,
     texts: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let mut client = Client::connect(addr, timeout).await?;
+    let mut client = Client::open(dial, timeout).await?;
     let mut refused = 0;
     for text in texts {
         match client.uppercase(text).await {
@@ -103,10 +104,10 @@ async fn send(
     })
 }
 
-async fn check(addr: &str, timeout: std::time::Duration) -> anyhow::Result<ExitCode> {
-    let mut client = Client::connect(addr, timeout).await?;
+async fn check(dial: &Dial, timeout: std::time::Duration) -> anyhow::Result<ExitCode> {
+    let mut client = Client::open(dial, timeout).await?;
     let reply = client.uppercase("health check").await?;
     anyhow::ensure!(reply == "HEALTH CHECK", "unexpected reply {reply:?}");
-    println!("ok: {addr} answers");
+    println!("ok: {} answers", dial.addr);
     Ok(ExitCode::SUCCESS)
 }

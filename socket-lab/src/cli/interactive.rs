@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use lab_kit::term::{Printer, Prompt, Tone, paint};
 
-use crate::client::{Client, ClientError};
+use lab_kit::tls::ClientStream;
+use tokio::net::TcpStream;
+
+use crate::client::{Client, ClientError, Dial};
 
 const HELP: &str = "\
 Each line you type is sent to the server and its reply printed, upper-cased.
@@ -15,8 +18,9 @@ Up and Down recall earlier lines.";
 
 /// Runs the prompt until Ctrl-D, `quit` or Ctrl-C. Fails (status 1) when every line
 /// sent was refused, and ends at once if the connection breaks.
-pub(crate) async fn run(addr: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
-    let mut client = Client::connect(addr, timeout).await?;
+pub(crate) async fn run(dial: &Dial, timeout: Duration) -> anyhow::Result<ExitCode> {
+    let addr = dial.addr.as_str();
+    let mut client = Client::open(dial, timeout).await?;
     let (mut prompt, mut out) = Prompt::new("> ")?;
     out.line(format!(
         "Connected to {addr}. Type a line to upper-case it; `help` for more, Ctrl-D to leave."
@@ -47,7 +51,11 @@ pub(crate) async fn run(addr: &str, timeout: Duration) -> anyhow::Result<ExitCod
 
 /// Sends one line and prints the reply; false when it was refused. A broken connection
 /// ends the session.
-async fn answer(client: &mut Client, line: &str, out: &mut Printer) -> anyhow::Result<bool> {
+async fn answer(
+    client: &mut Client<ClientStream<TcpStream>>,
+    line: &str,
+    out: &mut Printer,
+) -> anyhow::Result<bool> {
     match client.uppercase(line).await {
         Ok(reply) => {
             out.line(reply).await;

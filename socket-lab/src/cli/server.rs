@@ -14,10 +14,12 @@ pub const DEFAULT_ADDR: &str = "0.0.0.0:8080";
 
 lab_kit::server_lab!(
     pub SocketServer,
-    "SOCKET_ADDR",
+    "SOCKET",
     DEFAULT_ADDR,
     "Address to listen on: host:port, or a port for every interface.",
-    "socket server"
+    "socket server",
+    "socket-server",
+    &[],
 );
 
 /// The largest `--max-line-bytes` accepted: a line is held in memory whole.
@@ -66,8 +68,14 @@ impl ServerCli {
 /// When the address cannot be bound.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
     let config = cli.config();
-    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
-        crate::run(listener, config, shutdown)
-    })
+    serve::<ServerCli, _, _, _, _>(
+        &cli.server,
+        cli.command.as_ref(),
+        |listener, tls, shutdown| {
+            let mut config = config;
+            config.tls = tls;
+            crate::run(listener, config, shutdown)
+        },
+    )
     .await
 }

@@ -14,10 +14,12 @@ pub const DEFAULT_ADDR: &str = "0.0.0.0:8765";
 
 lab_kit::server_lab!(
     pub WsServer,
-    "WS_ADDR",
+    "WS",
     DEFAULT_ADDR,
     "Address to listen on: host:port, or a port for every interface.",
-    "WebSocket server"
+    "WebSocket server",
+    "ws-server",
+    lab_kit::tls::ALPN_HTTP1,
 );
 
 /// WebSocket server: /ws/echo (the socket lab's uppercase echo), /ws/chat?name=NAME (a
@@ -71,8 +73,14 @@ impl ServerCli {
 /// When the address cannot be bound.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
     let config = cli.config();
-    serve::<ServerCli, _, _, _, _>(&cli.server, cli.command.as_ref(), |listener, shutdown| {
-        crate::run(listener, config, shutdown)
-    })
+    serve::<ServerCli, _, _, _, _>(
+        &cli.server,
+        cli.command.as_ref(),
+        |listener, tls, shutdown| {
+            let mut config = config;
+            config.policy.tls = tls;
+            crate::run(listener, config, shutdown)
+        },
+    )
     .await
 }

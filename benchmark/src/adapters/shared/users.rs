@@ -222,6 +222,8 @@ fn users_needed(workload: Workload, list_size: usize, present: usize) -> usize {
 pub(crate) async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
     let client = RestClient::new(target)?;
     let health = format!("{}/health", client.base_url());
+    // reqwest builds a rustls configuration even for http://, from the default provider.
+    lab_kit::tls::install_default_provider();
     let server_id = reqwest::Client::builder()
         .timeout(setup.timeout)
         .no_proxy()
