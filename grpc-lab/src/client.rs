@@ -10,6 +10,9 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use lab_kit::tls::ClientTls;
+use lab_kit::token::Bearer;
+
 use crate::greet_pb::GreetRequest;
 use crate::greet_pb::greet_service_client::GreetServiceClient;
 use crate::pb;
@@ -42,6 +45,16 @@ pub enum ConnectError {
     },
 }
 
+/// How a client reaches a server beyond its URL: the TLS it trusts and shows for
+/// `https://`, and the token it sends on writes.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// For `https://` (the system's CAs when `None`).
+    pub tls: Option<ClientTls>,
+    /// Sent as `authorization: Bearer` on writes.
+    pub token: Option<Bearer>,
+}
+
 /// A client for one gRPC lab server. Cheap to clone: clones share the HTTP/2 connection.
 #[derive(Debug, Clone)]
 pub struct GrpcClient {
@@ -49,6 +62,8 @@ pub struct GrpcClient {
     greeter: GreetServiceClient<Channel>,
     health: HealthClient<Channel>,
     url: String,
+    /// Sent as `authorization: Bearer` metadata on writes.
+    token: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
 }
 
 impl GrpcClient {
@@ -59,15 +74,82 @@ impl GrpcClient {
     ///
     /// [`ConnectError`] when the URL is unusable or nothing answers there.
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, ConnectError> {
+        GrpcClient::connect_over(url, timeout, None).await
+    }
+
+    /// Connects to `url`, over TLS when it is `https://` (trusting what `tls` says, the
+    /// system's CAs when `None`; ALPN `h2`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectError`] when the URL is unusable, nothing answers there, or the TLS
+    /// handshake fails.
+    pub async fn connect_over(
+        url: &str,
+        timeout: Duration,
+        tls: Option<&ClientTls>,
+    ) -> Result<Self, ConnectError> {
         let endpoint = endpoint(url, timeout)?;
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|error| ConnectError::Connect {
-                url: url.to_owned(),
-                error,
-            })?;
+        let connected = if lab_kit::args::is_tls_url(endpoint.uri().to_string().as_str()) {
+            let tls = match tls {
+                Some(tls) => tls.with_alpn(lab_kit::tls::ALPN_H2),
+                None => ClientTls::new(None, None, lab_kit::tls::ALPN_H2).map_err(|e| {
+                    ConnectError::BadUrl {
+                        url: url.to_owned(),
+                        reason: e.to_string(),
+                    }
+                })?,
+            };
+            endpoint
+                .connect_with_connector(tls_connector(tls, timeout))
+                .await
+        } else {
+            endpoint.connect().await
+        };
+        let channel = connected.map_err(|error| ConnectError::Connect {
+            url: url.to_owned(),
+            error,
+        })?;
         Ok(GrpcClient::from_channel(channel, url))
+    }
+
+    /// Connects to `url` as `access` says (TLS for `https://`, the token on writes).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_over`](Self::connect_over).
+    pub async fn open(url: &str, timeout: Duration, access: &Access) -> Result<Self, ConnectError> {
+        let client = GrpcClient::connect_over(url, timeout, access.tls.as_ref()).await?;
+        client
+            .with_token(access.token.as_ref())
+            .map_err(|status| ConnectError::BadUrl {
+                url: url.to_owned(),
+                reason: status.message().to_owned(),
+            })
+    }
+
+    /// The same client, sending `token` as `authorization: Bearer` on writes.
+    ///
+    /// # Errors
+    ///
+    /// When the token cannot travel as metadata (never for one [`Bearer::parse`] took).
+    pub fn with_token(mut self, token: Option<&Bearer>) -> Result<Self, Status> {
+        self.token = token
+            .map(|token| token.header_value().parse())
+            .transpose()
+            .map_err(|_| Status::invalid_argument("the token cannot travel as metadata"))?;
+        Ok(self)
+    }
+
+    /// `message` as a write's request: with the token, when there is one.
+    fn write<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(token) = &self.token {
+            request
+                .metadata_mut()
+                .insert("authorization", token.clone());
+        }
+        request
     }
 
     /// A client over a channel made elsewhere (say with a connector of its own, as the
@@ -78,6 +160,7 @@ impl GrpcClient {
             health: HealthClient::new(channel.clone()),
             inner: UserServiceClient::new(channel),
             url: url.to_owned(),
+            token: None,
         }
     }
 
@@ -153,7 +236,7 @@ impl GrpcClient {
             name: name.into(),
             email: email.into(),
         };
-        let reply = self.inner.create_user(request).await?;
+        let reply = self.inner.create_user(self.write(request)).await?;
         user_of(reply.into_inner())
     }
 
@@ -173,7 +256,7 @@ impl GrpcClient {
             name: name.map(str::to_owned),
             email: email.map(str::to_owned),
         };
-        let reply = self.inner.update_user(request).await?;
+        let reply = self.inner.update_user(self.write(request)).await?;
         user_of(reply.into_inner())
     }
 
@@ -183,10 +266,8 @@ impl GrpcClient {
     ///
     /// NOT_FOUND.
     pub async fn delete_user(&mut self, id: &str) -> Result<String, Status> {
-        let reply = self
-            .inner
-            .delete_user(pb::UserRequest { id: id.into() })
-            .await?;
+        let request = self.write(pb::UserRequest { id: id.into() });
+        let reply = self.inner.delete_user(request).await?;
         Ok(reply.into_inner().message)
     }
 
@@ -212,10 +293,8 @@ impl GrpcClient {
         &mut self,
         requests: Vec<pb::CreateUserRequest>,
     ) -> Result<pb::CreateUsersResponse, Status> {
-        let reply = self
-            .inner
-            .create_users(tokio_stream::iter(requests))
-            .await?;
+        let request = self.write(tokio_stream::iter(requests));
+        let reply = self.inner.create_users(request).await?;
         Ok(reply.into_inner())
     }
 
@@ -266,13 +345,43 @@ pub fn endpoint(url: &str, timeout: Duration) -> Result<Endpoint, ConnectError> 
         url: url.to_owned(),
         reason,
     };
-    // host:port alone means http://; other schemes are refused (cleartext HTTP/2).
+    // host:port alone means http://; https:// is TLS; other schemes are refused.
     let url = lab_kit::args::http_url(url).map_err(bad)?;
     let endpoint = Endpoint::from_shared(url).map_err(|e| bad(e.to_string()))?;
     Ok(endpoint
         .connect_timeout(timeout)
         .timeout(timeout)
         .tcp_nodelay(true))
+}
+
+/// Opens each of a channel's connections: TCP, then TLS with `tls` (the certificate
+/// checked against the URL's host).
+fn tls_connector(
+    tls: ClientTls,
+    timeout: Duration,
+) -> impl tower::Service<
+    http::Uri,
+    Response = hyper_util::rt::TokioIo<lab_kit::tls::ClientStream<tokio::net::TcpStream>>,
+    Error = std::io::Error,
+    Future = impl Future<
+        Output = std::io::Result<
+            hyper_util::rt::TokioIo<lab_kit::tls::ClientStream<tokio::net::TcpStream>>,
+        >,
+    > + Send,
+> + Clone
++ Send
++ 'static {
+    tower::service_fn(move |uri: http::Uri| {
+        let tls = tls.clone();
+        async move {
+            let authority = uri
+                .authority()
+                .map(|a| lab_kit::args::url_authority(&format!("https://{a}")))
+                .ok_or_else(|| std::io::Error::other("the URL has no host"))?;
+            let stream = lab_kit::tls::connect(&authority, Some(&tls), timeout).await?;
+            Ok(hyper_util::rt::TokioIo::new(stream))
+        }
+    })
 }
 
 fn user_of(reply: pb::UserResponse) -> Result<pb::User, Status> {

@@ -52,6 +52,9 @@ pub struct Config {
     /// The connection policy every lab's server shares (served HTTP/2 only, whatever
     /// it says).
     pub policy: HttpPolicy,
+    /// With a token, writes (CreateUser, UpdateUser, DeleteUser, CreateUsers) need
+    /// `authorization: Bearer` it; reads, Greet, the chat and health stay open.
+    pub auth_token: Option<lab_kit::token::Token>,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
             chat: ChatLimits::default(),
             reply_budget: ReplyBudget::default(),
             policy: HttpPolicy::default(),
+            auth_token: None,
         }
     }
 }

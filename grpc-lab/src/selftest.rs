@@ -7,12 +7,12 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use lab_kit::args::url_authority;
-use lab_kit::term::{Lab, Suite, Summary, explain_failure};
+use lab_kit::term::{Lab, Suite, Summary, explain_failure_over};
 use tokio_stream::StreamExt;
 use tonic::{Code, Status};
 
 use crate::chat::SERVER_SENDER;
-use crate::client::GrpcClient;
+use crate::client::{Access, GrpcClient};
 use crate::pb;
 
 /// The tests, in order: each a name and an async function over the run's shared state.
@@ -52,13 +52,24 @@ impl<W: Write> Run<'_, W> {
 /// Runs the suite against the server at `url`, printing to `out`. When no gRPC server
 /// answers there, it says so once and reports every test as not run.
 pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Summary {
+    run_self_test_over(url, timeout, &Access::default(), out).await
+}
+
+/// [`run_self_test`] as `access` says: TLS for `https://`, the token on writes.
+pub async fn run_self_test_over<W: Write>(
+    url: &str,
+    timeout: Duration,
+    access: &Access,
+    out: W,
+) -> Summary {
     let tests = tests::<W>();
     let names = tests.map(|(name, _)| name);
     let suite = Suite::new(out, "gRPC Lab Self-Test (HTTP/2, Protocol Buffers)", url);
-    if let Some(reason) = explain_failure(Lab::Grpc, &url_authority(url), timeout).await {
+    let tls = lab_kit::args::is_tls_url(url);
+    if let Some(reason) = explain_failure_over(Lab::Grpc, &url_authority(url), timeout, tls).await {
         return suite.not_run(reason, &names);
     }
-    let client = match GrpcClient::connect(url, timeout).await {
+    let client = match GrpcClient::open(url, timeout, access).await {
         Ok(client) => client,
         Err(e) => return suite.not_run(e, &names),
     };

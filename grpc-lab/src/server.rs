@@ -51,7 +51,9 @@ pub async fn run(
     shutdown: impl Future + Send + 'static,
 ) -> Result<(), ServerError> {
     let room = ChatRoom::with_limits(config.chat);
-    let service = UserService::with_room(config.store, room).with_reply_budget(config.reply_budget);
+    let service = UserService::with_room(config.store, room)
+        .with_reply_budget(config.reply_budget)
+        .with_auth_token(config.auth_token);
     let (health_reporter, health) = tonic_health::server::health_reporter();
     for name in ["", SERVICE_NAME, GREET_SERVICE_NAME] {
         health_reporter

@@ -15,6 +15,7 @@ use crate::chat::{CHAT_NAME_METADATA, ChatRoom, MemberStream};
 use crate::pb;
 use crate::pb::user_service_server::{UserService as UserServiceRpc, UserServiceServer};
 use crate::status::from_store_error;
+use lab_kit::token::Token;
 
 /// The gRPC user service: the store every method works on, and the chat room.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub struct UserService {
     store: UserStore,
     room: ChatRoom,
     reply_budget: ReplyBudget,
+    auth_token: Option<Token>,
 }
 
 impl UserService {
@@ -36,6 +38,33 @@ impl UserService {
             store,
             room,
             reply_budget: ReplyBudget::default(),
+            auth_token: None,
+        }
+    }
+
+    /// The same service with writes (CreateUser, UpdateUser, DeleteUser, CreateUsers)
+    /// refused with UNAUTHENTICATED unless they carry `authorization: Bearer <token>`.
+    pub fn with_auth_token(mut self, token: Option<Token>) -> Self {
+        self.auth_token = token;
+        self
+    }
+
+    /// A write's check: passes without a token configured, or with the token presented.
+    fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        let Some(token) = &self.auth_token else {
+            return Ok(());
+        };
+        let presented = request
+            .metadata()
+            .get("authorization")
+            .map(|value| value.as_bytes());
+        if token.matches_bearer(presented) {
+            Ok(())
+        } else {
+            Err(Status::unauthenticated(
+                "this server needs a bearer token for writes: send `authorization: Bearer \
+                 TOKEN` metadata (grpc-client --token TOKEN)",
+            ))
         }
     }
 
@@ -164,6 +193,7 @@ impl UserServiceRpc for UserService {
         &self,
         request: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::UserResponse>, Status> {
+        self.authorize(&request)?;
         let pb::CreateUserRequest { name, email } = request.into_inner();
         let user = self
             .store
@@ -176,6 +206,7 @@ impl UserServiceRpc for UserService {
         &self,
         request: Request<pb::UpdateUserRequest>,
     ) -> Result<Response<pb::UserResponse>, Status> {
+        self.authorize(&request)?;
         let pb::UpdateUserRequest { id, name, email } = request.into_inner();
         let id = UserStore::parse_id(&id).map_err(from_store_error)?;
         // proto3 `optional` gives presence: None leaves the field as it is, and a
@@ -191,6 +222,7 @@ impl UserServiceRpc for UserService {
         &self,
         request: Request<pb::UserRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
+        self.authorize(&request)?;
         let id = UserStore::parse_id(&request.get_ref().id).map_err(from_store_error)?;
         let user = self.store.delete(id).map_err(from_store_error)?;
         Ok(Response::new(pb::DeleteResponse {
@@ -227,6 +259,7 @@ impl UserServiceRpc for UserService {
         &self,
         request: Request<Streaming<pb::CreateUserRequest>>,
     ) -> Result<Response<pb::CreateUsersResponse>, Status> {
+        self.authorize(&request)?;
         let mut requests = request.into_inner();
         let mut summary = pb::CreateUsersResponse::default();
         let mut unlisted_errors = 0u64;

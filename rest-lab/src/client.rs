@@ -182,13 +182,12 @@ impl RestClient {
                 Some(tls) => tls.clone(),
                 None => ClientTls::new(None, None, &[]).map_err(|e| bad(&e.to_string()))?,
             };
-            let mut config = (*tls.config()).clone();
-            config.alpn_protocols = if options.http2 {
-                vec![b"h2".to_vec()]
+            let alpn = if options.http2 {
+                lab_kit::tls::ALPN_H2
             } else {
-                vec![b"http/1.1".to_vec()]
+                lab_kit::tls::ALPN_HTTP1
             };
-            builder = builder.tls_backend_preconfigured(config);
+            builder = builder.tls_backend_preconfigured((*tls.with_alpn(alpn).config()).clone());
         }
         if let Some(token) = &options.token {
             let mut value = header::HeaderValue::from_str(&token.header_value())

@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use lab_kit::tls::{ClientStream, ClientTls};
 use socket_lab::protocol::{Reply, Request, Status};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The echo endpoint's path.
 pub const ECHO_PATH: &str = "/ws/echo";
@@ -52,7 +53,7 @@ pub enum WsError {
 /// One open WebSocket connection: over TCP, or any byte stream (the benchmark wraps one
 /// to count its bytes).
 #[derive(Debug)]
-pub struct WsClient<S = MaybeTlsStream<TcpStream>> {
+pub struct WsClient<S = ClientStream<TcpStream>> {
     stream: WebSocketStream<S>,
     timeout: Duration,
     server: Option<String>,
@@ -73,15 +74,64 @@ fn config() -> tungstenite::protocol::WebSocketConfig {
 }
 
 impl WsClient {
-    /// Connects to `url` (`ws://host:port/path`) and upgrades, within `timeout`.
+    /// Connects to `url` (`ws://host:port/path`) in cleartext and upgrades, within
+    /// `timeout`.
     ///
     /// # Errors
     ///
     /// [`WsError::Connect`] or [`WsError::Timeout`].
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, WsError> {
-        let connecting = tokio_tungstenite::connect_async_with_config(url, Some(config()), false);
-        WsClient::handshake(connecting, "connecting", url, timeout).await
+        WsClient::open(url, timeout, None).await
     }
+
+    /// Connects to `url` and upgrades, within `timeout` each: over TLS for `wss://`
+    /// (trusting what `tls` says, the system's CAs when `None`; ALPN `http/1.1`).
+    ///
+    /// # Errors
+    ///
+    /// [`WsError::Connect`] (a failed handshake said in words) or [`WsError::Timeout`].
+    pub async fn open(
+        url: &str,
+        timeout: Duration,
+        tls: Option<&ClientTls>,
+    ) -> Result<Self, WsError> {
+        let stream = open_stream(url, timeout, tls).await?;
+        WsClient::upgrade(stream, url, timeout).await
+    }
+}
+
+/// The byte stream under a WebSocket at `url`: TCP, then TLS for `wss://`, each within
+/// `timeout`.
+///
+/// # Errors
+///
+/// [`WsError::Connect`], a failed TLS handshake said in one line with the next step.
+pub async fn open_stream(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&ClientTls>,
+) -> Result<ClientStream<TcpStream>, WsError> {
+    let authority = lab_kit::args::url_authority(url);
+    let failed = |reason: String| WsError::Connect {
+        url: url.to_owned(),
+        reason,
+    };
+    let tls = if lab_kit::args::is_tls_url(url) {
+        Some(match tls {
+            Some(tls) => tls.with_alpn(lab_kit::tls::ALPN_HTTP1),
+            None => ClientTls::new(None, None, lab_kit::tls::ALPN_HTTP1)
+                .map_err(|e| failed(e.to_string()))?,
+        })
+    } else {
+        None
+    };
+    lab_kit::tls::connect(&authority, tls.as_ref(), timeout)
+        .await
+        .map_err(|e| {
+            failed(
+                lab_kit::tls::explain(&e, &authority).unwrap_or_else(|| lab_kit::error_chain(&e)),
+            )
+        })
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {

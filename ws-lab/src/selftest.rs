@@ -7,9 +7,11 @@ use std::time::Duration;
 use lab_kit::args::url_authority;
 use lab_kit::term::{
     Lab, Suite, Summary, closed_local_port, expect_all, expect_failure, expect_reply,
-    explain_failure,
+    explain_failure_over,
 };
 use socket_lab::selftest::CONVERSIONS;
+
+use lab_kit::tls::ClientTls;
 
 use crate::client::{CHAT_PATH, ECHO_PATH, WsClient};
 use crate::event::Event;
@@ -31,15 +33,27 @@ const FAILURE_TIMEOUT: Duration = Duration::from_secs(2);
 /// When no WebSocket server answers there, it says so once and reports every test as
 /// not run.
 pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Summary {
+    run_self_test_over(url, timeout, None, out).await
+}
+
+/// [`run_self_test`] trusting what `tls` says for `wss://`.
+pub async fn run_self_test_over<W: Write>(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&ClientTls>,
+    out: W,
+) -> Summary {
     let suite = Suite::new(out, "WebSocket Lab Self-Test (upgraded HTTP/1.1)", url);
-    if let Some(reason) = explain_failure(Lab::Ws, &url_authority(url), timeout).await {
+    let secure = lab_kit::args::is_tls_url(url);
+    if let Some(reason) = explain_failure_over(Lab::Ws, &url_authority(url), timeout, secure).await
+    {
         return suite.not_run(reason, &TESTS);
     }
     let mut suite = suite;
     let echo_url = format!("{url}{ECHO_PATH}");
 
     suite.test(TESTS[0]);
-    let client = WsClient::connect(&echo_url, timeout).await;
+    let client = WsClient::open(&echo_url, timeout, tls).await;
     suite.check(
         "upgrade",
         client
@@ -61,7 +75,7 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
     );
 
     suite.test(TESTS[2]);
-    match WsClient::connect(&echo_url, timeout).await {
+    match WsClient::open(&echo_url, timeout, tls).await {
         Ok(mut client) => {
             for (input, expected) in CONVERSIONS {
                 let result = client.uppercase(input).await;
@@ -79,20 +93,27 @@ pub async fn run_self_test<W: Write>(url: &str, timeout: Duration, out: W) -> Su
     suite.check("wrong port", expect_failure(result));
     let result = WsClient::connect("ws://no-such-host.invalid:8765/ws/echo", FAILURE_TIMEOUT).await;
     suite.check("wrong host", expect_failure(result));
-    suite.check("invalid JSON", invalid_then_valid(&echo_url, timeout).await);
+    suite.check(
+        "invalid JSON",
+        invalid_then_valid(&echo_url, timeout, tls).await,
+    );
 
     suite.test(TESTS[4]);
-    suite.check("messages", several(&echo_url, timeout, 5).await);
+    suite.check("messages", several(&echo_url, timeout, tls, 5).await);
 
     suite.test(TESTS[5]);
-    suite.check("exchange", chat_exchange(url, timeout).await);
+    suite.check("exchange", chat_exchange(url, timeout, tls).await);
 
     suite.finish()
 }
 
 /// Invalid JSON must get an error reply, and the connection must go on working.
-async fn invalid_then_valid(url: &str, timeout: Duration) -> Result<String, String> {
-    let mut client = WsClient::connect(url, timeout)
+async fn invalid_then_valid(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&ClientTls>,
+) -> Result<String, String> {
+    let mut client = WsClient::open(url, timeout, tls)
         .await
         .map_err(|e| e.to_string())?;
     let reply = client
@@ -106,8 +127,13 @@ async fn invalid_then_valid(url: &str, timeout: Duration) -> Result<String, Stri
     Ok(format!("server said {reply}; connection still usable"))
 }
 
-async fn several(url: &str, timeout: Duration, count: usize) -> Result<String, String> {
-    let mut client = WsClient::connect(url, timeout)
+async fn several(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&ClientTls>,
+    count: usize,
+) -> Result<String, String> {
+    let mut client = WsClient::open(url, timeout, tls)
         .await
         .map_err(|e| e.to_string())?;
     let mut ok = 0;
@@ -121,14 +147,18 @@ async fn several(url: &str, timeout: Duration, count: usize) -> Result<String, S
 }
 
 /// Two members join; the second hears the first's message, pushed without asking.
-async fn chat_exchange(url: &str, timeout: Duration) -> Result<String, String> {
+async fn chat_exchange(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&ClientTls>,
+) -> Result<String, String> {
     let tag = &format!("{:x}", std::process::id())[..];
     let (ann, bob) = (format!("selftest-ann-{tag}"), format!("selftest-bob-{tag}"));
     let chat = |name: &str| format!("{url}{CHAT_PATH}?name={name}");
-    let mut first = WsClient::connect(&chat(&ann), timeout)
+    let mut first = WsClient::open(&chat(&ann), timeout, tls)
         .await
         .map_err(|e| e.to_string())?;
-    let mut second = WsClient::connect(&chat(&bob), timeout)
+    let mut second = WsClient::open(&chat(&bob), timeout, tls)
         .await
         .map_err(|e| e.to_string())?;
     let text = "hello from the self-test";

@@ -7,10 +7,10 @@ use clap::{Parser, Subcommand};
 use lab_kit::args::url_authority;
 use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
-use lab_kit::term::{Lab, explained};
+use lab_kit::term::{Lab, explained_over};
 
-use crate::client::GrpcClient;
-use crate::selftest::run_self_test;
+use crate::client::{Access, ConnectError, GrpcClient};
+use crate::selftest::run_self_test_over;
 
 /// Default URL the client connects to.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:50051";
@@ -19,7 +19,7 @@ lab_kit::client_lab!(
     pub GrpcTarget,
     "GRPC_URL",
     DEFAULT_URL,
-    "Server URL (http://host:port; host:port alone means http://).",
+    "Server URL (http://host:port, https://host:port for TLS; host:port alone means http://).",
     lab_kit::args::http_url
 );
 
@@ -30,6 +30,11 @@ pub struct ClientCli {
     /// The server and how long to wait for it.
     #[command(flatten)]
     pub target: ClientArgs<GrpcTarget>,
+    /// Send `authorization: Bearer TOKEN` metadata on writes (a server started with
+    /// --auth-token needs it). Never printed.
+    #[arg(long, global = true, value_name = "TOKEN", env = "GRPC_TOKEN", hide_env_values = true,
+          value_parser = lab_kit::token::Bearer::parse)]
+    pub token: Option<lab_kit::token::Bearer>,
     /// What to do (default: test).
     #[command(subcommand)]
     pub command: Option<ClientCommand>,
@@ -72,27 +77,46 @@ pub enum ClientCommand {
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
     let timeout = cli.target.timeout.get();
     let url = cli.target.url.as_str();
+    let tls = lab_kit::args::is_tls_url(url);
+    let access = Access {
+        tls: tls.then(|| cli.target.tls.client_tls(&[])).transpose()?,
+        token: cli.token.clone(),
+    };
     let command = cli.command.unwrap_or(ClientCommand::Test);
     let result = match command {
         ClientCommand::Test => {
-            let summary = run_self_test(url, timeout, std::io::stdout()).await;
+            let summary = run_self_test_over(url, timeout, &access, std::io::stdout()).await;
             return Ok(summary.exit_code());
         }
         ClientCommand::Completions(shell) => {
             print_completions::<ClientCli>(&shell);
             return Ok(ExitCode::SUCCESS);
         }
-        other => connected(other, url, timeout).await.map_err(plain_status),
+        other => connected(other, url, timeout, &access)
+            .await
+            .map_err(plain_status),
     };
-    explained(result, Lab::Grpc, &url_authority(url), timeout).await
+    explained_over(result, Lab::Grpc, &url_authority(url), timeout, tls).await
 }
 
 /// A status the server answered with, said as the self-test and the prompt say it
 /// (`InvalidArgument: name must not be blank`), not in tonic's debugging form
-/// (`code: 'Client specified an invalid argument', message: ...`).
+/// (`code: 'Client specified an invalid argument', message: ...`); a failed TLS
+/// handshake said in one line with the next step (tonic's chain is in the error's
+/// message, where [`explained_over`] cannot see it).
 fn plain_status(error: anyhow::Error) -> anyhow::Error {
-    match error.downcast::<tonic::Status>() {
-        Ok(status) => anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
+    let error = match error.downcast::<tonic::Status>() {
+        Ok(status) => return anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
+        Err(other) => other,
+    };
+    match error.downcast::<ConnectError>() {
+        Ok(ConnectError::Connect { url, error }) => {
+            match lab_kit::tls::explain(&error, &url_authority(&url)) {
+                Some(line) => anyhow::anyhow!(line),
+                None => ConnectError::Connect { url, error }.into(),
+            }
+        }
+        Ok(other) => other.into(),
         Err(other) => other,
     }
 }
@@ -101,8 +125,9 @@ async fn connected(
     command: ClientCommand,
     url: &str,
     timeout: std::time::Duration,
+    access: &Access,
 ) -> anyhow::Result<ExitCode> {
-    let mut client = GrpcClient::connect(url, timeout).await?;
+    let mut client = GrpcClient::open(url, timeout, access).await?;
     match command {
         ClientCommand::Check => {
             let serving = client.serving().await?;

@@ -44,6 +44,12 @@ pub struct ServerCli {
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_chat_message_bytes: u64,
+    /// Require `authorization: Bearer TOKEN` metadata on writes (CreateUser,
+    /// UpdateUser, DeleteUser, CreateUsers); reads stay open. Compared in constant
+    /// time, never logged.
+    #[arg(long, value_name = "TOKEN", env = "GRPC_AUTH_TOKEN", hide_env_values = true,
+          value_parser = lab_kit::token::Token::parse)]
+    pub auth_token: Option<lab_kit::token::Token>,
     /// The connection policy.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -74,6 +80,7 @@ impl ServerCli {
             chat,
             reply_budget: self.http.reply_budget(),
             policy: self.http.policy(),
+            auth_token: self.auth_token.clone(),
         }
     }
 }

@@ -63,6 +63,15 @@ impl ClientTls {
         Arc::clone(&self.config)
     }
 
+    /// This configuration asking for `alpn` instead (most preferred first).
+    pub fn with_alpn(&self, alpn: &[&[u8]]) -> ClientTls {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        ClientTls {
+            config: Arc::new(config),
+        }
+    }
+
     /// This configuration with session resumption off: every handshake a full one.
     pub fn without_resumption(&self) -> ClientTls {
         let mut config = (*self.config).clone();

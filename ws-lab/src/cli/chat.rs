@@ -13,9 +13,15 @@ use crate::event::Event;
 
 /// Chats until Ctrl-D (status 0) or Ctrl-C (130). When the server closes the chat (it
 /// stopped, or went away), says so and fails (status 1).
-pub(crate) async fn run(url: &str, timeout: Duration, name: &str) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&lab_kit::tls::ClientTls>,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
     let address = format!("{url}{CHAT_PATH}?name={}", encode(name));
-    let connecting = tokio_tungstenite::connect_async(address.as_str());
+    let stream = crate::client::open_stream(&address, timeout, tls).await?;
+    let connecting = tokio_tungstenite::client_async(address.as_str(), stream);
     let (socket, _) = tokio::time::timeout(timeout, connecting)
         .await
         .map_err(|_| anyhow::anyhow!("joining the chat at {url} timed out after {timeout:?}"))?

@@ -8,10 +8,12 @@ use clap::{Parser, Subcommand};
 use lab_kit::args::url_authority;
 use lab_kit::cli::ClientArgs;
 use lab_kit::completions::{CompletionsArgs, print_completions};
-use lab_kit::term::{Lab, Tone, explained, paint};
+use lab_kit::term::{Lab, Tone, explained_over, paint};
+
+use lab_kit::tls::ClientTls;
 
 use crate::client::{ECHO_PATH, WsClient, WsError};
-use crate::selftest::run_self_test;
+use crate::selftest::run_self_test_over;
 
 /// Default server the client talks to.
 pub const DEFAULT_URL: &str = "ws://127.0.0.1:8765";
@@ -20,7 +22,7 @@ lab_kit::client_lab!(
     pub WsTarget,
     "WS_URL",
     DEFAULT_URL,
-    "The server: ws://host:port (host:port alone means ws://).",
+    "The server: ws://host:port, wss://host:port for TLS (host:port alone means ws://).",
     lab_kit::args::ws_url
 );
 
@@ -71,25 +73,33 @@ pub enum ClientCommand {
 pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
     let timeout = cli.target.timeout.get();
     let url = cli.target.url.as_str();
+    let secure = lab_kit::args::is_tls_url(url);
+    let tls = secure.then(|| cli.target.tls.client_tls(&[])).transpose()?;
+    let tls = tls.as_ref();
     let result = match cli.command.unwrap_or(ClientCommand::Test) {
         ClientCommand::Test => {
-            let summary = run_self_test(url, timeout, std::io::stdout()).await;
+            let summary = run_self_test_over(url, timeout, tls, std::io::stdout()).await;
             return Ok(summary.exit_code());
         }
         ClientCommand::Completions(shell) => {
             print_completions::<ClientCli>(&shell);
             return Ok(ExitCode::SUCCESS);
         }
-        ClientCommand::Send { text } => send(url, timeout, &text).await,
-        ClientCommand::Check => check(url, timeout).await,
-        ClientCommand::Interactive => super::interactive::run(url, timeout).await,
-        ClientCommand::Chat { name } => super::chat::run(url, timeout, &name).await,
+        ClientCommand::Send { text } => send(url, timeout, tls, &text).await,
+        ClientCommand::Check => check(url, timeout, tls).await,
+        ClientCommand::Interactive => super::interactive::run(url, timeout, tls).await,
+        ClientCommand::Chat { name } => super::chat::run(url, timeout, tls, &name).await,
     };
-    explained(result, Lab::Ws, &url_authority(url), timeout).await
+    explained_over(result, Lab::Ws, &url_authority(url), timeout, secure).await
 }
 
-async fn send(url: &str, timeout: Duration, texts: &[String]) -> anyhow::Result<ExitCode> {
-    let mut client = WsClient::connect(&format!("{url}{ECHO_PATH}"), timeout).await?;
+async fn send(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&ClientTls>,
+    texts: &[String],
+) -> anyhow::Result<ExitCode> {
+    let mut client = WsClient::open(&format!("{url}{ECHO_PATH}"), timeout, tls).await?;
     let mut refused = 0;
     for text in texts {
         match client.uppercase(text).await {
@@ -109,8 +119,8 @@ async fn send(url: &str, timeout: Duration, texts: &[String]) -> anyhow::Result<
     })
 }
 
-async fn check(url: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
-    let mut client = WsClient::connect(&format!("{url}{ECHO_PATH}"), timeout).await?;
+async fn check(url: &str, timeout: Duration, tls: Option<&ClientTls>) -> anyhow::Result<ExitCode> {
+    let mut client = WsClient::open(&format!("{url}{ECHO_PATH}"), timeout, tls).await?;
     let reply = client.uppercase("health check").await?;
     anyhow::ensure!(reply == "HEALTH CHECK", "unexpected reply {reply:?}");
     client.close().await;

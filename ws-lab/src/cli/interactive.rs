@@ -15,8 +15,12 @@ Up and Down recall earlier lines.";
 
 /// Runs the prompt until Ctrl-D, `quit` or Ctrl-C. Fails (status 1) when every line
 /// sent was refused; ends at once if the connection closes.
-pub(crate) async fn run(url: &str, timeout: Duration) -> anyhow::Result<ExitCode> {
-    let mut client = WsClient::connect(&format!("{url}{ECHO_PATH}"), timeout).await?;
+pub(crate) async fn run(
+    url: &str,
+    timeout: Duration,
+    tls: Option<&lab_kit::tls::ClientTls>,
+) -> anyhow::Result<ExitCode> {
+    let mut client = WsClient::open(&format!("{url}{ECHO_PATH}"), timeout, tls).await?;
     let (mut prompt, mut out) = Prompt::new("> ")?;
     out.line(format!(
         "Connected to {url}{ECHO_PATH}. Type a line to upper-case it; `help` for more, Ctrl-D to leave."
