@@ -116,6 +116,32 @@ pub fn state_the_rules(document: &mut Value) {
             }
         }
     }
+    // Writes need a bearer token when the server runs with --auth-token: optional in
+    // the document (`{}` first), since a server without one takes writes from anyone.
+    document["components"]["securitySchemes"] = json!({
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The server's --auth-token, on writes, when it has one",
+        }
+    });
+    let unauthorized = json!({
+        "description": "A write without the server's bearer token (only when the server \
+                        runs with --auth-token); `WWW-Authenticate: Bearer` says what to send",
+        "headers": { "WWW-Authenticate": { "schema": { "type": "string" } } },
+        "content": { "application/json": {
+            "schema": { "$ref": "#/components/schemas/ErrorBody" } } },
+    });
+    if let Some(paths) = document["paths"].as_object_mut() {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (method, operation) in operation.iter_mut() {
+                if matches!(method.as_str(), "post" | "put" | "patch" | "delete") {
+                    operation["responses"]["401"] = unauthorized.clone();
+                    operation["security"] = json!([{}, { "bearerAuth": [] }]);
+                }
+            }
+        }
+    }
     let by_id = |operation: &str| json!({ "operationId": operation, "parameters": { "id": "$response.body#/data/id" } });
     document["paths"]["/api/users"]["post"]["responses"]["201"]["links"] = json!({
         "GetUser": by_id("get_user"),

@@ -60,7 +60,7 @@ fn server_header() -> HeaderValue {
 }
 
 /// With `--auth-token`: a write (anything but GET, HEAD and OPTIONS) without the token
-/// is refused with 401 before its body is read; reads stay open.
+/// is refused with 401, its body never reaching a handler; reads stay open.
 async fn writes_need_the_token(
     State(state): State<Config>,
     request: Request,
@@ -78,10 +78,13 @@ async fn writes_need_the_token(
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
     if read || token.matches_bearer(presented) {
-        next.run(request).await
-    } else {
-        ApiError::Unauthorized.into_response()
+        return next.run(request).await;
     }
+    // The body is read (up to the body limit) and dropped before the 401: HTTP/2 lets
+    // a server answer early and reset the stream with NO_ERROR, but clients such as
+    // curl 7.88 then report a framing error instead of the response.
+    let _ = axum::body::to_bytes(request.into_body(), state.max_body_bytes).await;
+    ApiError::Unauthorized.into_response()
 }
 
 /// Abandons a request that takes longer than the limit, so a client that stalls while

@@ -525,9 +525,30 @@ async fn openapi_document_lists_every_route_and_states_its_rules() {
         }
     }
     let create = &paths["/api/users"]["post"]["responses"];
-    for code in ["201", "400", "409", "413", "415"] {
+    for code in ["201", "400", "401", "409", "413", "415"] {
         assert!(create[code].is_object(), "POST /api/users lacks {code}");
     }
+    // Writes may need the bearer token (optional: a server without one takes any).
+    for (path, method) in [
+        ("/api/users", "post"),
+        ("/api/users/{id}", "put"),
+        ("/api/users/{id}", "delete"),
+    ] {
+        assert!(
+            paths[path][method]["responses"]["401"].is_object(),
+            "{method} {path}"
+        );
+        assert_eq!(
+            paths[path][method]["security"],
+            serde_json::json!([{}, { "bearerAuth": [] }]),
+            "{method} {path}"
+        );
+    }
+    assert!(paths["/api/users"]["get"]["responses"]["401"].is_null());
+    assert_eq!(
+        reply.body["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
     // Every rule the server enforces is stated.
     let doc = &reply.body;
     let q = &doc["paths"]["/api/users/search"]["get"]["parameters"][0];
