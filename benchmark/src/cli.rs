@@ -161,10 +161,11 @@ pub struct CostArgs {
     /// allocations).
     #[arg(long, default_value_t = 100)]
     pub warmup: u64,
-    /// Count each point this many times and take the median: an HTTP/2 server's count
-    /// moves by about 1% from one process to the next, three repeats hold the figure
-    /// within 1% (1 for a quick look, at a third of the time).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Count each point this many times and take the median: an HTTP/2 server driven
+    /// by a library client moves by up to 2.4% from one process to the next; the median
+    /// of five holds it within 1% from run to run, of three not always (1 for a quick
+    /// look, at a fifth of the time).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeats: u32,
     /// Only these rows, by key (`floor`, `socket`, `rest-hyper`, `grpc-channel`, ...);
     /// every row the run's options select when left out.

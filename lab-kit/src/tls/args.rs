@@ -179,3 +179,72 @@ impl ClientTlsArgs {
         ClientTls::new(roots, identity, alpn)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    crate::server_lab!(
+        TestServer,
+        "COMMLAB_TLS_TEST_NOT_SET",
+        "127.0.0.1:0",
+        "Where to listen.",
+        "test server",
+        "test-server",
+        crate::tls::ALPN_HTTP,
+    );
+
+    #[derive(Debug, Parser)]
+    struct Server {
+        #[command(flatten)]
+        tls: ServerTlsArgs<TestServer>,
+    }
+
+    #[test]
+    fn cleartext_unless_asked_and_a_client_ca_alone_is_a_usage_error() {
+        let plain = Server::try_parse_from(["s"]).unwrap();
+        assert!(plain.tls.server_tls().unwrap().is_none());
+        let lonely = Server::try_parse_from(["s", "--tls-client-ca", "/nonexistent.pem"]).unwrap();
+        let error = lonely.tls.server_tls().unwrap_err().to_string();
+        assert!(error.contains("--tls-self-signed"), "{error}");
+        // A key without its certificate is clap's to refuse.
+        assert!(Server::try_parse_from(["s", "--tls-key", "k.pem"]).is_err());
+    }
+
+    #[test]
+    fn self_signed_with_client_certificates_writes_what_a_client_needs() {
+        let dir = std::env::temp_dir().join(format!("commlab-tls-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("lab-ca.pem");
+        let args = Server::try_parse_from([
+            "s",
+            "--tls-self-signed",
+            "--tls-name",
+            "lab.example",
+            "--tls-require-client-cert",
+            "--tls-ca-out",
+            ca.to_str().unwrap(),
+        ])
+        .unwrap();
+        let tls = args.tls.server_tls().unwrap().unwrap();
+        assert!(tls.asks_client_certificates());
+        // The CA reads back as a trust root, and the client's files as an identity.
+        assert_eq!(read_roots(&ca).unwrap().len(), 1);
+        let (cert, key) = client_paths(&ca);
+        assert_eq!(cert, dir.join("lab-client.pem"));
+        assert!(Identity::from_pem_files(&cert, &key).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "the client key is readable by others: {mode:o}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
