@@ -103,6 +103,45 @@ impl Bearer {
     }
 }
 
+/// A clap value parser for a secret: like any other, but its error never repeats the
+/// value (clap's own says `invalid value 'VALUE' for ...`).
+#[derive(Debug, Clone)]
+pub struct SecretParser<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for SecretParser<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg.map_or_else(|| "the token".to_owned(), ToString::to_string);
+        let refused = |reason: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for {name}: {reason}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refused("it is not UTF-8".into()))?;
+        (self.0)(text).map_err(refused)
+    }
+}
+
+/// The parser for `--auth-token`.
+pub fn token_parser() -> SecretParser<Token> {
+    SecretParser(Token::parse)
+}
+
+/// The parser for `--token`.
+pub fn bearer_parser() -> SecretParser<Bearer> {
+    SecretParser(Bearer::parse)
+}
+
 fn split_scheme(value: &[u8]) -> Option<(&[u8], &[u8])> {
     let space = value.iter().position(|&b| b == b' ')?;
     let (scheme, rest) = value.split_at(space);
@@ -131,6 +170,26 @@ mod tests {
         let bearer = Bearer::parse("s3cret-token").unwrap();
         assert!(token.matches_bearer(Some(bearer.header_value().as_bytes())));
         assert!(!format!("{bearer:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_flags_error_never_repeats_the_token() {
+        use clap::Parser;
+        #[derive(Debug, Parser)]
+        struct Cli {
+            #[arg(long, value_parser = bearer_parser())]
+            token: Option<Bearer>,
+        }
+        let error = Cli::try_parse_from(["c", "--token", "has secret space"]).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("--token"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(
+            Cli::try_parse_from(["c", "--token", "fine"])
+                .unwrap()
+                .token
+                .is_some()
+        );
     }
 
     #[test]

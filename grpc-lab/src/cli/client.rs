@@ -33,7 +33,7 @@ pub struct ClientCli {
     /// Send `authorization: Bearer TOKEN` metadata on writes (a server started with
     /// --auth-token needs it). Never printed.
     #[arg(long, global = true, value_name = "TOKEN", env = "GRPC_TOKEN", hide_env_values = true,
-          value_parser = lab_kit::token::Bearer::parse)]
+          value_parser = lab_kit::token::bearer_parser())]
     pub token: Option<lab_kit::token::Bearer>,
     /// What to do (default: test).
     #[command(subcommand)]

@@ -37,7 +37,7 @@ pub struct ClientCli {
     /// Send `Authorization: Bearer TOKEN` on every request (a server started with
     /// --auth-token needs it for writes). Never printed.
     #[arg(long, global = true, value_name = "TOKEN", env = "REST_TOKEN", hide_env_values = true,
-          value_parser = lab_kit::token::Bearer::parse)]
+          value_parser = lab_kit::token::bearer_parser())]
     pub token: Option<lab_kit::token::Bearer>,
     /// What to do (default: test).
     #[command(subcommand)]

@@ -51,7 +51,7 @@ pub struct ServerCli {
     /// Require `Authorization: Bearer TOKEN` on writes (create, update, delete); reads
     /// stay open. Compared in constant time, never logged.
     #[arg(long, value_name = "TOKEN", env = "REST_AUTH_TOKEN", hide_env_values = true,
-          value_parser = lab_kit::token::Token::parse)]
+          value_parser = lab_kit::token::token_parser())]
     pub auth_token: Option<lab_kit::token::Token>,
     /// The connection policy.
     #[command(flatten)]
