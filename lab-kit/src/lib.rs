@@ -39,7 +39,7 @@ pub use budget::{ReplyBudget, ReplyPermit};
 pub use logging::init_tracing;
 pub use shutdown::shutdown_signal;
 #[cfg(feature = "test-util")]
-pub use spawned::{SpawnedServer, StopSignal};
+pub use spawned::{SpawnedServer, StopSignal, stalled_handshake_closed_after};
 pub use timeout::{Elapsed, ReusableTimeout};
 
 /// An error and all its causes on one line, `outer: inner: innermost`, for messages

@@ -110,3 +110,32 @@ mod tests {
         server.shutdown().await.unwrap().unwrap();
     }
 }
+
+/// Opens a connection to `addr`, sends the first bytes of a TLS ClientHello and no more,
+/// and returns how long the server took to close it (EOF or reset), or `None` when it
+/// kept it open for `give_up`: how the labs' tests check that a handshake that never
+/// finishes is bounded by the idle timeout.
+pub async fn stalled_handshake_closed_after(
+    addr: SocketAddr,
+    give_up: std::time::Duration,
+) -> Option<std::time::Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    stream
+        .write_all(&[0x16, 0x03, 0x01, 0x00, 0x80])
+        .await
+        .ok()?;
+    let started = std::time::Instant::now();
+    let mut sink = [0u8; 64];
+    let closed = async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(give_up, closed)
+        .await
+        .ok()
+        .map(|()| started.elapsed())
+}
