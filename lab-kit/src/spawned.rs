@@ -92,25 +92,6 @@ impl<E: Send + 'static> SpawnedServer<E> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_server_sees_its_stop_signal_and_returns() {
-        let server = SpawnedServer::start(|listener, stop| async move {
-            tokio::select! {
-                () = stop => Ok::<_, io::Error>(()),
-                accepted = listener.accept() => accepted.map(|_| ()),
-            }
-        })
-        .await
-        .unwrap();
-        assert!(server.addr().ip().is_loopback());
-        server.shutdown().await.unwrap().unwrap();
-    }
-}
-
 /// Opens a connection to `addr`, sends the first bytes of a TLS ClientHello and no more,
 /// and returns how long the server took to close it (EOF or reset), or `None` when it
 /// kept it open for `give_up`: how the labs' tests check that a handshake that never
@@ -138,4 +119,23 @@ pub async fn stalled_handshake_closed_after(
         .await
         .ok()
         .map(|()| started.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_server_sees_its_stop_signal_and_returns() {
+        let server = SpawnedServer::start(|listener, stop| async move {
+            tokio::select! {
+                () = stop => Ok::<_, io::Error>(()),
+                accepted = listener.accept() => accepted.map(|_| ()),
+            }
+        })
+        .await
+        .unwrap();
+        assert!(server.addr().ip().is_loopback());
+        server.shutdown().await.unwrap().unwrap();
+    }
 }
