@@ -11,6 +11,7 @@
 //! 2. [`settings`]: the options, validated once;
 //! 3. `engine`: load threads, the client loop, probes and their errors, turns,
 //!    timeline, traffic, CPU time; nothing of the user store or the report;
+//!    `security`: the run's TLS certificate and token (`--tls`, `--auth`);
 //! 4. `servers`: the labs' servers, embedded or external, their address and CPU time;
 //! 5. `adapters`: one file per protocol and client kind: set-up, probe, clean-up;
 //! 6. [`model`]: every type the JSON report holds: data, no computing;
@@ -31,6 +32,7 @@ pub mod model;
 pub mod placement;
 mod render;
 mod run;
+mod security;
 mod servers;
 pub mod settings;
 mod stats;

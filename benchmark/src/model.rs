@@ -93,6 +93,9 @@ pub struct ResultRow {
     /// Connections the clients opened in the whole run, warm-up included (blank where
     /// bytes are): `--connections`, or one per client, unless connections broke.
     pub connections_opened: Option<u64>,
+    /// A new connection's time in its parts, where the measured requests opened
+    /// connections (`--connection new`) and the client's connections can be counted.
+    pub new_connection: Option<NewConnection>,
     /// Share of latencies between 36 and 44 ms (Nagle and delayed ACK's signature).
     pub near_40ms: f64,
     /// With one client: p50 over the floor's p50; with more: the floor's throughput
@@ -132,6 +135,30 @@ pub struct ResultRow {
     /// `--histograms`.
     #[serde(skip)]
     pub histogram: Histogram<u64>,
+}
+
+/// Where a new connection's time goes, as means over the measured requests' connections
+/// (means add up; medians do not): TCP connect, the TLS handshake, and the rest of the
+/// request to its reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewConnection {
+    /// Connections opened in the measured rounds.
+    pub connections: u64,
+    /// Mean time from asking to connect to the TCP connection's being open.
+    pub tcp_connect_us: f64,
+    /// Full TLS handshakes (certificate and signature), under `--tls`.
+    pub tls_full: u64,
+    /// Their mean time.
+    pub tls_full_us: Option<f64>,
+    /// Resumed TLS handshakes (a session ticket, no certificate).
+    pub tls_resumed: u64,
+    /// Their mean time.
+    pub tls_resumed_us: Option<f64>,
+    /// Mean TLS handshake over both kinds, under `--tls`.
+    pub tls_handshake_us: Option<f64>,
+    /// The request's mean latency less the means above: the protocol's own set-up on
+    /// the new connection (HTTP/2 settings, the WebSocket upgrade) and the exchange.
+    pub first_reply_us: Option<f64>,
 }
 
 /// What a stream-workload row measured: its latencies above are the time to the last

@@ -17,6 +17,7 @@ use anyhow::{Context as _, bail};
 
 use crate::engine::cputime;
 use crate::placement::{CpuList, Placement, pin_current_thread};
+use crate::security::{Guard, Security};
 use crate::settings::{Lab, Settings};
 
 /// The future a server is told to stop by.
@@ -35,16 +36,20 @@ pub(crate) struct LabServer {
     pub flag: &'static str,
     /// The URL scheme of its address (`http`, `ws`), or `None` for a bare `host:port`.
     pub scheme: Option<&'static str>,
+    /// The scheme under `--tls` (`https`, `wss`).
+    pub tls_scheme: Option<&'static str>,
+    /// What it offers by ALPN under `--tls` (empty: none).
+    pub alpn: &'static [&'static [u8]],
     /// How to start one by hand.
     pub start_command: &'static str,
-    /// Serves on `listener` until `shutdown`.
-    pub serve: fn(tokio::net::TcpListener, Shutdown) -> ServeFuture,
+    /// Serves on `listener`, guarded as the run asks, until `shutdown`.
+    pub serve: fn(tokio::net::TcpListener, Guard, Shutdown) -> ServeFuture,
 }
 
 impl LabServer {
-    /// The address clients use for a server listening at `addr`.
-    pub(crate) fn address_of(&self, addr: SocketAddr) -> String {
-        match self.scheme {
+    /// The address clients use for a server listening at `addr`, over TLS or not.
+    pub(crate) fn address_of(&self, addr: SocketAddr, tls: bool) -> String {
+        match if tls { self.tls_scheme } else { self.scheme } {
             Some(scheme) => format!("{scheme}://{addr}"),
             None => addr.to_string(),
         }
@@ -63,13 +68,18 @@ pub(crate) struct EmbeddedServer {
 }
 
 impl EmbeddedServer {
-    /// Starts `lab` on `127.0.0.1:0` with one runtime worker per server CPU.
+    /// Starts `lab` on `127.0.0.1:0` with one runtime worker per server CPU, guarded
+    /// by `guard`.
     ///
     /// # Errors
     ///
     /// When no port can be bound or the runtime cannot be built.
-    pub(crate) fn start(lab: &'static LabServer, cpus: &CpuList) -> std::io::Result<Self> {
-        Self::start_at(lab, "127.0.0.1:0", cpus, false)
+    pub(crate) fn start(
+        lab: &'static LabServer,
+        cpus: &CpuList,
+        guard: Guard,
+    ) -> std::io::Result<Self> {
+        Self::start_at(lab, "127.0.0.1:0", cpus, false, guard)
     }
 
     /// Starts `lab` listening on `addr` (`benchmark serve`), as [`EmbeddedServer::start`]
@@ -84,6 +94,7 @@ impl EmbeddedServer {
         addr: &str,
         cpus: &CpuList,
         single_thread: bool,
+        guard: Guard,
     ) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -126,7 +137,7 @@ impl EmbeddedServer {
                         let _ = stopped.await;
                     });
                     // On a worker, so its accept loop runs on the server CPUs too.
-                    let served = tokio::spawn((lab.serve)(listener, shutdown)).await;
+                    let served = tokio::spawn((lab.serve)(listener, guard, shutdown)).await;
                     if let Ok(Err(e)) = served {
                         tracing::warn!(error = %e, "embedded {} server failed", lab.key);
                     }
@@ -207,19 +218,30 @@ pub(crate) fn resolve(
     lab: &'static LabServer,
     settings: &Settings,
     placement: &Placement,
+    security: &Security,
     control: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Target> {
     let Some(address) = settings.address_of(lab.key) else {
-        let server = EmbeddedServer::start(lab, &placement.server_cpus)
+        let guard = security.guard(lab.alpn)?;
+        let server = EmbeddedServer::start(lab, &placement.server_cpus, guard)
             .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
         return Ok(Target {
             lab,
             authority: server.addr().to_string(),
-            address: lab.address_of(server.addr()),
+            address: lab.address_of(server.addr(), security.tls()),
             embedded: Some(server),
             cpu: ServerCpu::Embedded,
         });
     };
+    if security.tls() || security.bearer().is_some() {
+        bail!(
+            "{} {address}: --tls and --auth measure embedded servers (the run makes their \
+             certificate and token); leave out {} to measure an embedded {} server",
+            lab.flag,
+            lab.flag,
+            lab.name
+        );
+    }
     let address = url(lab, address)?;
     let authority = authority(lab, &address)?;
     if let Err(reason) = reachable(&authority, settings.timeout.min(Duration::from_secs(2))) {
@@ -338,7 +360,7 @@ fn reachable(authority: &str, timeout: Duration) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn never(_: tokio::net::TcpListener, _: Shutdown) -> ServeFuture {
+    fn never(_: tokio::net::TcpListener, _: Guard, _: Shutdown) -> ServeFuture {
         Box::pin(async { Ok(()) })
     }
 
@@ -348,6 +370,8 @@ mod tests {
             name: "test",
             flag: "--test-url",
             scheme,
+            tls_scheme: None,
+            alpn: &[],
             start_command: "",
             serve: never,
         }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Each top-level module and its floor: a module may import only its own floor's and
 /// lower floors' modules.
-const FLOORS: [(&str, u8); 15] = [
+const FLOORS: [(&str, u8); 16] = [
     ("stats", 0),
     ("interval", 0),
     ("units", 0),
@@ -18,6 +18,7 @@ const FLOORS: [(&str, u8); 15] = [
     ("machine", 0),
     ("settings", 1),
     ("engine", 2),
+    ("security", 2),
     ("servers", 3),
     ("adapters", 4),
     ("model", 5),

@@ -1392,3 +1392,186 @@ fn rows_that_only_echoed_are_listed_apart_from_the_ranking() {
         report.notes
     );
 }
+
+/// `--tls --auth`: every row, the floor and the raw rows included, runs clean over TLS
+/// against servers that require the token on writes (the create workload is all
+/// writes), and the bytes are counted below TLS: each request pays at least one
+/// record's header, tag and content type (22 bytes) beyond cleartext's, and each reply
+/// comes back larger (not by a fixed amount: a server's HTTP/2 housekeeping frames come
+/// and go with timing, in cleartext as under TLS).
+#[test]
+fn every_row_runs_over_tls_with_the_token_and_pays_for_records() {
+    let rows = [
+        "floor",
+        "socket",
+        "rest-hyper",
+        "rest-raw",
+        "rest-h2-hyper",
+        "rest-h2-raw",
+        "grpc-hyper",
+        "grpc-raw",
+        "ws",
+        "ws-raw",
+    ];
+    let args = |tls: bool| {
+        let mut args = vec![
+            "--protocols",
+            "socket,rest,rest-h2,grpc,ws",
+            "--client",
+            "all",
+            "--iterations",
+            "10",
+            "--warmup",
+            "2",
+        ];
+        if tls {
+            args.extend(["--tls", "--auth"]);
+        }
+        args
+    };
+    let all_rows = |report: &Report| -> Vec<&str> {
+        report
+            .results
+            .iter()
+            .map(|r| r.key)
+            .filter(|k| !k.ends_with("reqwest") && *k != "grpc-channel")
+            .collect()
+    };
+    let clear = run(&args(false)).unwrap();
+    let secure = run(&args(true)).unwrap();
+    assert_eq!(all_rows(&secure), rows);
+    for report in [&clear, &secure] {
+        for row in &report.results {
+            assert_eq!(row.errors, 0, "{} errors: {:?}", row.key, row.first_errors);
+        }
+    }
+    for key in rows {
+        let row = |report: &Report| {
+            let row = report.results.iter().find(|r| r.key == key).unwrap();
+            (row.bytes_sent.unwrap(), row.bytes_received.unwrap())
+        };
+        let ((sent, received), (tls_sent, tls_received)) = (row(&clear), row(&secure));
+        assert!(tls_sent >= sent + 22.0, "{key}: {tls_sent} vs {sent}");
+        assert!(
+            tls_received > received,
+            "{key}: {tls_received} vs {received}"
+        );
+    }
+    let rendered = render(&secure, Format::Markdown, false);
+    assert!(
+        rendered.contains("TLS 1.3 (sessions resumed), bearer token"),
+        "{rendered}"
+    );
+
+    let writes = run(&[
+        "--protocols",
+        "rest,grpc",
+        "--client",
+        "both",
+        "--workload",
+        "create",
+        "--iterations",
+        "10",
+        "--warmup",
+        "2",
+        "--tls",
+        "--auth",
+    ])
+    .unwrap();
+    assert_clean(
+        &writes,
+        &[
+            "floor",
+            "rest-reqwest",
+            "rest-hyper",
+            "grpc-channel",
+            "grpc-hyper",
+        ],
+    );
+    assert!(writes.results.iter().all(|r| r.users_left == 0));
+}
+
+/// `--tls --connection new`: a new connection's time splits into TCP connect, the TLS
+/// handshake and the rest, in every format; with resumption on, the measured
+/// connections resume the warm-up's session (no certificate comes back: fewer bytes
+/// received); with it off, every handshake is full.
+#[test]
+fn a_new_tls_connection_splits_and_resumes_unless_told_not_to() {
+    let args = |resumption: &'static str| {
+        vec![
+            "--protocols",
+            "socket,grpc",
+            "--client",
+            "lean",
+            "--connection",
+            "new",
+            "--iterations",
+            "10",
+            "--warmup",
+            "2",
+            "--tls",
+            "--tls-resumption",
+            resumption,
+        ]
+    };
+    let resumed = run(&args("on")).unwrap();
+    let full = run(&args("off")).unwrap();
+    assert_clean(&resumed, &["floor", "socket", "grpc-hyper"]);
+    assert_clean(&full, &["floor", "socket", "grpc-hyper"]);
+    for (on, off) in resumed.results.iter().zip(&full.results) {
+        let (split_on, split_off) = (
+            on.new_connection.as_ref().unwrap(),
+            off.new_connection.as_ref().unwrap(),
+        );
+        assert_eq!(split_on.connections, on.requests, "{}", on.key);
+        assert_eq!(split_on.tls_resumed, split_on.connections, "{}", on.key);
+        assert_eq!(
+            (split_off.tls_full, split_off.tls_resumed),
+            (off.requests, 0)
+        );
+        assert!(split_on.tls_resumed_us.is_some() && split_off.tls_full_us.is_some());
+        assert!(split_on.first_reply_us.is_some() && split_on.tcp_connect_us > 0.0);
+        // The server's certificate chain comes back only in a full handshake.
+        let (on_in, off_in) = (on.bytes_received.unwrap(), off.bytes_received.unwrap());
+        assert!(on_in + 300.0 < off_in, "{}: {on_in} vs {off_in}", on.key);
+    }
+    let json: Value = serde_json::from_str(&render(&resumed, Format::Json, false)).unwrap();
+    let split = &json["results"][1]["new_connection"];
+    assert!(split["tls_resumed"].as_u64().unwrap() > 0, "{split}");
+    let csv = render(&resumed, Format::Csv, false);
+    assert!(
+        csv.lines().next().unwrap().contains("tls_handshake_us"),
+        "{csv}"
+    );
+    let table = render(&resumed, Format::Table, false);
+    assert!(
+        table.contains("handshake") && table.contains("first"),
+        "{table}"
+    );
+    let html = render(&resumed, Format::Html, false);
+    assert!(
+        html.contains("tls_full_resumed"),
+        "html has the split's columns"
+    );
+    // Kept connections open nothing while measuring: no split, no such columns.
+    let kept = run(&["--protocols", "socket", "--iterations", "5", "--tls"]).unwrap();
+    assert!(kept.results.iter().all(|r| r.new_connection.is_none()));
+    assert!(!render(&kept, Format::Table, false).contains("handshake"));
+}
+
+#[test]
+fn tls_against_a_given_address_is_refused_with_what_to_do() {
+    let error = run(&[
+        "--tls",
+        "--socket-url",
+        "127.0.0.1:9",
+        "--protocols",
+        "socket",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("--tls and --auth measure embedded servers"),
+        "{error}"
+    );
+}

@@ -10,14 +10,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpListener;
+
+use super::shared::dial::{Conn, Dial};
 use super::shared::echo::Echo;
 use super::shared::lines::LineStream;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::{Counted, Traffic};
+use crate::security::Guard;
 use crate::servers::{LabServer, ServeFuture, Shutdown};
 use crate::settings::{ConnectionPolicy, Lab};
 
@@ -27,11 +31,16 @@ pub(crate) static FLOOR: LabServer = LabServer {
     name: "Floor",
     flag: "--floor-url",
     scheme: None,
+    tls_scheme: None,
+    alpn: &[],
     start_command: "cargo run --release -p benchmark -- serve floor --addr HOST:PORT",
     serve,
 };
 
-fn serve(listener: TcpListener, shutdown: Shutdown) -> ServeFuture {
+/// How long a client may take over its TLS handshake before the floor's echo closes it.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
+
+fn serve(listener: TcpListener, guard: Guard, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         tokio::pin!(shutdown);
         loop {
@@ -44,7 +53,15 @@ fn serve(listener: TcpListener, shutdown: Shutdown) -> ServeFuture {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             };
-            tokio::spawn(echo(stream));
+            let _ = stream.set_nodelay(true);
+            let tls = guard.tls.clone();
+            tokio::spawn(async move {
+                if let Ok(stream) =
+                    lab_kit::tls::accept(tls.as_ref(), stream, HANDSHAKE_LIMIT).await
+                {
+                    echo(stream).await;
+                }
+            });
         }
     })
 }
@@ -68,20 +85,27 @@ pub(crate) fn set_spin(spin: Duration) {
 /// After each reply it looks for the next request without sleeping for a moment
 /// (yielding to other connections between looks), so a request that follows at once
 /// finds the server awake: no protocol server does less, so none can be faster.
-async fn echo(mut stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
     let mut buffer = [0u8; 4096];
     loop {
         let mut read = None;
         let spin = Duration::from_micros(SPIN_US.load(Ordering::Relaxed));
         let spinning = std::time::Instant::now();
         while !spin.is_zero() && spinning.elapsed() < spin {
-            match stream.try_read(&mut buffer) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    tokio::task::yield_now().await;
+            // One look, without waiting: a read that is not ready now is looked at
+            // again after the other connections had their turn.
+            let looked = {
+                let mut look = ReadBuf::new(&mut buffer);
+                let mut context = Context::from_waker(Waker::noop());
+                match Pin::new(&mut stream).poll_read(&mut context, &mut look) {
+                    Poll::Pending => None,
+                    Poll::Ready(done) => Some(done.map(|()| look.filled().len())),
                 }
-                other => {
-                    read = Some(other);
+            };
+            match looked {
+                None => tokio::task::yield_now().await,
+                Some(done) => {
+                    read = Some(done);
                     break;
                 }
             }
@@ -117,6 +141,7 @@ static INFO: RowInfo = RowInfo {
         "its server looks for the next request without sleeping for a moment, so its CPU \
          time is mostly waiting",
     ),
+    alpn: &[],
 };
 
 impl Adapter for FloorEcho {
@@ -157,7 +182,7 @@ impl Adapter for FloorEcho {
             first_item: None,
             addr: context.target.clone(),
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             timeout: ReusableTimeout::new(context.timeout),
             connection: None,
             reply: Vec::with_capacity(echo.line.len()),
@@ -175,15 +200,15 @@ pub(crate) struct FloorProbe {
     first_item: Option<Duration>,
     addr: String,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
+    dial: Dial,
     timeout: ReusableTimeout,
-    connection: Option<Counted<TcpStream>>,
+    connection: Option<Conn>,
     reply: Vec<u8>,
 }
 
 impl FloorProbe {
     async fn exchange(
-        stream: &mut Counted<TcpStream>,
+        stream: &mut Conn,
         request: &[u8],
         reply: &mut Vec<u8>,
     ) -> Result<(), CallError> {
@@ -215,8 +240,7 @@ impl Probe for FloorProbe {
             let limit = self.timeout.limit();
             let kept = self.connection.take();
             let (first, stream) =
-                super::shared::lines::over_tcp(lines, kept, &self.addr, limit, &self.traffic)
-                    .await?;
+                super::shared::lines::over_tcp(lines, kept, &self.addr, limit, &self.dial).await?;
             self.first_item = first;
             if self.policy == ConnectionPolicy::Reuse {
                 self.connection = Some(stream);
@@ -225,7 +249,9 @@ impl Probe for FloorProbe {
         }
         let mut stream = match self.connection.take() {
             Some(stream) => stream,
-            None => super::connect(&self.addr, self.timeout.limit(), &self.traffic).await?,
+            None => {
+                super::shared::dial::connect(&self.addr, self.timeout.limit(), &self.dial).await?
+            }
         };
         let exchange = FloorProbe::exchange(&mut stream, &self.request, &mut self.reply);
         let result = match self.timeout.run(exchange).await {

@@ -4,7 +4,6 @@
 //! `gRPC (hyper h2)` row, which sends the same generated calls straight to the
 //! connection.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use grpc_lab::GrpcClient;
@@ -14,10 +13,10 @@ use hyper_util::rt::TokioIo;
 use tonic::client::GrpcService;
 
 use super::shared::link::Link;
-use super::shared::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::shared::users::{self, Auth, Creator, UserOp};
+use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::adapters::shared::dial::Dial;
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::Traffic;
 use crate::settings::{ConnectionPolicy, Protocol};
 
 /// The gRPC row with a tonic Channel.
@@ -33,6 +32,7 @@ static INFO: RowInfo = RowInfo {
     protocol: Some(Protocol::Grpc),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
+    alpn: lab_kit::tls::ALPN_H2,
 };
 
 impl Adapter for GrpcChannel {
@@ -62,15 +62,22 @@ impl Adapter for GrpcChannel {
             authority: context.authority.clone(),
             timeout: context.timeout,
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             client: None,
             plan: plan.clone(),
             creator: Creator::new(context, index),
+            auth: users::grpc_auth(context.token.as_ref()),
         }
     }
 
-    async fn clean_up(&self, target: &str, ids: Vec<String>, timeout: Duration) -> usize {
-        users::clean_up_grpc(target, ids, timeout).await
+    async fn clean_up(
+        &self,
+        target: &str,
+        ids: Vec<String>,
+        timeout: Duration,
+        access: &Access,
+    ) -> usize {
+        users::clean_up_grpc(target, ids, timeout, access).await
     }
 }
 
@@ -83,10 +90,11 @@ pub(crate) struct ChannelProbe {
     authority: String,
     timeout: Duration,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
+    dial: Dial,
     client: Option<GrpcClient>,
     plan: UserOp,
     creator: Creator,
+    auth: Option<Auth>,
 }
 
 impl ChannelProbe {
@@ -95,11 +103,11 @@ impl ChannelProbe {
         let endpoint = grpc_lab::client::endpoint(&self.url, self.timeout)
             .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
         let authority = self.authority.clone();
-        let (timeout, traffic) = (self.timeout, Arc::clone(&self.traffic));
+        let (timeout, dial) = (self.timeout, self.dial.clone());
         let connector = tower::service_fn(move |_: http::Uri| {
-            let (authority, traffic) = (authority.clone(), Arc::clone(&traffic));
+            let (authority, dial) = (authority.clone(), dial.clone());
             async move {
-                match super::connect(&authority, timeout, &traffic).await {
+                match super::shared::dial::connect(&authority, timeout, &dial).await {
                     Ok(stream) => Ok(TokioIo::new(stream)),
                     Err(e) => Err(std::io::Error::other(e.message)),
                 }
@@ -128,7 +136,7 @@ impl Probe for ChannelProbe {
                 Ok(reply) => users::check_greeting(&reply, name).map(|()| None),
                 Err(status) => Err(users::grpc_error(&status)),
             },
-            plan => perform(client.raw(), plan, &mut self.creator).await,
+            plan => perform(client.raw(), plan, &mut self.creator, self.auth.as_ref()).await,
         };
         let result = result.map(|first| self.first_item = first);
         match &result {
@@ -154,6 +162,7 @@ pub(crate) async fn perform<T>(
     client: &mut UserServiceClient<T>,
     plan: &UserOp,
     creator: &mut Creator,
+    auth: Option<&Auth>,
 ) -> Result<Option<Duration>, CallError>
 where
     T: GrpcService<tonic::body::Body>,
@@ -165,7 +174,7 @@ where
         UserOp::Get { id } => {
             let request = pb::UserRequest { id: id.clone() };
             let reply = client
-                .get_user(request)
+                .get_user(users::with_auth(request, auth))
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
             let user = user_of(reply)?;
@@ -173,7 +182,7 @@ where
         }
         UserOp::List { expected } => {
             let reply = client
-                .get_all_users(pb::Empty {})
+                .get_all_users(users::with_auth(pb::Empty {}, auth))
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
             users::check_count(reply.into_inner().users.len(), *expected)?;
@@ -185,7 +194,7 @@ where
                 email: email.clone(),
             };
             let reply = client
-                .create_user(request)
+                .create_user(users::with_auth(request, auth))
                 .await
                 .map_err(|s| users::grpc_error(&s))?;
             let user = user_of(reply)?;
@@ -202,7 +211,7 @@ where
         UserOp::Stream { expected } => {
             let started = Instant::now();
             let mut stream = client
-                .list_users(pb::ListUsersRequest { limit: 0 })
+                .list_users(users::with_auth(pb::ListUsersRequest { limit: 0 }, auth))
                 .await
                 .map_err(|s| users::grpc_error(&s))?
                 .into_inner();

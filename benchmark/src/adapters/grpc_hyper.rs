@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -18,10 +17,10 @@ use lab_kit::ReusableTimeout;
 
 use super::grpc_channel::perform;
 use super::shared::link::Link;
-use super::shared::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::shared::users::{self, Auth, Creator, UserOp};
+use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::adapters::shared::dial::Dial;
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::Traffic;
 use crate::settings::{ConnectionPolicy, Protocol};
 
 /// The gRPC row over a direct HTTP/2 connection.
@@ -37,6 +36,7 @@ static INFO: RowInfo = RowInfo {
     protocol: Some(Protocol::Grpc),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
+    alpn: lab_kit::tls::ALPN_H2,
 };
 
 impl Adapter for GrpcHyper {
@@ -65,16 +65,23 @@ impl Adapter for GrpcHyper {
             url: context.target.clone(),
             authority: context.authority.clone(),
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             timeout: ReusableTimeout::new(context.timeout),
             client: None,
             plan: plan.clone(),
             creator: Creator::new(context, index),
+            auth: users::grpc_auth(context.token.as_ref()),
         }
     }
 
-    async fn clean_up(&self, target: &str, ids: Vec<String>, timeout: Duration) -> usize {
-        users::clean_up_grpc(target, ids, timeout).await
+    async fn clean_up(
+        &self,
+        target: &str,
+        ids: Vec<String>,
+        timeout: Duration,
+        access: &Access,
+    ) -> usize {
+        users::clean_up_grpc(target, ids, timeout, access).await
     }
 }
 
@@ -130,11 +137,12 @@ pub(crate) struct H2Probe {
     url: String,
     authority: String,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
+    dial: Dial,
     timeout: ReusableTimeout,
     client: Option<GrpcH2>,
     plan: UserOp,
     creator: Creator,
+    auth: Option<Auth>,
 }
 
 impl H2Probe {
@@ -143,9 +151,9 @@ impl H2Probe {
             CallError::new(ErrorKind::Connect, e.to_string())
         })?;
         let authority = self.authority.clone();
-        let (limit, traffic) = (self.timeout.limit(), Arc::clone(&self.traffic));
+        let (limit, dial) = (self.timeout.limit(), self.dial.clone());
         let connecting = async move {
-            let io = TokioIo::new(super::connect(&authority, limit, &traffic).await?);
+            let io = TokioIo::new(super::shared::dial::connect(&authority, limit, &dial).await?);
             http2::handshake(TokioExecutor::new(), io)
                 .await
                 .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))
@@ -181,11 +189,20 @@ impl Probe for H2Probe {
             match &self.plan {
                 UserOp::Greet { name } => {
                     let request = GreetRequest { name: name.clone() };
+                    let request = users::with_auth(request, self.auth.as_ref());
                     let reply = client.greeter.greet(request).await;
                     let reply = reply.map_err(|s| users::grpc_error(&s))?;
                     users::check_greeting(&reply.into_inner().message, name).map(|()| None)
                 }
-                plan => perform(&mut client.client, plan, &mut self.creator).await,
+                plan => {
+                    perform(
+                        &mut client.client,
+                        plan,
+                        &mut self.creator,
+                        self.auth.as_ref(),
+                    )
+                    .await
+                }
             }
         };
         let result = match self.timeout.run(calling).await {

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use tokio::net::TcpStream;
+use lab_kit::tls::ClientTls;
+use lab_kit::token::Bearer;
 
-use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::{Counted, Traffic};
+use crate::engine::probe::Probe;
 use crate::servers::LabServer;
 use crate::settings::{ConnectionPolicy, Protocol, Workload};
+use shared::dial::Dial;
 
 pub(crate) mod floor;
 pub(crate) mod grpc_channel;
@@ -25,26 +26,6 @@ pub(crate) mod rest_reqwest;
 pub(crate) mod shared;
 pub(crate) mod socket;
 pub(crate) mod ws;
-
-/// Opens a TCP connection to `addr` (`host:port`) within `timeout`, with TCP_NODELAY,
-/// counting its bytes into `traffic`: how every probe connects, so connecting costs the
-/// same in every row.
-///
-/// # Errors
-///
-/// A timeout or connect [`CallError`].
-pub(crate) async fn connect(
-    addr: &str,
-    timeout: Duration,
-    traffic: &Arc<Traffic>,
-) -> Result<Counted<TcpStream>, CallError> {
-    let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
-        .await
-        .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
-        .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
-    let _ = stream.set_nodelay(true);
-    Ok(Counted::new(stream, Arc::clone(traffic)))
-}
 
 /// An operation's name, with the payload it carries when `--payload` was given.
 pub(crate) fn with_payload(operation: String, payload: Option<usize>) -> String {
@@ -87,6 +68,17 @@ pub(crate) struct RowInfo {
     pub bytes_unmeasured: Option<&'static str>,
     /// Why the server's CPU time says nothing about the request, if it does not.
     pub server_cpu_unmeasured: Option<&'static str>,
+    /// What the client asks for by ALPN under `--tls` (empty: nothing).
+    pub alpn: &'static [&'static [u8]],
+}
+
+/// How set-up, clean-up and probes reach a server: the run's TLS and token.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Access {
+    /// TLS trusting the run's CA, under `--tls` (each client sets its own ALPN).
+    pub tls: Option<ClientTls>,
+    /// The token every REST and gRPC request carries, under `--auth`.
+    pub token: Option<Bearer>,
 }
 
 /// What set-up needs to know.
@@ -102,6 +94,8 @@ pub(crate) struct SetUp {
     pub timeout: Duration,
     /// `--payload`: bytes of text each echo or greeting carries.
     pub payload: Option<usize>,
+    /// The server's TLS and token.
+    pub access: Access,
 }
 
 /// What set-up decided.
@@ -130,8 +124,10 @@ pub(crate) struct ProbeContext {
     pub timeout: Duration,
     /// Keep the connection, or a new one per request.
     pub policy: ConnectionPolicy,
-    /// Where the probes' connections count their bytes.
-    pub traffic: Arc<Traffic>,
+    /// How the probes connect, and where their connections count.
+    pub dial: Dial,
+    /// The token every REST and gRPC request carries, under `--auth`.
+    pub token: Option<Bearer>,
     /// Clients share connections (`--connections` below `--concurrency`).
     pub sharing: bool,
     /// Unique to this run.
@@ -180,8 +176,9 @@ pub(crate) trait Adapter: Sync {
         target: &str,
         ids: Vec<String>,
         timeout: Duration,
+        access: &Access,
     ) -> impl Future<Output = usize> {
-        let _ = (target, timeout);
+        let _ = (target, timeout, access);
         std::future::ready(ids.len())
     }
 }

@@ -9,20 +9,18 @@
 //! Raw rows run the default workload (`get`, the WebSocket's echo) without
 //! `--payload`, one connection per client, one request at a time on it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::shared::echo::Echo;
 use super::shared::raw_h2::{RawH2, RequestFrames};
 use super::shared::users::{self, UserOp};
 use super::ws::WS;
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::{Counted, Traffic};
 use crate::settings::{ConnectionPolicy, Protocol};
 
 /// Largest reply head (status line and headers) read.
@@ -55,6 +53,7 @@ const fn info(
     label: &'static str,
     lab: &'static crate::servers::LabServer,
     protocol: Protocol,
+    alpn: &'static [&'static [u8]],
 ) -> RowInfo {
     RowInfo {
         key,
@@ -65,12 +64,19 @@ const fn info(
         protocol: Some(protocol),
         bytes_unmeasured: None,
         server_cpu_unmeasured: None,
+        alpn,
     }
 }
 
 /// REST over HTTP/1.1, raw.
 pub(crate) static REST: Raw = Raw {
-    info: &info("rest-raw", "REST (raw)", &users::REST, Protocol::Rest),
+    info: &info(
+        "rest-raw",
+        "REST (raw)",
+        &users::REST,
+        Protocol::Rest,
+        lab_kit::tls::ALPN_HTTP1,
+    ),
     wire: Wire::Http1,
 };
 
@@ -81,19 +87,32 @@ pub(crate) static REST_H2: Raw = Raw {
         "REST h2c (raw)",
         &users::REST,
         Protocol::RestH2,
+        lab_kit::tls::ALPN_H2,
     ),
     wire: Wire::H2c,
 };
 
 /// gRPC, raw.
 pub(crate) static GRPC: Raw = Raw {
-    info: &info("grpc-raw", "gRPC (raw h2)", &users::GRPC, Protocol::Grpc),
+    info: &info(
+        "grpc-raw",
+        "gRPC (raw h2)",
+        &users::GRPC,
+        Protocol::Grpc,
+        lab_kit::tls::ALPN_H2,
+    ),
     wire: Wire::Grpc,
 };
 
 /// The WebSocket lab, raw.
 pub(crate) static WEBSOCKET: Raw = Raw {
-    info: &info("ws-raw", "WebSocket (raw)", &WS, Protocol::Ws),
+    info: &info(
+        "ws-raw",
+        "WebSocket (raw)",
+        &WS,
+        Protocol::Ws,
+        lab_kit::tls::ALPN_HTTP1,
+    ),
     wire: Wire::WebSocket,
 };
 
@@ -142,28 +161,55 @@ impl Adapter for Raw {
     fn probe(&self, plan: &RawPlan, context: &ProbeContext, (): &(), _index: usize) -> RawProbe {
         let authority = context.authority.clone();
         let id = plan.id.clone().unwrap_or_default();
+        let scheme = if context.dial.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let auth = context
+            .token
+            .as_ref()
+            .map(lab_kit::token::Bearer::header_value);
+        // HTTP/1.1's header line, and HTTP/2's header, under --auth.
+        let auth_line = auth
+            .as_ref()
+            .map_or_else(String::new, |value| format!("Authorization: {value}\r\n"));
+        let auth_h2: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|value| ("authorization", value))
+            .into_iter()
+            .collect();
         let request = match self.wire {
             Wire::Http1 => Encoded::Http1(
-                format!("GET /api/users/{id} HTTP/1.1\r\nHost: {authority}\r\n\r\n").into_bytes(),
+                format!("GET /api/users/{id} HTTP/1.1\r\nHost: {authority}\r\n{auth_line}\r\n")
+                    .into_bytes(),
             ),
             Wire::H2c => Encoded::H2(RequestFrames::new(
                 &[
-                    (":method", "GET"),
-                    (":scheme", "http"),
-                    (":authority", &authority),
-                    (":path", &format!("/api/users/{id}")),
-                ],
+                    &[
+                        (":method", "GET"),
+                        (":scheme", scheme),
+                        (":authority", &authority),
+                        (":path", &format!("/api/users/{id}")),
+                    ][..],
+                    &auth_h2,
+                ]
+                .concat(),
                 None,
             )),
             Wire::Grpc => Encoded::H2(RequestFrames::new(
                 &[
-                    (":method", "POST"),
-                    (":scheme", "http"),
-                    (":authority", &authority),
-                    (":path", "/users.v1.UserService/GetUser"),
-                    ("content-type", "application/grpc"),
-                    ("te", "trailers"),
-                ],
+                    &[
+                        (":method", "POST"),
+                        (":scheme", scheme),
+                        (":authority", &authority),
+                        (":path", "/users.v1.UserService/GetUser"),
+                        ("content-type", "application/grpc"),
+                        ("te", "trailers"),
+                    ][..],
+                    &auth_h2,
+                ]
+                .concat(),
                 Some(&grpc_message(&protobuf_string(1, &id))),
             )),
             Wire::WebSocket => {
@@ -192,18 +238,24 @@ impl Adapter for Raw {
             request,
             expected,
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             timeout: ReusableTimeout::new(context.timeout),
             connection: None,
             buffer: Vec::with_capacity(4096),
         }
     }
 
-    async fn clean_up(&self, target: &str, ids: Vec<String>, timeout: Duration) -> usize {
+    async fn clean_up(
+        &self,
+        target: &str,
+        ids: Vec<String>,
+        timeout: Duration,
+        access: &Access,
+    ) -> usize {
         if self.wire == Wire::Grpc {
-            users::clean_up_grpc(target, ids, timeout).await
+            users::clean_up_grpc(target, ids, timeout, access).await
         } else {
-            users::clean_up_rest(target, ids).await
+            users::clean_up_rest(target, ids, timeout, access).await
         }
     }
 }
@@ -223,7 +275,7 @@ enum Encoded {
 /// A kept connection.
 #[derive(Debug)]
 enum Connection {
-    Tcp(Counted<TcpStream>),
+    Tcp(Conn),
     H2(Box<RawH2>),
 }
 
@@ -235,7 +287,7 @@ pub(crate) struct RawProbe {
     /// The bytes every reply's body must have (learned from the first, where not known).
     expected: Vec<u8>,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
+    dial: Dial,
     timeout: ReusableTimeout,
     connection: Option<Connection>,
     /// Reply bytes read and not yet used (HTTP/1.1 and WebSocket).
@@ -248,13 +300,14 @@ impl RawProbe {
         self.buffer.clear();
         match &self.request {
             Encoded::H2(_) => Ok(Connection::H2(Box::new(
-                RawH2::connect(&self.addr, limit, &self.traffic).await?,
+                RawH2::connect(&self.addr, limit, &self.dial).await?,
             ))),
             Encoded::Http1(_) => Ok(Connection::Tcp(
-                super::connect(&self.addr, limit, &self.traffic).await?,
+                super::shared::dial::connect(&self.addr, limit, &self.dial).await?,
             )),
             Encoded::WebSocket { upgrade, .. } => {
-                let mut stream = super::connect(&self.addr, limit, &self.traffic).await?;
+                let mut stream =
+                    super::shared::dial::connect(&self.addr, limit, &self.dial).await?;
                 stream.write_all(upgrade).await.map_err(transport)?;
                 let head = read_head(&mut stream, &mut self.buffer).await?;
                 if !self.buffer[..head].starts_with(b"HTTP/1.1 101 ") {
@@ -374,10 +427,7 @@ fn check_body(body: &[u8], expected: &mut Vec<u8>) -> Result<(), CallError> {
 
 /// Reads until `buffer` holds a whole reply head; returns its length (blank line
 /// included).
-async fn read_head(
-    stream: &mut Counted<TcpStream>,
-    buffer: &mut Vec<u8>,
-) -> Result<usize, CallError> {
+async fn read_head(stream: &mut Conn, buffer: &mut Vec<u8>) -> Result<usize, CallError> {
     let mut searched: usize = 0;
     loop {
         if let Some(at) = find(&buffer[searched.saturating_sub(3)..], b"\r\n\r\n") {
@@ -392,7 +442,7 @@ async fn read_head(
 }
 
 async fn read_at_least(
-    stream: &mut Counted<TcpStream>,
+    stream: &mut Conn,
     buffer: &mut Vec<u8>,
     want: usize,
 ) -> Result<(), CallError> {
@@ -402,7 +452,7 @@ async fn read_at_least(
     Ok(())
 }
 
-async fn read_more(stream: &mut Counted<TcpStream>, buffer: &mut Vec<u8>) -> Result<(), CallError> {
+async fn read_more(stream: &mut Conn, buffer: &mut Vec<u8>) -> Result<(), CallError> {
     let mut chunk = [0u8; 4096];
     let n = stream.read(&mut chunk).await.map_err(transport)?;
     if n == 0 {
@@ -538,9 +588,9 @@ mod tests {
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}",
         ])
         .await;
-        let traffic = Arc::new(Traffic::default());
+        let dial = crate::adapters::shared::dial::Dial::plain();
         let mut connection = Connection::Tcp(
-            crate::adapters::connect(&addr, Duration::from_secs(5), &traffic)
+            crate::adapters::shared::dial::connect(&addr, Duration::from_secs(5), &dial)
                 .await
                 .unwrap(),
         );
@@ -568,9 +618,9 @@ mod tests {
         good.extend_from_slice(reply);
         let good: &'static [u8] = Box::leak(good.into_boxed_slice());
         let addr = replying(vec![good, b"\x81\x02no", b"\x82\x02no"]).await;
-        let traffic = Arc::new(Traffic::default());
+        let dial = crate::adapters::shared::dial::Dial::plain();
         let mut connection = Connection::Tcp(
-            crate::adapters::connect(&addr, Duration::from_secs(5), &traffic)
+            crate::adapters::shared::dial::connect(&addr, Duration::from_secs(5), &dial)
                 .await
                 .unwrap(),
         );

@@ -5,7 +5,6 @@
 //! what the HTTP version costs with the same JSON.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,13 +15,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use lab_kit::ReusableTimeout;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use tokio::net::TcpStream;
 
 use super::shared::link::Link;
 use super::shared::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::{Counted, Traffic};
 use crate::settings::{ConnectionPolicy, Protocol};
 
 /// Largest reply body read (as the lab's own client).
@@ -46,6 +44,7 @@ pub(crate) static HTTP1: RestHyper = RestHyper {
         protocol: Some(Protocol::Rest),
         bytes_unmeasured: None,
         server_cpu_unmeasured: None,
+        alpn: lab_kit::tls::ALPN_HTTP1,
     },
     http2: false,
 };
@@ -61,6 +60,7 @@ pub(crate) static HTTP2: RestHyper = RestHyper {
         protocol: Some(Protocol::RestH2),
         bytes_unmeasured: None,
         server_cpu_unmeasured: None,
+        alpn: lab_kit::tls::ALPN_H2,
     },
     http2: true,
 };
@@ -95,8 +95,13 @@ impl Adapter for RestHyper {
             }
         };
         // HTTP/2 carries the authority in the URI (`:authority`), HTTP/1.1 in `Host`.
+        let scheme = if context.dial.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let path: http::Uri = if self.http2 {
-            format!("http://{authority}{path}")
+            format!("{scheme}://{authority}{path}")
         } else {
             path
         }
@@ -109,18 +114,28 @@ impl Adapter for RestHyper {
             path,
             plan: plan.clone(),
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             timeout: ReusableTimeout::new(context.timeout),
             link: link.clone(),
             first_item: None,
             http2_sender: None,
             http2: self.http2,
             creator: Creator::new(context, index),
+            auth: context
+                .token
+                .as_ref()
+                .and_then(|token| HeaderValue::from_str(&token.header_value()).ok()),
         }
     }
 
-    async fn clean_up(&self, target: &str, ids: Vec<String>, _timeout: Duration) -> usize {
-        users::clean_up_rest(target, ids).await
+    async fn clean_up(
+        &self,
+        target: &str,
+        ids: Vec<String>,
+        timeout: Duration,
+        access: &Access,
+    ) -> usize {
+        users::clean_up_rest(target, ids, timeout, access).await
     }
 }
 
@@ -133,7 +148,7 @@ pub(crate) struct HyperProbe {
     path: http::Uri,
     plan: UserOp,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
+    dial: Dial,
     timeout: ReusableTimeout,
     link: HyperLink,
     /// When the last call's first body bytes came (stream workload).
@@ -142,6 +157,8 @@ pub(crate) struct HyperProbe {
     http2_sender: Option<Http2Sender>,
     http2: bool,
     creator: Creator,
+    /// `authorization: Bearer`, under --auth.
+    auth: Option<HeaderValue>,
 }
 
 type Http1Sender = http1::SendRequest<Full<Bytes>>;
@@ -167,8 +184,9 @@ struct UserFields {
 }
 
 impl HyperProbe {
-    async fn open(&self) -> Result<TokioIo<Counted<TcpStream>>, CallError> {
-        let stream = super::connect(&self.authority, self.timeout.limit(), &self.traffic).await?;
+    async fn open(&self) -> Result<TokioIo<Conn>, CallError> {
+        let stream =
+            super::shared::dial::connect(&self.authority, self.timeout.limit(), &self.dial).await?;
         Ok(TokioIo::new(stream))
     }
 
@@ -274,6 +292,9 @@ impl HyperProbe {
         let headers = request.headers_mut();
         if !self.http2 {
             headers.insert(header::HOST, self.host.clone());
+        }
+        if let Some(auth) = &self.auth {
+            headers.insert(header::AUTHORIZATION, auth.clone());
         }
         if email.is_some() {
             headers.insert(

@@ -5,7 +5,7 @@
 
 use super::shared::link::Link;
 use super::shared::users::{self, Creator, UserOp};
-use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Protocol};
 use rest_lab::client::{ClientOptions, RestClient, RestError};
@@ -31,6 +31,7 @@ pub(crate) static HTTP1: RestReqwest = RestReqwest {
             "reqwest keeps its connections to itself; the hyper row counts them",
         ),
         server_cpu_unmeasured: None,
+        alpn: lab_kit::tls::ALPN_HTTP1,
     },
     http2: false,
 };
@@ -48,6 +49,7 @@ pub(crate) static HTTP2: RestReqwest = RestReqwest {
             "reqwest keeps its connections to itself; the hyper row counts them",
         ),
         server_cpu_unmeasured: None,
+        alpn: lab_kit::tls::ALPN_H2,
     },
     http2: true,
 };
@@ -78,7 +80,8 @@ impl Adapter for RestReqwest {
                 timeout: context.timeout,
                 http2: self.http2,
                 reuse_connections: context.policy == ConnectionPolicy::Reuse,
-                ..ClientOptions::default()
+                tls: context.dial.tls.clone(),
+                token: context.token.clone(),
             },
             link: link.clone(),
             client: None,
@@ -87,8 +90,14 @@ impl Adapter for RestReqwest {
         }
     }
 
-    async fn clean_up(&self, target: &str, ids: Vec<String>, _timeout: Duration) -> usize {
-        users::clean_up_rest(target, ids).await
+    async fn clean_up(
+        &self,
+        target: &str,
+        ids: Vec<String>,
+        timeout: Duration,
+        access: &Access,
+    ) -> usize {
+        users::clean_up_rest(target, ids, timeout, access).await
     }
 }
 

@@ -2,19 +2,18 @@
 //! lab's client is already as lean as the protocol allows, so it serves as both the
 //! standard and the lean client.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use socket_lab::{Client, ClientError};
-use tokio::net::TcpStream;
 
 use super::shared::echo::{Echo, check_echo};
 use super::shared::lines::LineStream;
 use super::shared::link::Link;
 use super::shared::pipeline::Pipeline;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::{Counted, Traffic};
+use crate::security::Guard;
 use crate::servers::{LabServer, ServeFuture, Shutdown};
 use crate::settings::{ConnectionPolicy, Lab, Protocol};
 
@@ -24,17 +23,20 @@ pub(crate) static SOCKET: LabServer = LabServer {
     name: "Socket",
     flag: "--socket-url",
     scheme: None,
+    tls_scheme: None,
+    alpn: &[],
     start_command: "cargo run --release -p socket-lab --bin socket-server",
     serve,
 };
 
-fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
+fn serve(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         // Room for the largest --payload; the server is only on 127.0.0.1.
         let config = socket_lab::ServerConfig {
             max_line_bytes: crate::settings::MAX_PAYLOAD + 64 * 1024,
             // Every client comes from this one address.
             max_connections_per_address: socket_lab::ServerConfig::default().max_connections,
+            tls: guard.tls,
             ..socket_lab::ServerConfig::default()
         };
         socket_lab::run(listener, config, shutdown)
@@ -56,6 +58,7 @@ static INFO: RowInfo = RowInfo {
     protocol: Some(Protocol::Socket),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
+    alpn: &[],
 };
 
 impl Adapter for SocketLab {
@@ -96,7 +99,7 @@ impl Adapter for SocketLab {
             addr: context.target.clone(),
             timeout: context.timeout,
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             client: None,
             raw: None,
         }
@@ -115,15 +118,15 @@ pub(crate) struct SocketProbe {
     addr: String,
     timeout: Duration,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
-    client: Option<Client<Counted<TcpStream>>>,
+    dial: Dial,
+    client: Option<Client<Conn>>,
     /// The stream workload's connection.
-    raw: Option<Counted<TcpStream>>,
+    raw: Option<Conn>,
 }
 
 impl SocketProbe {
-    async fn connect(&self) -> Result<Client<Counted<TcpStream>>, CallError> {
-        let stream = super::connect(&self.addr, self.timeout, &self.traffic).await?;
+    async fn connect(&self) -> Result<Client<Conn>, CallError> {
+        let stream = super::shared::dial::connect(&self.addr, self.timeout, &self.dial).await?;
         Ok(Client::from_stream(stream, self.timeout))
     }
 }
@@ -133,7 +136,8 @@ impl SocketProbe {
     async fn call_shared(&self, link: &Link<Pipeline>) -> Result<(), CallError> {
         let pipeline = link
             .shared(|| async {
-                let stream = super::connect(&self.addr, self.timeout, &self.traffic).await?;
+                let stream =
+                    super::shared::dial::connect(&self.addr, self.timeout, &self.dial).await?;
                 Ok(Pipeline::new(stream))
             })
             .await?;
@@ -157,7 +161,7 @@ impl Probe for SocketProbe {
                 self.raw.take(),
                 &self.addr,
                 self.timeout,
-                &self.traffic,
+                &self.dial,
             )
             .await?;
             self.first_item = first;

@@ -4,11 +4,9 @@
 //! The client is already as lean as the protocol allows, so it serves as both the
 //! standard and the lean client.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socket_lab::protocol::{Reply, Status};
-use tokio::net::TcpStream;
 use ws_lab::client::ECHO_PATH;
 use ws_lab::{WsClient, WsError};
 
@@ -17,8 +15,9 @@ use super::shared::echo::check_echo;
 use super::shared::link::Link;
 use super::shared::users::measured_policy;
 use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
-use crate::engine::traffic::{Counted, Traffic};
+use crate::security::Guard;
 use crate::servers::{LabServer, ServeFuture, Shutdown};
 use crate::settings::{ConnectionPolicy, Lab, Protocol, Workload};
 
@@ -28,14 +27,17 @@ pub(crate) static WS: LabServer = LabServer {
     name: "WebSocket",
     flag: "--ws-url",
     scheme: Some("ws"),
+    tls_scheme: Some("wss"),
+    alpn: lab_kit::tls::ALPN_HTTP1,
     start_command: "cargo run --release -p ws-lab --bin ws-server",
     serve,
 };
 
-fn serve(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
+fn serve(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = ws_lab::Config::default();
         config.policy = measured_policy(config.policy);
+        config.policy.tls = guard.tls;
         // Room for the largest --payload; the server is only on 127.0.0.1.
         config.max_message_bytes = crate::settings::MAX_PAYLOAD + 64 * 1024;
         ws_lab::run(listener, config, shutdown)
@@ -57,6 +59,7 @@ static INFO: RowInfo = RowInfo {
     protocol: Some(Protocol::Ws),
     bytes_unmeasured: None,
     server_cpu_unmeasured: None,
+    alpn: lab_kit::tls::ALPN_HTTP1,
 };
 
 impl Adapter for WsLab {
@@ -75,7 +78,8 @@ impl Adapter for WsLab {
         setup: &SetUp,
     ) -> anyhow::Result<Prepared<(Echo, Option<usize>)>> {
         // One upgrade, to learn which build answers (its `server` header).
-        let client = WsClient::connect(&format!("{target}{ECHO_PATH}"), setup.timeout).await?;
+        let url = format!("{target}{ECHO_PATH}");
+        let client = WsClient::open(&url, setup.timeout, setup.access.tls.as_ref()).await?;
         let server_id = client.server().map(str::to_owned);
         client.close().await;
         let stream = (setup.workload == Workload::Stream).then_some(setup.list_size);
@@ -107,14 +111,14 @@ impl Adapter for WsLab {
             addr: lab_kit::args::url_authority(&context.target),
             timeout: context.timeout,
             policy: context.policy,
-            traffic: Arc::clone(&context.traffic),
+            dial: context.dial.clone(),
             link: link.clone(),
         }
     }
 }
 
 /// A WebSocket connection; its clients take turns on it (this client does not pipeline).
-type WsLink = Link<WsClient<Counted<TcpStream>>>;
+type WsLink = Link<WsClient<Conn>>;
 
 /// One WebSocket client.
 #[derive(Debug)]
@@ -127,7 +131,7 @@ pub(crate) struct WsProbe {
     addr: String,
     timeout: Duration,
     policy: ConnectionPolicy,
-    traffic: Arc<Traffic>,
+    dial: Dial,
     link: WsLink,
 }
 
@@ -137,7 +141,8 @@ impl Probe for WsProbe {
         let client = match &mut *slot {
             Some(client) => client,
             None => {
-                let stream = super::connect(&self.addr, self.timeout, &self.traffic).await?;
+                let stream =
+                    super::shared::dial::connect(&self.addr, self.timeout, &self.dial).await?;
                 let client = WsClient::upgrade(stream, &self.url, self.timeout)
                     .await
                     .map_err(ws_error)?;
@@ -172,7 +177,7 @@ const WINDOW: usize = 64;
 /// The stream workload: `count` echo requests, up to [`WINDOW`] ahead of their replies;
 /// returns how long after the start the first reply came.
 async fn stream(
-    client: &mut WsClient<Counted<TcpStream>>,
+    client: &mut WsClient<Conn>,
     echo: &Echo,
     count: usize,
 ) -> Result<Option<Duration>, CallError> {

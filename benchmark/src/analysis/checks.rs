@@ -516,6 +516,7 @@ pub(crate) mod tests {
             bytes_received: Some(300.0),
             bytes_note: None,
             connections_opened: None,
+            new_connection: None,
             near_40ms: 0.0,
             x_floor: Some(2.0),
             x_floor_lo: None,

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use crate::adapters::RowInfo;
 use crate::analysis::checks;
+use crate::engine::traffic::{SetUpTimes, Steps};
 use crate::engine::{LoadResult, Round};
 use crate::interval::median_interval;
-use crate::model::{OpenLoop, ResultRow, StreamFigures};
+use crate::model::{NewConnection, OpenLoop, ResultRow, StreamFigures};
 use crate::servers::{ServerCpu, Target};
 use crate::stats::{Stats, percentile};
 
@@ -35,6 +36,35 @@ pub(crate) struct Measured {
     pub(crate) connections_opened: Option<u64>,
     /// Items each request moved, in the stream workload.
     pub(crate) items: Option<usize>,
+    /// The measured rounds' connection set-up times, where connections are counted.
+    pub(crate) set_up: Option<SetUpTimes>,
+}
+
+/// A new connection's parts, from the set-up times of the measured rounds and the
+/// requests' `mean_us`; `None` when no connection opened while measuring.
+fn new_connection(set_up: Option<SetUpTimes>, mean_us: Option<f64>) -> Option<NewConnection> {
+    let set_up = set_up.filter(|s| s.connect.count > 0)?;
+    let mean =
+        |steps: Steps| (steps.count > 0).then(|| steps.nanos as f64 / steps.count as f64 / 1000.0);
+    let handshakes = Steps {
+        count: set_up.full.count + set_up.resumed.count,
+        nanos: set_up.full.nanos + set_up.resumed.nanos,
+    };
+    let tcp_connect_us = mean(set_up.connect).unwrap_or_default();
+    // Per connection: a run with fewer connections than requests (a shared one that
+    // broke) says nothing about a request's parts.
+    let handshake_us = mean(handshakes);
+    let handshake_share = handshakes.nanos as f64 / 1000.0 / set_up.connect.count as f64;
+    Some(NewConnection {
+        connections: set_up.connect.count,
+        tcp_connect_us,
+        tls_full: set_up.full.count,
+        tls_full_us: mean(set_up.full),
+        tls_resumed: set_up.resumed.count,
+        tls_resumed_us: mean(set_up.resumed),
+        tls_handshake_us: handshake_us,
+        first_reply_us: mean_us.map(|m| (m - tcp_connect_us - handshake_share).max(0.0)),
+    })
 }
 
 /// The report's row for what `measured` found on `target`.
@@ -122,6 +152,7 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
         wall_s: wall,
         users_left: measured.users_left.0,
         connections_opened: measured.connections_opened,
+        new_connection: new_connection(measured.set_up, stats.map(|s| s.mean / 1000.0)),
         complete: m.complete,
         invalid: None,
         timeline: measured.load.timeline.as_ref().map(|t| t.slots()),

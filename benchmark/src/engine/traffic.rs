@@ -3,25 +3,129 @@
 //!
 //! These are the bytes the client's protocol stack handed to and took from the socket
 //! (TCP and IP headers not included), so a row's "bytes per request" is measured, not
-//! worked out from what the protocol ought to send.
+//! worked out from what the protocol ought to send. Beside them, how long the
+//! connections took to open: TCP connect, and the TLS handshake, full or resumed.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Bytes sent and received so far.
+/// Bytes sent and received so far, and the connections' set-up times.
 #[derive(Debug, Default)]
 pub(crate) struct Traffic {
     sent: AtomicU64,
     received: AtomicU64,
     opened: AtomicU64,
+    connect: Timed,
+    full: Timed,
+    resumed: Timed,
+}
+
+/// How many times a step happened and its total time.
+#[derive(Debug, Default)]
+struct Timed {
+    count: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl Timed {
+    fn add(&self, took: Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> Steps {
+        Steps {
+            count: self.count.load(Ordering::Relaxed),
+            nanos: self.nanos.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts and total nanoseconds of one set-up step, at some moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Steps {
+    /// How many.
+    pub count: u64,
+    /// Their time, added up.
+    pub nanos: u64,
+}
+
+impl Steps {
+    /// What happened between `before` and this.
+    pub(crate) fn since(self, before: Steps) -> Steps {
+        Steps {
+            count: self.count.saturating_sub(before.count),
+            nanos: self.nanos.saturating_sub(before.nanos),
+        }
+    }
+
+    /// Adds `other`'s.
+    pub(crate) fn add(&mut self, other: Steps) {
+        self.count += other.count;
+        self.nanos += other.nanos;
+    }
+}
+
+/// The connections' set-up so far: TCP connects, full and resumed TLS handshakes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SetUpTimes {
+    /// TCP connects.
+    pub connect: Steps,
+    /// Full TLS handshakes.
+    pub full: Steps,
+    /// Resumed TLS handshakes.
+    pub resumed: Steps,
+}
+
+impl SetUpTimes {
+    /// What happened between `before` and this.
+    pub(crate) fn since(self, before: SetUpTimes) -> SetUpTimes {
+        SetUpTimes {
+            connect: self.connect.since(before.connect),
+            full: self.full.since(before.full),
+            resumed: self.resumed.since(before.resumed),
+        }
+    }
+
+    /// Adds `other`'s.
+    pub(crate) fn add(&mut self, other: SetUpTimes) {
+        self.connect.add(other.connect);
+        self.full.add(other.full);
+        self.resumed.add(other.resumed);
+    }
 }
 
 impl Traffic {
+    /// A TCP connect took `took`.
+    pub(crate) fn connected(&self, took: Duration) {
+        self.connect.add(took);
+    }
+
+    /// A TLS handshake, `resumed` or full, took `took`.
+    pub(crate) fn handshaken(&self, resumed: bool, took: Duration) {
+        if resumed {
+            self.resumed.add(took);
+        } else {
+            self.full.add(took);
+        }
+    }
+
+    /// The set-up times so far.
+    pub(crate) fn set_up_times(&self) -> SetUpTimes {
+        SetUpTimes {
+            connect: self.connect.read(),
+            full: self.full.read(),
+            resumed: self.resumed.read(),
+        }
+    }
+
     /// Connections counted so far: how many the clients really opened.
     pub(crate) fn opened(&self) -> u64 {
         self.opened.load(Ordering::Relaxed)
@@ -161,5 +265,38 @@ mod tests {
         counted.read_to_end(&mut back).await.unwrap();
         assert_eq!(traffic.snapshot(), (13 + n as u64, 40));
         assert_eq!(back.len(), 40);
+    }
+
+    #[test]
+    fn set_up_times_add_up_by_kind_between_two_moments() {
+        let traffic = Traffic::default();
+        traffic.connected(Duration::from_micros(10));
+        let before = traffic.set_up_times();
+        traffic.connected(Duration::from_micros(20));
+        traffic.handshaken(false, Duration::from_micros(300));
+        traffic.handshaken(true, Duration::from_micros(100));
+        traffic.handshaken(true, Duration::from_micros(50));
+        let between = traffic.set_up_times().since(before);
+        assert_eq!(
+            between.connect,
+            Steps {
+                count: 1,
+                nanos: 20_000
+            }
+        );
+        assert_eq!(
+            between.full,
+            Steps {
+                count: 1,
+                nanos: 300_000
+            }
+        );
+        assert_eq!(
+            between.resumed,
+            Steps {
+                count: 2,
+                nanos: 150_000
+            }
+        );
     }
 }

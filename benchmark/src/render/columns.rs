@@ -78,7 +78,7 @@ impl View {
 }
 
 /// Every column, in order; see [`Shown`] for which tables show which.
-pub(crate) static COLUMNS: [Column; 28] = [
+pub(crate) static COLUMNS: [Column; 34] = [
     Column {
         header: ("", "Row"),
         csv: "key",
@@ -288,6 +288,60 @@ pub(crate) static COLUMNS: [Column; 28] = [
         },
     },
     Column {
+        header: ("TCP", "connect"),
+        csv: "tcp_connect_us",
+        shown: Shown::Always,
+        text: false,
+        show: |r| time(r.new_connection.as_ref().map(|c| c.tcp_connect_us)),
+        raw: |r| raw(r.new_connection.as_ref().map(|c| c.tcp_connect_us)),
+    },
+    Column {
+        header: ("TLS", "handshake"),
+        csv: "tls_handshake_us",
+        shown: Shown::Always,
+        text: false,
+        show: |r| time(r.new_connection.as_ref().and_then(|c| c.tls_handshake_us)),
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.tls_handshake_us)),
+    },
+    Column {
+        header: ("TLS", "full/resumed"),
+        csv: "tls_full_resumed",
+        shown: Shown::Always,
+        text: false,
+        show: |r| match &r.new_connection {
+            Some(c) if c.tls_handshake_us.is_some() => format!("{}/{}", c.tls_full, c.tls_resumed),
+            _ => "—".to_owned(),
+        },
+        raw: |r| match &r.new_connection {
+            Some(c) if c.tls_handshake_us.is_some() => format!("{}/{}", c.tls_full, c.tls_resumed),
+            _ => String::new(),
+        },
+    },
+    Column {
+        header: ("TLS full", "us"),
+        csv: "tls_full_us",
+        shown: Shown::Wide,
+        text: false,
+        show: |r| time(r.new_connection.as_ref().and_then(|c| c.tls_full_us)),
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.tls_full_us)),
+    },
+    Column {
+        header: ("TLS resumed", "us"),
+        csv: "tls_resumed_us",
+        shown: Shown::Wide,
+        text: false,
+        show: |r| time(r.new_connection.as_ref().and_then(|c| c.tls_resumed_us)),
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.tls_resumed_us)),
+    },
+    Column {
+        header: ("first", "reply"),
+        csv: "first_reply_us",
+        shown: Shown::Always,
+        text: false,
+        show: |r| time(r.new_connection.as_ref().and_then(|c| c.first_reply_us)),
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.first_reply_us)),
+    },
+    Column {
         header: ("x", "floor"),
         csv: "x_floor",
         shown: Shown::Always,
@@ -359,9 +413,18 @@ impl Table {
         // one slow request among fifty moves far from the p50: the people's tables leave
         // it out (a note says so); CSV keeps every figure.
         let one_client = report.settings.clients() == 1 && report.settings.rate.is_none();
+        // A new connection's parts only where connections opened while measuring
+        // (`--connection new`), and TLS's only under `--tls`.
+        let split = report.results.iter().any(|r| r.new_connection.is_some());
+        let tls = report.settings.tls;
+        let wanted = |c: &Column| match c.csv {
+            "tcp_connect_us" | "first_reply_us" => split,
+            key if key.starts_with("tls_") => split && tls,
+            _ => true,
+        };
         let columns: Vec<&'static Column> = COLUMNS
             .iter()
-            .filter(|c| c.shown <= widest)
+            .filter(|c| c.shown <= widest && wanted(c))
             .filter(|c| !(one_client && view != View::Every && c.csv == "throughput_rps"))
             .collect();
         let cells = |cell: fn(&Column) -> fn(&ResultRow) -> String| {

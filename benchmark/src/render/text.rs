@@ -9,7 +9,7 @@ use crate::model::{RankEntry, RankedBy, Report};
 use crate::render::columns::{Table, View};
 use crate::render::comparison;
 use crate::render::grid::csv_field;
-use crate::settings::{ConnectionPolicy, Lab, Workload};
+use crate::settings::{ConnectionPolicy, Lab, Resumption, Workload};
 use crate::units::{format_time, wrap};
 
 fn headline(report: &Report) -> String {
@@ -33,7 +33,22 @@ fn headline(report: &Report) -> String {
         s.concurrency,
         if s.concurrency == 1 { "" } else { "s" },
         s.warmup,
-    )
+    ) + &security(s)
+}
+
+/// What `--tls` and `--auth` added, for the headline: nothing in cleartext.
+fn security(s: &crate::settings::Settings) -> String {
+    let mut said = String::new();
+    if s.tls {
+        said.push_str(match s.tls_resumption {
+            Resumption::On => ", TLS 1.3 (sessions resumed)",
+            Resumption::Off => ", TLS 1.3 (every handshake full)",
+        });
+    }
+    if s.auth {
+        said.push_str(", bearer token on every REST and gRPC request");
+    }
+    said
 }
 
 /// The header above the table: what ran, on what machine, where load and servers

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::adapters::Access;
 use crate::analysis::baseline::compare;
 use crate::analysis::summary::{Measured, summarise};
 use crate::analysis::sweep::{summarise as summarise_sweep, sweep_exit_code};
@@ -29,9 +30,10 @@ use crate::placement::{Placement, available_cpus};
 use crate::render::hdr::Named;
 use crate::render::plots::Chart;
 use crate::render::{self, comparison, plots};
+use crate::security::Security;
 use crate::servers::{Target, resolve};
 use crate::settings::sweep::Sweep;
-use crate::settings::{ConnectionPolicy, Format, Settings, Workload};
+use crate::settings::{ConnectionPolicy, Format, Resumption, Settings, Workload};
 use row::{Job, Row, selected};
 
 /// `benchmark wire`: records and prints one annotated exchange per protocol.
@@ -314,11 +316,16 @@ pub fn execute(
 
     // Find or start every server before measuring anything, so a missing one fails
     // the run at once.
+    let security = Security::new(
+        settings.tls,
+        settings.tls_resumption == Resumption::On,
+        settings.auth,
+    )?;
     let mut targets: Vec<Target> = Vec::new();
     for row in &rows {
         let lab = row.info().lab;
         if !targets.iter().any(|t| t.lab.key == lab.key) {
-            targets.push(resolve(lab, settings, &placement, control)?);
+            targets.push(resolve(lab, settings, &placement, &security, control)?);
         }
     }
 
@@ -330,6 +337,11 @@ pub fn execute(
         tag: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
         progress: Progress::to_stderr(),
         setting_up: std::sync::Mutex::new(()),
+        access: Access {
+            tls: security.client(&[])?,
+            token: security.bearer().cloned(),
+        },
+        security: &security,
     };
     // Each row beside its lab's server: every lab resolved above has one.
     let rows: Vec<(&dyn Row, &Target)> = rows

@@ -9,18 +9,20 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::adapters::shared::dial::Dial;
 use crate::adapters::{
-    Adapter, ClientKind, ProbeContext, RowInfo, SetUp, floor, grpc_channel, grpc_hyper, raw,
-    rest_hyper, rest_reqwest, socket, ws,
+    Access, Adapter, ClientKind, ProbeContext, RowInfo, SetUp, floor, grpc_channel, grpc_hyper,
+    raw, rest_hyper, rest_reqwest, socket, ws,
 };
 use crate::analysis::summary::Measured;
 use crate::engine::probe::Probe as _;
 use crate::engine::probe::Shared;
 use crate::engine::progress::Progress;
-use crate::engine::traffic::Traffic;
+use crate::engine::traffic::{SetUpTimes, Traffic};
 use crate::engine::turns::Place;
 use crate::engine::{Gate, Load, run_load};
 use crate::placement::Placement;
+use crate::security::Security;
 use crate::servers::Target;
 use crate::settings::{ClientChoice, ConnectionPolicy, Lab, Settings, Workload};
 
@@ -49,6 +51,10 @@ pub(crate) struct Job<'a> {
     /// Held while a row sets up: rows of one lab set up one after the other, so a list
     /// row finds the users another row made.
     pub setting_up: std::sync::Mutex<()>,
+    /// The run's TLS and token (`--tls`, `--auth`).
+    pub security: &'a Security,
+    /// How set-up and clean-up reach the servers, from `security`.
+    pub access: Access,
 }
 
 impl Job<'_> {
@@ -134,9 +140,10 @@ struct Turn<'a> {
     place: &'a Place<'a>,
     target: &'a Target,
     traffic: &'a Traffic,
-    before: (Option<Duration>, (u64, u64)),
+    before: (Option<Duration>, (u64, u64), SetUpTimes),
     server_cpu: Option<Duration>,
     bytes: (u64, u64),
+    set_up: SetUpTimes,
 }
 
 impl Gate for Turn<'_> {
@@ -145,12 +152,16 @@ impl Gate for Turn<'_> {
     }
 
     fn start(&mut self, _round: u32) {
-        self.before = (self.target.cpu_time(), self.traffic.snapshot());
+        self.before = (
+            self.target.cpu_time(),
+            self.traffic.snapshot(),
+            self.traffic.set_up_times(),
+        );
     }
 
     fn close(&mut self, _round: u32) {
         let (sent, received) = self.traffic.snapshot();
-        let (cpu_before, (sent_before, received_before)) = self.before;
+        let (cpu_before, (sent_before, received_before), set_up_before) = self.before;
         let used = self
             .target
             .cpu_time()
@@ -159,6 +170,8 @@ impl Gate for Turn<'_> {
         self.server_cpu = self.server_cpu.zip(used).map(|(a, b)| a + b);
         self.bytes.0 += sent - sent_before;
         self.bytes.1 += received - received_before;
+        self.set_up
+            .add(self.traffic.set_up_times().since(set_up_before));
         self.place.pass();
     }
 }
@@ -184,6 +197,7 @@ impl<A: Adapter> Row for A {
             tag: tag.clone(),
             timeout: settings.timeout,
             payload: settings.payload,
+            access: Access::default(),
         };
         runtime.block_on(async {
             let prepared = self
@@ -195,7 +209,8 @@ impl<A: Adapter> Row for A {
                 authority: target.authority.clone(),
                 timeout: settings.timeout,
                 policy: ConnectionPolicy::Reuse,
-                traffic: Arc::new(Traffic::default()),
+                dial: Dial::new(Arc::default(), None),
+                token: None,
                 sharing: false,
                 tag,
                 created: Arc::default(),
@@ -219,7 +234,7 @@ impl<A: Adapter> Row for A {
             };
             let mut created = prepared.created;
             created.append(&mut context.created.lock().unwrap_or_else(|e| e.into_inner()));
-            self.clean_up(&target.address, created, settings.timeout)
+            self.clean_up(&target.address, created, settings.timeout, &setup.access)
                 .await;
             outcome
         })
@@ -241,6 +256,7 @@ impl<A: Adapter> Row for A {
             tag: tag.clone(),
             timeout: settings.timeout,
             payload: settings.payload,
+            access: job.access.clone(),
         };
         let prepared = {
             let _one_at_a_time = job.setting_up.lock();
@@ -248,12 +264,14 @@ impl<A: Adapter> Row for A {
                 .with_context(|| format!("setting up {}", info.label))?
         };
         let traffic = Arc::new(Traffic::default());
+        let tls = job.security.client(info.alpn)?;
         let context = ProbeContext {
             target: target.address.clone(),
             authority: target.authority.clone(),
             timeout: settings.timeout,
             policy: settings.connection,
-            traffic: Arc::clone(&traffic),
+            dial: Dial::new(Arc::clone(&traffic), tls),
+            token: job.access.token.clone(),
             sharing: settings.sharing(),
             tag,
             created: Arc::default(),
@@ -264,9 +282,10 @@ impl<A: Adapter> Row for A {
             place,
             target,
             traffic: &traffic,
-            before: (None, (0, 0)),
+            before: (None, (0, 0), SetUpTimes::default()),
             server_cpu: Some(Duration::ZERO),
             bytes: (0, 0),
+            set_up: SetUpTimes::default(),
         };
         let result = std::thread::scope(|scope| {
             let (shared, length, clients) = (&shared, load.length, load.clients);
@@ -285,7 +304,7 @@ impl<A: Adapter> Row for A {
         // Clean up only when no row is measuring any more.
         place.leave_and_wait_for_all();
         let result = result.with_context(|| format!("measuring {}", info.label))?;
-        let (server_cpu, bytes) = (turn.server_cpu, turn.bytes);
+        let (server_cpu, bytes, set_up) = (turn.server_cpu, turn.bytes, turn.set_up);
 
         let mut to_remove = prepared.created;
         // Every probe has dropped with its load thread, handing over what it made.
@@ -296,7 +315,7 @@ impl<A: Adapter> Row for A {
         } else {
             let cleaning = async {
                 Ok(self
-                    .clean_up(&target.address, to_remove, settings.timeout)
+                    .clean_up(&target.address, to_remove, settings.timeout, &setup.access)
                     .await)
             };
             job.bounded("clean-up", cleaning).unwrap_or(total)
@@ -311,6 +330,7 @@ impl<A: Adapter> Row for A {
             server_cpu,
             bytes: info.bytes_unmeasured.is_none().then_some(bytes),
             connections_opened: info.bytes_unmeasured.is_none().then(|| traffic.opened()),
+            set_up: info.bytes_unmeasured.is_none().then_some(set_up),
             users_left: (left, total),
         })
     }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use crate::adapters::{LABS, floor};
 use crate::cli::ServeArgs;
 use crate::placement::{CpuList, available_cpus};
+use crate::security::Guard;
 use crate::servers::EmbeddedServer;
 
 /// Serves until Ctrl-C or SIGTERM, then stops cleanly (so a profiler around the process
@@ -29,8 +30,14 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .cpus
         .clone()
         .unwrap_or_else(|| CpuList(available_cpus()));
-    let running = EmbeddedServer::start_at(server, &args.addr, &cpus, args.single_thread)
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let running = EmbeddedServer::start_at(
+        server,
+        &args.addr,
+        &cpus,
+        args.single_thread,
+        Guard::default(),
+    )
+    .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("{} listening on {}", server.name, running.addr());
     std::io::stdout().flush().ok();
     let signals = tokio::runtime::Builder::new_current_thread()

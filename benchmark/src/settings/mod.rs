@@ -133,6 +133,16 @@ pub enum ConnectionPolicy {
     New,
 }
 
+/// Whether TLS clients resume sessions (`--tls-resumption`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resumption {
+    /// A new connection resumes an earlier one's session when it can.
+    On,
+    /// Every handshake is a full one.
+    Off,
+}
+
 /// How the report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -258,6 +268,20 @@ pub struct Settings {
     /// Keep one connection per client (reuse) or open a new one for every request (new).
     #[arg(long, value_enum, default_value_t = ConnectionPolicy::Reuse)]
     pub connection: ConnectionPolicy,
+    /// Every row over TLS, the floor included (a TLS echo): the embedded servers serve a
+    /// certificate made for the run and the clients trust it (rustls, TLS 1.3). Bytes
+    /// are counted below TLS, so record overhead shows.
+    #[arg(long)]
+    pub tls: bool,
+    /// Under --tls, whether a client's new connection resumes the session an earlier
+    /// one made (a ticket: no certificate, no signature) or always makes a full
+    /// handshake.
+    #[arg(long, value_enum, default_value_t = Resumption::On, requires = "tls")]
+    pub tls_resumption: Resumption,
+    /// The REST and gRPC servers require a bearer token (made for the run) on writes,
+    /// and every REST and gRPC request carries it, so its cost is in every figure.
+    #[arg(long)]
+    pub auth: bool,
     /// Clients running at once, each with its own connection (tasks, not threads).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub concurrency: u16,

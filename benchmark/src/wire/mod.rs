@@ -18,6 +18,7 @@ use crate::adapters;
 use crate::adapters::shared::users;
 
 use crate::placement::CpuList;
+use crate::security::Guard;
 use crate::servers::{EmbeddedServer, authority};
 use crate::settings::{Protocol, Settings};
 use annotate::{Direction, Layer, Part};
@@ -132,7 +133,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
             Some(given) => authority(lab, given)?,
             None => {
                 // Unpinned, one worker: this is a recording, not a measurement.
-                let server = EmbeddedServer::start(lab, &CpuList(Vec::new()))
+                let server = EmbeddedServer::start(lab, &CpuList(Vec::new()), Guard::default())
                     .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
                 let addr = server.addr().to_string();
                 servers.push(server);

@@ -5,13 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
-
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind};
-use crate::engine::traffic::{Counted, Traffic};
 
 /// Bytes written per write call at most.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -117,14 +114,14 @@ impl LineStream {
 /// A connect, timeout, transport or wrong-reply [`CallError`].
 pub(crate) async fn over_tcp(
     lines: &LineStream,
-    kept: Option<Counted<TcpStream>>,
+    kept: Option<Conn>,
     addr: &str,
     timeout: Duration,
-    traffic: &Arc<Traffic>,
-) -> Result<(Option<Duration>, Counted<TcpStream>), CallError> {
+    dial: &Dial,
+) -> Result<(Option<Duration>, Conn), CallError> {
     let mut stream = match kept {
         Some(stream) => stream,
-        None => crate::adapters::connect(addr, timeout, traffic).await?,
+        None => crate::adapters::shared::dial::connect(addr, timeout, dial).await?,
     };
     match tokio::time::timeout(timeout, lines.exchange(&mut stream)).await {
         Ok(first) => Ok((first?, stream)),

@@ -8,13 +8,10 @@
 //! The request's headers enter the server's HPACK table once, on a connection's first
 //! request (well under the table's default 4,096 bytes), and are named by index after.
 
-use std::sync::Arc;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind};
-use crate::engine::traffic::{Counted, Traffic};
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const DATA: u8 = 0x0;
@@ -148,7 +145,7 @@ fn frame_header(out: &mut Vec<u8>, len: usize, kind: u8, flags: u8, stream: u32)
 /// One HTTP/2 connection, one stream at a time.
 #[derive(Debug)]
 pub(crate) struct RawH2 {
-    stream: Counted<TcpStream>,
+    stream: Conn,
     /// Bytes read and not yet consumed: `buffer[start..end]`.
     buffer: Vec<u8>,
     start: usize,
@@ -179,9 +176,9 @@ impl RawH2 {
     pub(crate) async fn connect(
         addr: &str,
         timeout: std::time::Duration,
-        traffic: &Arc<Traffic>,
+        dial: &Dial,
     ) -> Result<Self, CallError> {
-        let mut stream = crate::adapters::connect(addr, timeout, traffic).await?;
+        let mut stream = crate::adapters::shared::dial::connect(addr, timeout, dial).await?;
         let mut hello = PREFACE.to_vec();
         frame_header(&mut hello, 12, SETTINGS, 0, 0);
         // SETTINGS_ENABLE_PUSH = 0, SETTINGS_INITIAL_WINDOW_SIZE = 2^31 - 1.

@@ -11,8 +11,9 @@ use rest_lab::client::RestClient;
 use tokio::task::JoinSet;
 use user_store::UserStore;
 
-use crate::adapters::{Created, Prepared, ProbeContext, SetUp};
+use crate::adapters::{Access, Created, Prepared, ProbeContext, SetUp};
 use crate::engine::probe::{CallError, ErrorKind};
+use crate::security::Guard;
 use crate::servers::{LabServer, ServeFuture, Shutdown};
 use crate::settings::{Lab, Workload};
 
@@ -64,6 +65,8 @@ pub(crate) static REST: LabServer = LabServer {
     name: "REST",
     flag: "--rest-url",
     scheme: Some("http"),
+    tls_scheme: Some("https"),
+    alpn: lab_kit::tls::ALPN_HTTP,
     start_command: "cargo run --release -p rest-lab --bin rest-server",
     serve: serve_rest,
 };
@@ -74,6 +77,8 @@ pub(crate) static GRPC: LabServer = LabServer {
     name: "gRPC",
     flag: "--grpc-url",
     scheme: Some("http"),
+    tls_scheme: Some("https"),
+    alpn: lab_kit::tls::ALPN_H2,
     start_command: "cargo run --release -p grpc-lab --bin grpc-server",
     serve: serve_grpc,
 };
@@ -90,20 +95,24 @@ pub(crate) fn measured_policy(policy: lab_kit::http::HttpPolicy) -> lab_kit::htt
     }
 }
 
-fn serve_rest(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
+fn serve_rest(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = rest_lab::Config::new(UserStore::new());
         config.policy = measured_policy(config.policy);
+        config.policy.tls = guard.tls;
+        config.auth_token = guard.token;
         rest_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
 }
 
-fn serve_grpc(listener: tokio::net::TcpListener, shutdown: Shutdown) -> ServeFuture {
+fn serve_grpc(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) -> ServeFuture {
     Box::pin(async move {
         let mut config = grpc_lab::Config::new(UserStore::new());
         config.policy = measured_policy(config.policy);
+        config.policy.tls = guard.tls;
+        config.auth_token = guard.token;
         grpc_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
@@ -220,13 +229,15 @@ fn users_needed(workload: Workload, list_size: usize, present: usize) -> usize {
 ///
 /// When the server cannot be reached or refuses a user.
 pub(crate) async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
-    let client = RestClient::new(target)?;
+    let client = rest_client(target, setup.timeout, &setup.access)?;
     let health = format!("{}/health", client.base_url());
     // reqwest builds a rustls configuration even for http://, from the default provider.
     lab_kit::tls::install_default_provider();
-    let server_id = reqwest::Client::builder()
-        .timeout(setup.timeout)
-        .no_proxy()
+    let mut builder = reqwest::Client::builder().timeout(setup.timeout).no_proxy();
+    if let Some(tls) = &setup.access.tls {
+        builder = builder.tls_backend_preconfigured((*tls.config()).clone());
+    }
+    let server_id = builder
         .build()?
         .get(&health)
         .send()
@@ -286,9 +297,50 @@ fn describe_rest(plan: &UserOp) -> String {
     }
 }
 
+/// The REST lab's client for set-up and clean-up, reaching `target` as `access` says.
+///
+/// # Errors
+///
+/// When the URL is unusable.
+fn rest_client(
+    target: &str,
+    timeout: Duration,
+    access: &Access,
+) -> Result<RestClient, rest_lab::client::RestError> {
+    let options = rest_lab::client::ClientOptions {
+        timeout,
+        tls: access.tls.clone(),
+        token: access.token.clone(),
+        ..Default::default()
+    };
+    RestClient::with_options(target, &options)
+}
+
+/// The gRPC lab's client for set-up and clean-up, reaching `target` as `access` says.
+///
+/// # Errors
+///
+/// When nothing answers or the handshake fails.
+async fn grpc_client(
+    target: &str,
+    timeout: Duration,
+    access: &Access,
+) -> Result<GrpcClient, grpc_lab::client::ConnectError> {
+    let access = grpc_lab::client::Access {
+        tls: access.tls.clone(),
+        token: access.token.clone(),
+    };
+    GrpcClient::open(target, timeout, &access).await
+}
+
 /// Deletes `ids` over REST, several at a time; returns how many failed.
-pub(crate) async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
-    let Ok(client) = RestClient::new(target) else {
+pub(crate) async fn clean_up_rest(
+    target: &str,
+    ids: Vec<String>,
+    timeout: Duration,
+    access: &Access,
+) -> usize {
+    let Ok(client) = rest_client(target, timeout, access) else {
         return ids.len();
     };
     let removed = several_at_a_time(ids, |id| {
@@ -309,7 +361,7 @@ pub(crate) async fn clean_up_rest(target: &str, ids: Vec<String>) -> usize {
 ///
 /// When the server cannot be reached or refuses a user.
 pub(crate) async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<Prepared<UserOp>> {
-    let mut client = GrpcClient::connect(target, setup.timeout).await?;
+    let mut client = grpc_client(target, setup.timeout, &setup.access).await?;
     let present = match setup.workload {
         Workload::List | Workload::Stream => client
             .raw()
@@ -388,8 +440,13 @@ fn describe_grpc(plan: &UserOp) -> String {
 }
 
 /// Deletes `ids` over gRPC, several at a time on one channel; returns how many failed.
-pub(crate) async fn clean_up_grpc(target: &str, ids: Vec<String>, timeout: Duration) -> usize {
-    let Ok(client) = GrpcClient::connect(target, timeout).await else {
+pub(crate) async fn clean_up_grpc(
+    target: &str,
+    ids: Vec<String>,
+    timeout: Duration,
+    access: &Access,
+) -> usize {
+    let Ok(client) = grpc_client(target, timeout, access).await else {
         return ids.len();
     };
     let removed = several_at_a_time(ids, |id| {
@@ -479,6 +536,24 @@ pub(crate) fn check_email(got: &str, expected: &str) -> Result<(), CallError> {
             format!("created {got}, sent {expected}"),
         ))
     }
+}
+
+/// The `authorization` metadata a gRPC probe sends under `--auth`.
+pub(crate) type Auth = tonic::metadata::AsciiMetadataValue;
+
+/// `token` as gRPC metadata (a token [`Bearer::parse`](lab_kit::token::Bearer::parse)
+/// took is visible ASCII, so it always travels).
+pub(crate) fn grpc_auth(token: Option<&lab_kit::token::Bearer>) -> Option<Auth> {
+    token.and_then(|token| token.header_value().parse().ok())
+}
+
+/// `message` as a gRPC request, with `auth` when there is one.
+pub(crate) fn with_auth<M>(message: M, auth: Option<&Auth>) -> tonic::Request<M> {
+    let mut request = tonic::Request::new(message);
+    if let Some(auth) = auth {
+        request.metadata_mut().insert("authorization", auth.clone());
+    }
+    request
 }
 
 /// A gRPC status as a counted failure.
