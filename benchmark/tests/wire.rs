@@ -138,3 +138,73 @@ fn formats_other_than_table_and_json_are_refused_before_recording() {
         assert!(error.contains("table") && error.contains(format), "{error}");
     }
 }
+
+/// `benchmark --tls wire`: every exchange goes over TLS 1.3, every counted byte is
+/// annotated (the records' headers, tags and handshake messages besides the protocol),
+/// the full handshake shows the server's certificate, and inside the records, decrypted
+/// with the session's secrets, each request is the same annotated exchange as in
+/// cleartext, byte for byte by layer.
+#[test]
+fn under_tls_the_records_are_annotated_and_the_exchange_inside_is_the_cleartext_one() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let record = |args: &[&str]| {
+        let settings = Cli::parse_from(args).settings;
+        runtime.block_on(run(&settings)).unwrap()
+    };
+    let clear = record(&["benchmark", "--protocols", "socket,rest,grpc,ws", "wire"]);
+    let secure = record(&[
+        "benchmark",
+        "--tls",
+        "--protocols",
+        "socket,rest,grpc,ws",
+        "wire",
+    ]);
+    let names: Vec<&str> = secure
+        .exchanges
+        .iter()
+        .map(|e| e.protocol.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Socket",
+            "REST (HTTP/1.1)",
+            "REST (h2)",
+            "gRPC",
+            "WebSocket"
+        ]
+    );
+    for (plain, tls) in clear.exchanges.iter().zip(&secure.exchanges) {
+        let name = &tls.protocol;
+        assert!(plain.tls.is_empty(), "{name}");
+        assert_eq!(tls.annotated(Direction::Out), tls.counted_sent, "{name}");
+        assert_eq!(tls.annotated(Direction::In), tls.counted_received, "{name}");
+        let said = |text: &str| tls.tls.iter().any(|p| p.note.contains(text));
+        for message in ["ClientHello", "ServerHello", "Certificate (", "Finished"] {
+            assert!(said(message), "{name}: no {message}");
+        }
+        // Each record costs its 5-byte header, 16-byte tag and inner type.
+        assert!(
+            tls.tls
+                .iter()
+                .any(|p| p.layer == Layer::Framing && p.bytes == 22)
+        );
+        for (a, b) in plain.requests.iter().zip(&tls.requests) {
+            for direction in [Direction::Out, Direction::In] {
+                let (p, t) = (
+                    Tally::of(&a.parts, direction),
+                    Tally::of(&b.parts, direction),
+                );
+                // The gRPC and HTTP/2 requests name the scheme: https is one byte more.
+                assert!(t.total().abs_diff(p.total()) <= 2, "{name}: {p:?} vs {t:?}");
+                assert_eq!(p.payload, t.payload, "{name}");
+            }
+        }
+        assert!(
+            tls.counted_received > plain.counted_received + 500,
+            "{name}"
+        );
+    }
+    let text = secure.render_text();
+    assert!(text.contains("TLS in all, out/in"), "{text}");
+}

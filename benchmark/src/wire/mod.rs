@@ -8,6 +8,7 @@
 pub mod annotate;
 mod exchange;
 pub(crate) mod record;
+mod tls;
 
 use std::fmt::Write as _;
 
@@ -17,8 +18,9 @@ use serde::Serialize;
 use crate::adapters;
 use crate::adapters::shared::users;
 
+use crate::adapters::Access;
 use crate::placement::CpuList;
-use crate::security::Guard;
+use crate::security::Security;
 use crate::servers::{EmbeddedServer, authority};
 use crate::settings::{Protocol, Settings};
 use annotate::{Direction, Layer, Part};
@@ -30,6 +32,10 @@ pub struct Exchange {
     pub protocol: String,
     /// What carries it.
     pub transport: String,
+    /// What TLS added, under `--tls`: the handshake's records and messages, each
+    /// record's header, tag and inner type, the alerts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tls: Vec<Part>,
     /// What the connection costs once: the HTTP/2 preface and SETTINGS, the WebSocket
     /// upgrade (empty for the socket lab and HTTP/1.1).
     pub setup: Vec<Part>,
@@ -86,8 +92,9 @@ impl Tally {
 impl Exchange {
     /// Every part, set-up and requests.
     pub fn all_parts(&self) -> impl Iterator<Item = &Part> {
-        self.setup
+        self.tls
             .iter()
+            .chain(&self.setup)
             .chain(self.requests.iter().flat_map(|r| r.parts.iter()))
             .chain(&self.closing)
     }
@@ -116,6 +123,7 @@ pub struct WireReport {
 /// When a server cannot be reached or started, or a request fails.
 pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
     let timeout = settings.timeout;
+    let security = Security::new(settings.tls, true, false)?;
     let mut servers = Vec::new();
     let mut exchanges = Vec::new();
     for &protocol in &settings.protocols {
@@ -130,32 +138,43 @@ pub async fn run(settings: &Settings) -> anyhow::Result<WireReport> {
             .copied()
             .with_context(|| format!("no lab server for {}", protocol.key()))?;
         let addr = match settings.address_of(lab.key) {
+            Some(_) if security.tls() => anyhow::bail!(
+                "benchmark wire --tls records embedded servers (the run makes their \
+                 certificate); leave out {}",
+                lab.flag
+            ),
             Some(given) => authority(lab, given)?,
             None => {
                 // Unpinned, one worker: this is a recording, not a measurement.
-                let server = EmbeddedServer::start(lab, &CpuList(Vec::new()), Guard::default())
-                    .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
+                let server =
+                    EmbeddedServer::start(lab, &CpuList(Vec::new()), security.guard(lab.alpn)?)
+                        .with_context(|| format!("cannot start an embedded {} server", lab.name))?;
                 let addr = server.addr().to_string();
                 servers.push(server);
                 addr
             }
         };
+        let access = Access {
+            tls: security.client(&[])?,
+            token: None,
+        };
+        let s = &security;
         match protocol {
-            Protocol::Socket => exchanges.push(exchange::socket(&addr, timeout).await?),
+            Protocol::Socket => exchanges.push(exchange::socket(&addr, timeout, s).await?),
             Protocol::Rest => {
-                let id = users::first_rest_user(&addr, timeout).await?;
-                exchanges.push(exchange::rest_http1(&addr, &id, timeout).await?);
-                exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
+                let id = users::first_rest_user(&addr, timeout, &access).await?;
+                exchanges.push(exchange::rest_http1(&addr, &id, timeout, s).await?);
+                exchanges.push(exchange::rest_http2(&addr, &id, timeout, s).await?);
             }
             Protocol::RestH2 => {
-                let id = users::first_rest_user(&addr, timeout).await?;
-                exchanges.push(exchange::rest_http2(&addr, &id, timeout).await?);
+                let id = users::first_rest_user(&addr, timeout, &access).await?;
+                exchanges.push(exchange::rest_http2(&addr, &id, timeout, s).await?);
             }
             Protocol::Grpc => {
-                let id = users::first_grpc_user(&addr, timeout).await?;
-                exchanges.push(exchange::grpc(&addr, &id, timeout).await?);
+                let id = users::first_grpc_user(&addr, timeout, &access).await?;
+                exchanges.push(exchange::grpc(&addr, &id, timeout, s).await?);
             }
-            Protocol::Ws => exchanges.push(exchange::websocket(&addr, timeout).await?),
+            Protocol::Ws => exchanges.push(exchange::websocket(&addr, timeout, s).await?),
         }
     }
     drop(servers);
@@ -168,6 +187,13 @@ impl WireReport {
         let mut out = String::new();
         for exchange in &self.exchanges {
             let _ = writeln!(out, "== {}: {} ==", exchange.protocol, exchange.transport);
+            if !exchange.tls.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nTLS, below the protocol (records decrypted with the session's secrets):"
+                );
+                write_parts(&mut out, &exchange.tls);
+            }
             if !exchange.setup.is_empty() {
                 let _ = writeln!(out, "\nconnection, once:");
                 write_parts(&mut out, &exchange.setup);
@@ -197,9 +223,15 @@ impl WireReport {
 
     /// Bytes per request each way and by layer, for every protocol.
     pub fn summary(&self) -> String {
+        let tls = self.exchanges.iter().any(|e| !e.tls.is_empty());
         let mut out = String::from(
-            "| protocol | connection once, out/in | request 1 out: framing + headers + payload | request 1 in | request 2 out | request 2 in |\n|---|---:|---:|---:|---:|---:|\n",
+            "| protocol | connection once, out/in | request 1 out: framing + headers + payload | request 1 in | request 2 out | request 2 in |",
         );
+        out.push_str(if tls {
+            " TLS in all, out/in |\n|---|---:|---:|---:|---:|---:|---:|\n"
+        } else {
+            "\n|---|---:|---:|---:|---:|---:|\n"
+        });
         let cell = |t: Tally| {
             format!(
                 "{} = {} + {} + {}",
@@ -224,6 +256,14 @@ impl WireReport {
                 for direction in [Direction::Out, Direction::In] {
                     let _ = write!(row, " {} |", cell(Tally::of(&request.parts, direction)));
                 }
+            }
+            if tls {
+                let _ = write!(
+                    row,
+                    " {}/{} |",
+                    Tally::of(&exchange.tls, Direction::Out).total(),
+                    Tally::of(&exchange.tls, Direction::In).total()
+                );
             }
             out.push_str(&row);
             out.push('\n');

@@ -72,6 +72,17 @@ impl ClientTls {
         }
     }
 
+    /// This configuration handing each session's secrets to `log` (as `SSLKEYLOGFILE`
+    /// does for Wireshark): for tools that decrypt what they recorded, never for a
+    /// client that talks to anyone else.
+    pub fn with_key_log(&self, log: Arc<dyn rustls::KeyLog>) -> ClientTls {
+        let mut config = (*self.config).clone();
+        config.key_log = log;
+        ClientTls {
+            config: Arc::new(config),
+        }
+    }
+
     /// This configuration with session resumption off: every handshake a full one.
     pub fn without_resumption(&self) -> ClientTls {
         let mut config = (*self.config).clone();

@@ -19,12 +19,17 @@ use crate::settings::{Lab, Workload};
 
 /// The id of any user on the REST server at `addr` (`host:port`), making one if there
 /// is none: what `benchmark wire` asks for.
-pub(crate) async fn first_rest_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
-    let options = rest_lab::client::ClientOptions {
-        timeout,
-        ..Default::default()
+pub(crate) async fn first_rest_user(
+    addr: &str,
+    timeout: Duration,
+    access: &Access,
+) -> anyhow::Result<String> {
+    let scheme = if access.tls.is_some() {
+        "https"
+    } else {
+        "http"
     };
-    let client = rest_lab::RestClient::with_options(&format!("http://{addr}"), &options)?;
+    let client = rest_client(&format!("{scheme}://{addr}"), timeout, access)?;
     let users = client.list_users_data().await?;
     match users.first() {
         Some(user) => Ok(user.id.to_string()),
@@ -41,8 +46,17 @@ pub(crate) async fn first_rest_user(addr: &str, timeout: Duration) -> anyhow::Re
 
 /// The id of any user on the gRPC server at `addr` (`host:port`), making one if there
 /// is none.
-pub(crate) async fn first_grpc_user(addr: &str, timeout: Duration) -> anyhow::Result<String> {
-    let mut client = grpc_lab::GrpcClient::connect(&format!("http://{addr}"), timeout).await?;
+pub(crate) async fn first_grpc_user(
+    addr: &str,
+    timeout: Duration,
+    access: &Access,
+) -> anyhow::Result<String> {
+    let scheme = if access.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let mut client = grpc_client(&format!("{scheme}://{addr}"), timeout, access).await?;
     let users = client.get_all_users().await?;
     match users.first() {
         Some(user) => Ok(user.id.clone()),
