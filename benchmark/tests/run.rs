@@ -1575,3 +1575,52 @@ fn tls_against_a_given_address_is_refused_with_what_to_do() {
         "{error}"
     );
 }
+
+/// `--sweep tls=off,on`: the TLS tax in one run, a cleartext point and a TLS one, the
+/// summary saying which is which.
+#[test]
+fn a_tls_sweep_measures_cleartext_then_tls() {
+    let dir = scratch("tls-sweep");
+    let (json, table) = (dir.join("tls.json"), dir.join("tls.txt"));
+    for (format, file) in [("json", &json), ("table", &table)] {
+        let args = [
+            "--protocols",
+            "socket",
+            "--iterations",
+            "10",
+            "--warmup",
+            "2",
+            "--sweep",
+            "tls=off,on",
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ];
+        assert_eq!(
+            benchmark::run(cli(&args)).unwrap(),
+            std::process::ExitCode::SUCCESS
+        );
+    }
+    let report = read_json(&json);
+    let points = report["points"].as_array().unwrap();
+    let tls: Vec<&Value> = points
+        .iter()
+        .map(|p| &p["report"]["settings"]["tls"])
+        .collect();
+    assert_eq!(tls, [&Value::Bool(false), &Value::Bool(true)]);
+    let sent = |point: &Value| {
+        point["report"]["results"][1]["bytes_sent"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(sent(&points[1]) >= sent(&points[0]) + 22.0);
+    let text = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        text.contains("tls = on")
+            && text
+                .lines()
+                .any(|l| l.trim_start().starts_with("off  Socket")),
+        "{text}"
+    );
+}

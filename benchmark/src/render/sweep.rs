@@ -39,7 +39,7 @@ pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
         .iter()
         .map(|row| {
             vec![
-                row.value.to_string(),
+                sweep.sweep.parameter.show(row.value),
                 if raw { row.key } else { row.label }.to_owned(),
                 row.requests.to_string(),
                 row.errors.to_string(),

@@ -276,7 +276,7 @@ pub struct Settings {
     /// Under --tls, whether a client's new connection resumes the session an earlier
     /// one made (a ticket: no certificate, no signature) or always makes a full
     /// handshake.
-    #[arg(long, value_enum, default_value_t = Resumption::On, requires = "tls")]
+    #[arg(long, value_enum, default_value_t = Resumption::On)]
     pub tls_resumption: Resumption,
     /// The REST and gRPC servers require a bearer token (made for the run) on writes,
     /// and every REST and gRPC request carries it, so its cost is in every figure.

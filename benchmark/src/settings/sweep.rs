@@ -17,6 +17,8 @@ pub enum Parameter {
     Rate,
     /// `--connections`: connections the clients share.
     Connections,
+    /// `--tls`: `off` (0) and `on` (1), the TLS tax in one run.
+    Tls,
 }
 
 impl Parameter {
@@ -27,6 +29,16 @@ impl Parameter {
             Parameter::ListSize => "list-size",
             Parameter::Rate => "rate",
             Parameter::Connections => "connections",
+            Parameter::Tls => "tls",
+        }
+    }
+
+    /// A value as people read it: `on`/`off` for TLS, the number otherwise.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Parameter::Tls if value == 0.0 => "off".to_owned(),
+            Parameter::Tls => "on".to_owned(),
+            _ => value.to_string(),
         }
     }
 
@@ -36,8 +48,9 @@ impl Parameter {
             "list-size" => Ok(Parameter::ListSize),
             "rate" => Ok(Parameter::Rate),
             "connections" => Ok(Parameter::Connections),
+            "tls" => Ok(Parameter::Tls),
             other => Err(format!(
-                "cannot sweep {other:?}: sweep concurrency, list-size, rate or connections"
+                "cannot sweep {other:?}: sweep concurrency, list-size, rate, connections or tls"
             )),
         }
     }
@@ -58,6 +71,11 @@ impl Parameter {
             Parameter::Concurrency | Parameter::Connections => count(1, 10_000),
             Parameter::ListSize => count(0, 1_000_000),
             Parameter::Rate => parse_rate(text),
+            Parameter::Tls => match text {
+                "off" | "0" => Ok(0.0),
+                "on" | "1" => Ok(1.0),
+                _ => Err(format!("tls value {text:?} must be off or on")),
+            },
         }
     }
 }
@@ -111,6 +129,7 @@ impl Sweep {
             Parameter::Concurrency => settings.concurrency = value as u16,
             Parameter::ListSize => settings.list_size = value as usize,
             Parameter::Connections => settings.connections = Some(value as u16),
+            Parameter::Tls => settings.tls = value != 0.0,
             Parameter::Rate => {
                 if settings.duration.is_none() {
                     return Err(
@@ -127,7 +146,7 @@ impl Sweep {
 
     /// `concurrency = 8`.
     pub fn label(&self, value: f64) -> String {
-        format!("{} = {value}", self.parameter.name())
+        format!("{} = {}", self.parameter.name(), self.parameter.show(value))
     }
 }
 
@@ -145,6 +164,9 @@ mod tests {
             [1000.0, 2500.5]
         );
         assert_eq!(Sweep::parse("list-size=0,10").unwrap().values, [0.0, 10.0]);
+        let tls = Sweep::parse("tls=off,on").unwrap();
+        assert_eq!(tls.values, [0.0, 1.0]);
+        assert_eq!(tls.label(1.0), "tls = on");
         for bad in [
             "concurrency",
             "threads=1,2",
@@ -152,6 +174,7 @@ mod tests {
             "connections=1,x",
             "concurrency=",
             "rate=-5",
+            "tls=maybe",
         ] {
             assert!(Sweep::parse(bad).is_err(), "{bad}");
         }

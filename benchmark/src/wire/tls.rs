@@ -171,6 +171,15 @@ pub(crate) fn chosen_suite(received: &[u8]) -> Option<u16> {
     ]))
 }
 
+fn suite_name(id: u16) -> &'static str {
+    match id {
+        0x1301 => "TLS13_AES_128_GCM_SHA256",
+        0x1302 => "TLS13_AES_256_GCM_SHA384",
+        0x1303 => "TLS13_CHACHA20_POLY1305_SHA256",
+        _ => "an unknown suite",
+    }
+}
+
 fn handshake_name(kind: u8) -> String {
     match kind {
         1 => "ClientHello".into(),
@@ -233,6 +242,7 @@ pub(crate) fn unwrap(
     suite: u16,
     secrets: &Secrets,
 ) -> Result<Unwrapped, RecordError> {
+    let suite_id = suite;
     let suite = Suite::of(suite)?;
     let (handshake_label, traffic_label) = match direction {
         Direction::Out => ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0"),
@@ -314,7 +324,10 @@ pub(crate) fn unwrap(
                 }
             }
             22 => {
-                let (messages, _) = handshake_messages(body);
+                let (mut messages, _) = handshake_messages(body);
+                if body.first() == Some(&2) {
+                    messages.push_str(&format!(": chose {}", suite_name(suite_id)));
+                }
                 out.parts
                     .push(part(direction, Layer::Framing, 5, "TLS record header"));
                 out.parts
