@@ -14,7 +14,7 @@ use tonic::client::GrpcService;
 
 use super::shared::link::Link;
 use super::shared::users::{self, Auth, Creator, UserOp};
-use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::adapters::shared::dial::Dial;
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Protocol};
@@ -70,14 +70,8 @@ impl Adapter for GrpcChannel {
         }
     }
 
-    async fn clean_up(
-        &self,
-        target: &str,
-        ids: Vec<String>,
-        timeout: Duration,
-        access: &Access,
-    ) -> usize {
-        users::clean_up_grpc(target, ids, timeout, access).await
+    async fn clean_up(&self, target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
+        users::clean_up_grpc(target, ids, setup).await
     }
 }
 

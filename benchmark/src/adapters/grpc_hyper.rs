@@ -18,7 +18,7 @@ use lab_kit::ReusableTimeout;
 use super::grpc_channel::perform;
 use super::shared::link::Link;
 use super::shared::users::{self, Auth, Creator, UserOp};
-use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::adapters::shared::dial::Dial;
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Protocol};
@@ -74,14 +74,8 @@ impl Adapter for GrpcHyper {
         }
     }
 
-    async fn clean_up(
-        &self,
-        target: &str,
-        ids: Vec<String>,
-        timeout: Duration,
-        access: &Access,
-    ) -> usize {
-        users::clean_up_grpc(target, ids, timeout, access).await
+    async fn clean_up(&self, target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
+        users::clean_up_grpc(target, ids, setup).await
     }
 }
 

@@ -170,15 +170,15 @@ pub(crate) trait Adapter: Sync {
         index: usize,
     ) -> Self::Probe;
 
-    /// Removes the users the run created; returns how many could not be removed.
+    /// Removes the users the run created, reaching the server as `setup` did; returns
+    /// how many could not be removed.
     fn clean_up(
         &self,
         target: &str,
         ids: Vec<String>,
-        timeout: Duration,
-        access: &Access,
+        setup: &SetUp,
     ) -> impl Future<Output = usize> {
-        let _ = (target, timeout, access);
+        let _ = (target, setup);
         std::future::ready(ids.len())
     }
 }

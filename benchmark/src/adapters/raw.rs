@@ -9,8 +9,6 @@
 //! Raw rows run the default workload (`get`, the WebSocket's echo) without
 //! `--payload`, one connection per client, one request at a time on it.
 
-use std::time::Duration;
-
 use lab_kit::ReusableTimeout;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -18,7 +16,7 @@ use super::shared::echo::Echo;
 use super::shared::raw_h2::{RawH2, RequestFrames};
 use super::shared::users::{self, UserOp};
 use super::ws::WS;
-use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Protocol};
@@ -245,17 +243,11 @@ impl Adapter for Raw {
         }
     }
 
-    async fn clean_up(
-        &self,
-        target: &str,
-        ids: Vec<String>,
-        timeout: Duration,
-        access: &Access,
-    ) -> usize {
+    async fn clean_up(&self, target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
         if self.wire == Wire::Grpc {
-            users::clean_up_grpc(target, ids, timeout, access).await
+            users::clean_up_grpc(target, ids, setup).await
         } else {
-            users::clean_up_rest(target, ids, timeout, access).await
+            users::clean_up_rest(target, ids, setup).await
         }
     }
 }
@@ -590,7 +582,7 @@ mod tests {
         .await;
         let dial = crate::adapters::shared::dial::Dial::plain();
         let mut connection = Connection::Tcp(
-            crate::adapters::shared::dial::connect(&addr, Duration::from_secs(5), &dial)
+            crate::adapters::shared::dial::connect(&addr, std::time::Duration::from_secs(5), &dial)
                 .await
                 .unwrap(),
         );
@@ -620,7 +612,7 @@ mod tests {
         let addr = replying(vec![good, b"\x81\x02no", b"\x82\x02no"]).await;
         let dial = crate::adapters::shared::dial::Dial::plain();
         let mut connection = Connection::Tcp(
-            crate::adapters::shared::dial::connect(&addr, Duration::from_secs(5), &dial)
+            crate::adapters::shared::dial::connect(&addr, std::time::Duration::from_secs(5), &dial)
                 .await
                 .unwrap(),
         );

@@ -18,7 +18,7 @@ use serde::de::IgnoredAny;
 
 use super::shared::link::Link;
 use super::shared::users::{self, Creator, UserOp};
-use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::adapters::shared::dial::{Conn, Dial};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Protocol};
@@ -128,14 +128,8 @@ impl Adapter for RestHyper {
         }
     }
 
-    async fn clean_up(
-        &self,
-        target: &str,
-        ids: Vec<String>,
-        timeout: Duration,
-        access: &Access,
-    ) -> usize {
-        users::clean_up_rest(target, ids, timeout, access).await
+    async fn clean_up(&self, target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
+        users::clean_up_rest(target, ids, setup).await
     }
 }
 

@@ -5,11 +5,10 @@
 
 use super::shared::link::Link;
 use super::shared::users::{self, Creator, UserOp};
-use super::{Access, Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
+use super::{Adapter, ClientKind, Prepared, ProbeContext, RowInfo, SetUp};
 use crate::engine::probe::{CallError, ErrorKind, Probe};
 use crate::settings::{ConnectionPolicy, Protocol};
 use rest_lab::client::{ClientOptions, RestClient, RestError};
-use std::time::Duration;
 
 /// A REST row with reqwest, over HTTP/1.1 or HTTP/2.
 #[derive(Debug)]
@@ -90,14 +89,8 @@ impl Adapter for RestReqwest {
         }
     }
 
-    async fn clean_up(
-        &self,
-        target: &str,
-        ids: Vec<String>,
-        timeout: Duration,
-        access: &Access,
-    ) -> usize {
-        users::clean_up_rest(target, ids, timeout, access).await
+    async fn clean_up(&self, target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
+        users::clean_up_rest(target, ids, setup).await
     }
 }
 

@@ -234,8 +234,7 @@ impl<A: Adapter> Row for A {
             };
             let mut created = prepared.created;
             created.append(&mut context.created.lock().unwrap_or_else(|e| e.into_inner()));
-            self.clean_up(&target.address, created, settings.timeout, &setup.access)
-                .await;
+            self.clean_up(&target.address, created, &setup).await;
             outcome
         })
     }
@@ -313,11 +312,7 @@ impl<A: Adapter> Row for A {
         let left = if total == 0 {
             0
         } else {
-            let cleaning = async {
-                Ok(self
-                    .clean_up(&target.address, to_remove, settings.timeout, &setup.access)
-                    .await)
-            };
+            let cleaning = async { Ok(self.clean_up(&target.address, to_remove, &setup).await) };
             job.bounded("clean-up", cleaning).unwrap_or(total)
         };
         Ok(Measured {

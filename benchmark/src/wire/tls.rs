@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 
 use ring::{aead, hkdf};
 
-use super::annotate::{Direction, Layer, Part};
+use super::annotate::{Direction, Layer, Part, part};
 
 /// The secrets rustls logged for a connection, by label.
 #[derive(Debug, Default)]
@@ -217,16 +217,6 @@ fn alert_name(content: &[u8]) -> String {
         Some(0) => "alert close_notify".into(),
         Some(code) => format!("alert {code}"),
         None => "alert".into(),
-    }
-}
-
-fn part(direction: Direction, layer: Layer, bytes: usize, note: impl Into<String>) -> Part {
-    Part {
-        direction,
-        layer,
-        bytes,
-        note: note.into(),
-        stream: None,
     }
 }
 

@@ -348,13 +348,8 @@ async fn grpc_client(
 }
 
 /// Deletes `ids` over REST, several at a time; returns how many failed.
-pub(crate) async fn clean_up_rest(
-    target: &str,
-    ids: Vec<String>,
-    timeout: Duration,
-    access: &Access,
-) -> usize {
-    let Ok(client) = rest_client(target, timeout, access) else {
+pub(crate) async fn clean_up_rest(target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
+    let Ok(client) = rest_client(target, setup.timeout, &setup.access) else {
         return ids.len();
     };
     let removed = several_at_a_time(ids, |id| {
@@ -454,13 +449,8 @@ fn describe_grpc(plan: &UserOp) -> String {
 }
 
 /// Deletes `ids` over gRPC, several at a time on one channel; returns how many failed.
-pub(crate) async fn clean_up_grpc(
-    target: &str,
-    ids: Vec<String>,
-    timeout: Duration,
-    access: &Access,
-) -> usize {
-    let Ok(client) = grpc_client(target, timeout, access).await else {
+pub(crate) async fn clean_up_grpc(target: &str, ids: Vec<String>, setup: &SetUp) -> usize {
+    let Ok(client) = grpc_client(target, setup.timeout, &setup.access).await else {
         return ids.len();
     };
     let removed = several_at_a_time(ids, |id| {

@@ -67,7 +67,13 @@ fn incomplete_frame(direction: Direction, rest: &[u8]) -> Option<Part> {
     (!rest.is_empty()).then(|| part(direction, Layer::Framing, rest.len(), "incomplete frame"))
 }
 
-fn part(direction: Direction, layer: Layer, bytes: usize, note: impl Into<String>) -> Part {
+/// A part with no HTTP/2 stream.
+pub(crate) fn part(
+    direction: Direction,
+    layer: Layer,
+    bytes: usize,
+    note: impl Into<String>,
+) -> Part {
     Part {
         direction,
         layer,
