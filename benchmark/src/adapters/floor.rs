@@ -1,18 +1,18 @@
 //! The floor: the fastest echo this machine can do under the same client model.
 //!
 //! The server side is the least a TCP echo can do on a tokio runtime like the labs'
-//! (read what came, write it back); the client side sends the socket lab's request bytes
-//! and reads until the newline. Every protocol does at least this much, on the same
+//! (read what came, write it back; under `--tls`, the same inside a TLS session, so the
+//! floor pays what every row pays for TLS); the client side sends the socket lab's
+//! request bytes and reads until the newline. Every protocol does at least this much, on the same
 //! CPUs, so no row can beat it, at any concurrency.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
-
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpListener;
 
