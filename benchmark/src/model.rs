@@ -96,6 +96,8 @@ pub struct ResultRow {
     /// A new connection's time in its parts, where the measured requests opened
     /// connections (`--connection new`) and the client's connections can be counted.
     pub new_connection: Option<NewConnection>,
+    /// Under `--link`, the p50 in the link's round trips (p50 / RTT).
+    pub round_trips: Option<f64>,
     /// Share of latencies between 36 and 44 ms (Nagle and delayed ACK's signature).
     pub near_40ms: f64,
     /// With one client: p50 over the floor's p50; with more: the floor's throughput

@@ -16,6 +16,7 @@ use std::net::ToSocketAddrs;
 use anyhow::{Context as _, bail};
 
 use crate::engine::cputime;
+use crate::network::relay::Relay;
 use crate::placement::{CpuList, Placement, pin_current_thread};
 use crate::security::{Guard, Security};
 use crate::settings::{Lab, Settings};
@@ -200,9 +201,20 @@ pub(crate) struct Target {
     pub embedded: Option<EmbeddedServer>,
     /// Where its CPU time is read.
     pub cpu: ServerCpu,
+    /// The emulated link in front of it, under `--link`.
+    pub relay: Option<Relay>,
 }
 
 impl Target {
+    /// Sends the clients through `relay` (`--link`): the address and authority become
+    /// the relay's, the scheme stays.
+    pub(crate) fn behind(&mut self, relay: Relay) {
+        let through = relay.addr().to_string();
+        self.address = self.address.replacen(&self.authority, &through, 1);
+        self.authority = through;
+        self.relay = Some(relay);
+    }
+
     /// The server's CPU time so far, where it can be read.
     pub(crate) fn cpu_time(&self) -> Option<Duration> {
         match (&self.cpu, &self.embedded) {
@@ -231,6 +243,7 @@ pub(crate) fn resolve(
             address: lab.address_of(server.addr(), security.tls()),
             embedded: Some(server),
             cpu: ServerCpu::Embedded,
+            relay: None,
         });
     };
     if security.tls() || security.bearer().is_some() {
@@ -272,6 +285,7 @@ pub(crate) fn resolve(
         address,
         embedded: None,
         cpu,
+        relay: None,
     })
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Each top-level module and its floor: a module may import only its own floor's and
 /// lower floors' modules.
-const FLOORS: [(&str, u8); 16] = [
+const FLOORS: [(&str, u8); 17] = [
     ("stats", 0),
     ("interval", 0),
     ("units", 0),
@@ -19,6 +19,7 @@ const FLOORS: [(&str, u8); 16] = [
     ("settings", 1),
     ("engine", 2),
     ("security", 2),
+    ("network", 2),
     ("servers", 3),
     ("adapters", 4),
     ("model", 5),

@@ -1624,3 +1624,100 @@ fn a_tls_sweep_measures_cleartext_then_tls() {
         "{text}"
     );
 }
+
+/// `--link rtt=20ms`: every request of a kept connection takes one round trip more
+/// than on loopback (the floor's p50 within 10% of 20 ms plus its loopback p50), and
+/// the header says which link.
+#[test]
+fn a_link_adds_its_round_trip_to_every_request() {
+    let common = [
+        "--protocols",
+        "socket",
+        "--iterations",
+        "10",
+        "--warmup",
+        "2",
+        "--rounds",
+        "2",
+    ];
+    let loopback = run(&common).unwrap();
+    let mut args = common.to_vec();
+    args.extend(["--link", "rtt=20ms"]);
+    let linked = run(&args).unwrap();
+    assert_clean(&linked, &["floor", "socket"]);
+    let (base, over) = (
+        loopback.results[0].p50_us.unwrap(),
+        linked.results[0].p50_us.unwrap(),
+    );
+    let expected = 20_000.0 + base;
+    assert!(
+        (over / expected - 1.0).abs() < 0.10,
+        "{over} us against {expected}"
+    );
+    let trips = linked.results[0].round_trips.unwrap();
+    assert!((0.95..1.15).contains(&trips), "{trips}");
+    assert!(render(&linked, Format::Markdown, false).contains("link rtt 20 ms"));
+    assert!(loopback.results[0].round_trips.is_none());
+}
+
+/// `--link rtt=20ms --connection new`: a new connection's request takes the round trips
+/// its protocol needs: the socket lab two (TCP's handshake, the request), the WebSocket
+/// three (TCP, the upgrade, the message), each within 15%; the TCP connect is one.
+#[test]
+fn a_new_connection_over_a_link_takes_the_round_trips_its_protocol_needs() {
+    let report = run(&[
+        "--protocols",
+        "socket,ws",
+        "--connection",
+        "new",
+        "--iterations",
+        "10",
+        "--warmup",
+        "2",
+        "--rounds",
+        "2",
+        "--link",
+        "rtt=20ms",
+    ])
+    .unwrap();
+    assert_clean(&report, &["floor", "socket", "ws"]);
+    for (key, trips) in [("floor", 2.0), ("socket", 2.0), ("ws", 3.0)] {
+        let row = report.results.iter().find(|r| r.key == key).unwrap();
+        let measured = row.round_trips.unwrap();
+        assert!(
+            (measured / trips - 1.0).abs() < 0.15,
+            "{key}: {measured} round trips"
+        );
+        let connect = row.new_connection.as_ref().unwrap().tcp_connect_us;
+        assert!(
+            (connect / 20_000.0 - 1.0).abs() < 0.15,
+            "{key}: connect {connect} us"
+        );
+    }
+}
+
+/// `--link rate=10mbit`: a 1 MB echo takes about 0.8 s each way (8 Mbit at 10 Mbit/s);
+/// the floor's echo sends back what it reads as it reads it, so the two directions,
+/// each with its own bottleneck, overlap and the whole request takes about 0.8 s.
+#[test]
+fn a_rate_limited_link_takes_the_time_the_bytes_need() {
+    let report = run(&[
+        "--protocols",
+        "socket",
+        "--payload",
+        "1MB",
+        "--iterations",
+        "2",
+        "--warmup",
+        "1",
+        "--rounds",
+        "1",
+        "--link",
+        "rate=10mbit",
+    ])
+    .unwrap();
+    let floor = &report.results[0];
+    assert_eq!(floor.errors, 0, "{:?}", floor.first_errors);
+    let seconds = floor.p50_us.unwrap() / 1e6;
+    assert!((seconds / 0.8 - 1.0).abs() < 0.15, "{seconds} s");
+}

@@ -517,6 +517,7 @@ pub(crate) mod tests {
             bytes_note: None,
             connections_opened: None,
             new_connection: None,
+            round_trips: None,
             near_40ms: 0.0,
             x_floor: Some(2.0),
             x_floor_lo: None,

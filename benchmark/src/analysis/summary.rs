@@ -152,6 +152,7 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
         wall_s: wall,
         users_left: measured.users_left.0,
         connections_opened: measured.connections_opened,
+        round_trips: None,
         new_connection: new_connection(measured.set_up, stats.map(|s| s.mean / 1000.0)),
         complete: m.complete,
         invalid: None,

@@ -78,7 +78,7 @@ impl View {
 }
 
 /// Every column, in order; see [`Shown`] for which tables show which.
-pub(crate) static COLUMNS: [Column; 34] = [
+pub(crate) static COLUMNS: [Column; 35] = [
     Column {
         header: ("", "Row"),
         csv: "key",
@@ -288,6 +288,17 @@ pub(crate) static COLUMNS: [Column; 34] = [
         },
     },
     Column {
+        header: ("p50", "RTTs"),
+        csv: "round_trips",
+        shown: Shown::Always,
+        text: false,
+        show: |r| {
+            r.round_trips
+                .map_or_else(|| "—".to_owned(), |n| format!("{n:.2}"))
+        },
+        raw: |r| raw(r.round_trips),
+    },
+    Column {
         header: ("TCP", "connect"),
         csv: "tcp_connect_us",
         shown: Shown::Always,
@@ -419,6 +430,7 @@ impl Table {
         let tls = report.settings.tls;
         let wanted = |c: &Column| match c.csv {
             "tcp_connect_us" | "first_reply_us" => split,
+            "round_trips" => report.results.iter().any(|r| r.round_trips.is_some()),
             key if key.starts_with("tls_") => split && tls,
             _ => true,
         };

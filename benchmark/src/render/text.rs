@@ -48,6 +48,9 @@ fn security(s: &crate::settings::Settings) -> String {
     if s.auth {
         said.push_str(", bearer token on every REST and gRPC request");
     }
+    if let Some(link) = &s.link {
+        said.push_str(&format!(", link {}", link.describe()));
+    }
     said
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn client(settings: &Settings, args: &CostClientArgs) -> anyhow::Resu
         address,
         embedded: None,
         cpu: ServerCpu::Unknown(String::new()),
+        relay: None,
     };
     if let Some(cpu) = args.cpu {
         crate::placement::pin_current_thread(cpu);

@@ -26,6 +26,7 @@ use crate::engine::turns::Turns;
 use crate::machine::Machine;
 use crate::machine::steadiness::CpuSnapshot;
 use crate::model::{Baseline, Point, Report};
+use crate::network::relay::{Bottlenecks, Relay};
 use crate::placement::{Placement, available_cpus};
 use crate::render::hdr::Named;
 use crate::render::plots::Chart;
@@ -329,6 +330,20 @@ pub fn execute(
         }
     }
 
+    if let Some(link) = settings.link {
+        let bottlenecks = Bottlenecks::of(&link);
+        for target in &mut targets {
+            let relay = Relay::start(
+                target.authority.clone(),
+                link,
+                bottlenecks.clone(),
+                &placement.client_cpus,
+            )
+            .context("cannot start the emulated link's relay")?;
+            target.behind(relay);
+        }
+    }
+
     let job = Job {
         settings,
         placement: &placement,
@@ -386,7 +401,13 @@ pub fn execute(
         match outcome {
             // A row whose turn never came measured nothing: there is nothing to show.
             Ok(done) if done.load.rounds == 0 => {}
-            Ok(done) => measured.push(summarise(done, target)),
+            Ok(done) => {
+                let mut row = summarise(done, target);
+                // Under --link, the p50 in the link's round trips.
+                let rtt_us = settings.link.map_or(0.0, |l| l.rtt.as_secs_f64() * 1e6);
+                row.round_trips = row.p50_us.filter(|_| rtt_us > 0.0).map(|p| p / rtt_us);
+                measured.push(row);
+            }
             // After Ctrl-C, a row cut short in set-up is left out; any other failure
             // fails the run.
             Err(_) if stop.load(Ordering::Relaxed) => {}

@@ -269,7 +269,8 @@ impl<A: Adapter> Row for A {
             authority: target.authority.clone(),
             timeout: settings.timeout,
             policy: settings.connection,
-            dial: Dial::new(Arc::clone(&traffic), tls),
+            dial: Dial::new(Arc::clone(&traffic), tls)
+                .over_link(settings.link.map(|l| l.rtt).unwrap_or_default()),
             token: job.access.token.clone(),
             sharing: settings.sharing(),
             tag,

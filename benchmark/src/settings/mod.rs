@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::placement::CpuList;
 
+pub mod link;
 pub mod sweep;
+
+use link::Link;
 
 /// A server a run measures: the floor's echo or one of the labs. The identity of a
 /// row's server in the report (`protocol` in the JSON), so the floor is told apart by
@@ -278,6 +281,12 @@ pub struct Settings {
     /// handshake.
     #[arg(long, value_enum, default_value_t = Resumption::On)]
     pub tls_resumption: Resumption,
+    /// The network between every client and its server, emulated by a relay in front
+    /// of each (the floor's included): a preset (loopback, lan, region, continent,
+    /// mobile) or a spec like rtt=20ms,rate=100mbit,jitter=2ms,loss=0.5%, each part
+    /// optional. Without it nothing is between them.
+    #[arg(long, value_name = "PRESET|SPEC", value_parser = Link::parse)]
+    pub link: Option<Link>,
     /// The REST and gRPC servers require a bearer token (made for the run) on writes,
     /// and every REST and gRPC request carries it, so its cost is in every figure.
     #[arg(long)]

@@ -24,12 +24,27 @@ pub(crate) struct Dial {
     pub traffic: Arc<Traffic>,
     /// TLS, under `--tls`.
     pub tls: Option<ClientTls>,
+    /// Under `--link`, the round trip a TCP connect takes on it (the relay holds a
+    /// connection's first bytes until then; waiting here puts it in the connect).
+    pub connect_rtt: Duration,
 }
 
 impl Dial {
     /// Connections that count into `traffic`, over `tls` when given.
     pub(crate) fn new(traffic: Arc<Traffic>, tls: Option<ClientTls>) -> Self {
-        Dial { traffic, tls }
+        Dial {
+            traffic,
+            tls,
+            connect_rtt: Duration::ZERO,
+        }
+    }
+
+    /// The same, a TCP connect taking `rtt` (the `--link`'s round trip).
+    pub(crate) fn over_link(self, rtt: Duration) -> Self {
+        Dial {
+            connect_rtt: rtt,
+            ..self
+        }
     }
 
     /// Cleartext connections counting into a traffic of their own (tests).
@@ -52,6 +67,9 @@ pub(crate) async fn connect(addr: &str, timeout: Duration, dial: &Dial) -> Resul
         .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
         .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
     let _ = stream.set_nodelay(true);
+    if !dial.connect_rtt.is_zero() {
+        crate::network::pipe::wait_until(started + dial.connect_rtt).await;
+    }
     let connected = Instant::now();
     dial.traffic.connected(connected - started);
     let counted = Counted::new(stream, Arc::clone(&dial.traffic));
