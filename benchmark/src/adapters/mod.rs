@@ -81,6 +81,14 @@ pub(crate) struct Access {
     pub token: Option<Bearer>,
 }
 
+impl Access {
+    /// The HTTP origin of the server at `addr` (`host:port`): `https://` under TLS.
+    pub(crate) fn origin(&self, addr: &str) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{addr}")
+    }
+}
+
 /// What set-up needs to know.
 #[derive(Debug, Clone)]
 pub(crate) struct SetUp {

@@ -24,12 +24,7 @@ pub(crate) async fn first_rest_user(
     timeout: Duration,
     access: &Access,
 ) -> anyhow::Result<String> {
-    let scheme = if access.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let client = rest_client(&format!("{scheme}://{addr}"), timeout, access)?;
+    let client = rest_client(&access.origin(addr), timeout, access)?;
     let users = client.list_users_data().await?;
     match users.first() {
         Some(user) => Ok(user.id.to_string()),
@@ -51,12 +46,7 @@ pub(crate) async fn first_grpc_user(
     timeout: Duration,
     access: &Access,
 ) -> anyhow::Result<String> {
-    let scheme = if access.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let mut client = grpc_client(&format!("{scheme}://{addr}"), timeout, access).await?;
+    let mut client = grpc_client(&access.origin(addr), timeout, access).await?;
     let users = client.get_all_users().await?;
     match users.first() {
         Some(user) => Ok(user.id.clone()),
