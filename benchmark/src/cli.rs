@@ -60,7 +60,9 @@ pub struct Cli {
     pub histograms: Option<PathBuf>,
     /// One whole run per value of a setting, and a summary across them:
     /// `concurrency=1,2,4,8`, `list-size=10,1000`, `rate=1000,5000` (with
-    /// `--duration`), `connections=1,2,4` or `tls=off,on` (the TLS tax in one run).
+    /// `--duration`), `connections=1,2,4`, `tls=off,on` (the TLS tax in one run), or
+    /// one part of the `--link`: `rtt=0,1ms,10ms,50ms`, `link-rate=1mbit,10mbit,1gbit`
+    /// (`rate` is the open loop's), `loss=0,1%,5%`.
     #[arg(long, value_name = "NAME=V1,V2,...", value_parser = Sweep::parse)]
     pub sweep: Option<Sweep>,
     /// Also write each chart of the HTML report as its own SVG file in DIR.

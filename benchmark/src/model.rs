@@ -161,6 +161,12 @@ pub struct NewConnection {
     /// The request's mean latency less the means above: the protocol's own set-up on
     /// the new connection (HTTP/2 settings, the WebSocket upgrade) and the exchange.
     pub first_reply_us: Option<f64>,
+    /// Under `--link` with a round trip: the TCP connect in the link's round trips.
+    pub tcp_connect_rtts: Option<f64>,
+    /// The TLS handshake in round trips.
+    pub tls_handshake_rtts: Option<f64>,
+    /// The first reply in round trips.
+    pub first_reply_rtts: Option<f64>,
 }
 
 /// What a stream-workload row measured: its latencies above are the time to the last
@@ -381,6 +387,8 @@ pub struct SummaryRow {
     pub p99_us: Option<f64>,
     /// Against the floor at the same point.
     pub x_floor: Option<f64>,
+    /// The p50 in the link's round trips, under `--link` with a round trip.
+    pub round_trips: Option<f64>,
 }
 
 /// Every point of a sweep, and the summary across them.

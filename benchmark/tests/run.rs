@@ -1688,12 +1688,73 @@ fn a_new_connection_over_a_link_takes_the_round_trips_its_protocol_needs() {
             (measured / trips - 1.0).abs() < 0.15,
             "{key}: {measured} round trips"
         );
-        let connect = row.new_connection.as_ref().unwrap().tcp_connect_us;
+        let split = row.new_connection.as_ref().unwrap();
+        let connect = split.tcp_connect_us;
         assert!(
             (connect / 20_000.0 - 1.0).abs() < 0.15,
             "{key}: connect {connect} us"
         );
+        // The split in round trips: one for TCP, the rest for the protocol's reply.
+        let connect = split.tcp_connect_rtts.unwrap();
+        assert!((connect - 1.0).abs() < 0.15, "{key}: connect {connect} RTTs");
+        let reply = split.first_reply_rtts.unwrap();
+        assert!(
+            (reply / (trips - 1.0) - 1.0).abs() < 0.15,
+            "{key}: first reply {reply} RTTs"
+        );
     }
+    let text = render(&report, Format::Table, false);
+    assert!(text.contains("connect") && text.contains("RTTs"), "{text}");
+}
+
+/// `--sweep rtt=...`: one run per round trip, each row's p50 growing by the round
+/// trip's growth, and the page charts round trips against it.
+#[test]
+fn a_sweep_over_the_links_round_trip_charts_round_trips_against_it() {
+    let dir = scratch("sweep-rtt");
+    let json = dir.join("sweep.json");
+    let html = dir.join("sweep.html");
+    for (format, file) in [("json", &json), ("html", &html)] {
+        let file = file.to_str().unwrap();
+        let args = [
+            "--protocols",
+            "socket",
+            "--iterations",
+            "20",
+            "--warmup",
+            "2",
+            "--rounds",
+            "1",
+            "--sweep",
+            "rtt=5ms,25ms",
+            "--format",
+            format,
+            "-o",
+            file,
+        ];
+        assert_eq!(
+            benchmark::run(cli(&args)).unwrap(),
+            std::process::ExitCode::SUCCESS
+        );
+    }
+    let report = read_json(&json);
+    assert_eq!(report["sweep"]["parameter"], "rtt");
+    let summary = report["summary"].as_array().unwrap();
+    let p50 = |i: usize| summary[i]["p50_us"].as_f64().unwrap();
+    // Rows floor, socket at 5 ms, then at 25 ms: 20 ms more each.
+    for row in [0, 1] {
+        let grew = p50(row + 2) - p50(row);
+        assert!((grew / 20_000.0 - 1.0).abs() < 0.1, "grew {grew} us");
+        let trips = summary[row + 2]["round_trips"].as_f64().unwrap();
+        assert!(trips > 1.0 && trips < 1.2, "{trips} round trips");
+    }
+    let point = &report["points"][1]["report"]["settings"]["link"];
+    assert_eq!(point["rtt_ms"].as_f64(), Some(25.0), "{point}");
+    let html = std::fs::read_to_string(&html).unwrap();
+    let ids: Vec<String> = charts_of(&html).into_iter().map(|c| c.0).collect();
+    assert!(ids.contains(&"round-trips-vs-rtt".to_owned()), "{ids:?}");
+    assert!(html.contains("rtt (ms)"), "the axis names its unit");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `--link rate=10mbit`: a 1 MB echo takes about 0.8 s each way (8 Mbit at 10 Mbit/s);

@@ -8,6 +8,7 @@ use crate::analysis::checks;
 use crate::engine::traffic::{SetUpTimes, Steps};
 use crate::engine::{LoadResult, Round};
 use crate::interval::median_interval;
+use crate::settings::link::Link;
 use crate::model::{NewConnection, OpenLoop, ResultRow, StreamFigures};
 use crate::servers::{ServerCpu, Target};
 use crate::stats::{Stats, percentile};
@@ -64,7 +65,28 @@ fn new_connection(set_up: Option<SetUpTimes>, mean_us: Option<f64>) -> Option<Ne
         tls_resumed_us: mean(set_up.resumed),
         tls_handshake_us: handshake_us,
         first_reply_us: mean_us.map(|m| (m - tcp_connect_us - handshake_share).max(0.0)),
+        tcp_connect_rtts: None,
+        tls_handshake_rtts: None,
+        first_reply_rtts: None,
     })
+}
+
+/// Under a link with a round trip, the row's p50 and its new connection's parts in
+/// that round trip: the figures that physics, not CPU, decides off loopback.
+pub(crate) fn count_round_trips(row: &mut ResultRow, link: Option<&Link>) {
+    let Some(rtt_us) = link
+        .map(|l| l.rtt.as_secs_f64() * 1e6)
+        .filter(|rtt| *rtt > 0.0)
+    else {
+        return;
+    };
+    let trips = |us: Option<f64>| us.map(|us| us / rtt_us);
+    row.round_trips = trips(row.p50_us);
+    if let Some(split) = &mut row.new_connection {
+        split.tcp_connect_rtts = trips(Some(split.tcp_connect_us));
+        split.tls_handshake_rtts = trips(split.tls_handshake_us);
+        split.first_reply_rtts = trips(split.first_reply_us);
+    }
 }
 
 /// The report's row for what `measured` found on `target`.

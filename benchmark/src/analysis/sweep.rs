@@ -21,6 +21,7 @@ pub(crate) fn summarise(sweep: Sweep, points: Vec<Point>) -> SweepReport {
                 p50_us: row.p50_us,
                 p99_us: row.p99_us,
                 x_floor: row.x_floor,
+                round_trips: row.round_trips,
             })
         })
         .collect();

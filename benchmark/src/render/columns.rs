@@ -78,7 +78,7 @@ impl View {
 }
 
 /// Every column, in order; see [`Shown`] for which tables show which.
-pub(crate) static COLUMNS: [Column; 35] = [
+pub(crate) static COLUMNS: [Column; 38] = [
     Column {
         header: ("", "Row"),
         csv: "key",
@@ -307,12 +307,38 @@ pub(crate) static COLUMNS: [Column; 35] = [
         raw: |r| raw(r.new_connection.as_ref().map(|c| c.tcp_connect_us)),
     },
     Column {
+        header: ("connect", "RTTs"),
+        csv: "tcp_connect_rtts",
+        shown: Shown::Always,
+        text: false,
+        show: |r| {
+            r.new_connection
+                .as_ref()
+                .and_then(|c| c.tcp_connect_rtts)
+                .map_or_else(|| "—".to_owned(), |n| format!("{n:.2}"))
+        },
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.tcp_connect_rtts)),
+    },
+    Column {
         header: ("TLS", "handshake"),
         csv: "tls_handshake_us",
         shown: Shown::Always,
         text: false,
         show: |r| time(r.new_connection.as_ref().and_then(|c| c.tls_handshake_us)),
         raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.tls_handshake_us)),
+    },
+    Column {
+        header: ("TLS", "RTTs"),
+        csv: "tls_handshake_rtts",
+        shown: Shown::Always,
+        text: false,
+        show: |r| {
+            r.new_connection
+                .as_ref()
+                .and_then(|c| c.tls_handshake_rtts)
+                .map_or_else(|| "—".to_owned(), |n| format!("{n:.2}"))
+        },
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.tls_handshake_rtts)),
     },
     Column {
         header: ("TLS", "full/resumed"),
@@ -351,6 +377,19 @@ pub(crate) static COLUMNS: [Column; 35] = [
         text: false,
         show: |r| time(r.new_connection.as_ref().and_then(|c| c.first_reply_us)),
         raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.first_reply_us)),
+    },
+    Column {
+        header: ("reply", "RTTs"),
+        csv: "first_reply_rtts",
+        shown: Shown::Always,
+        text: false,
+        show: |r| {
+            r.new_connection
+                .as_ref()
+                .and_then(|c| c.first_reply_rtts)
+                .map_or_else(|| "—".to_owned(), |n| format!("{n:.2}"))
+        },
+        raw: |r| raw(r.new_connection.as_ref().and_then(|c| c.first_reply_rtts)),
     },
     Column {
         header: ("x", "floor"),
@@ -428,9 +467,12 @@ impl Table {
         // (`--connection new`), and TLS's only under `--tls`.
         let split = report.results.iter().any(|r| r.new_connection.is_some());
         let tls = report.settings.tls;
+        let trips = report.results.iter().any(|r| r.round_trips.is_some());
         let wanted = |c: &Column| match c.csv {
             "tcp_connect_us" | "first_reply_us" => split,
-            "round_trips" => report.results.iter().any(|r| r.round_trips.is_some()),
+            "tcp_connect_rtts" | "first_reply_rtts" => split && trips,
+            "tls_handshake_rtts" => split && tls && trips,
+            "round_trips" => trips,
             key if key.starts_with("tls_") => split && tls,
             _ => true,
         };

@@ -267,7 +267,8 @@ pub(crate) fn sweep_page(sweep: &SweepReport) -> String {
     let mut body = format!("<h1>commlab benchmark: sweep of {}</h1>\n", escape(name));
     if let Some(first) = sweep.points.first() {
         body.push_str(&context(&first.report));
-        let values: Vec<String> = sweep.sweep.values.iter().map(f64::to_string).collect();
+        let parameter = sweep.sweep.parameter;
+        let values: Vec<String> = sweep.sweep.values.iter().map(|v| parameter.show(*v)).collect();
         let _ = writeln!(
             body,
             "<p>Swept: <b>{} = {}</b>. The lines above describe point 1; every point \

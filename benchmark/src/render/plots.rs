@@ -449,6 +449,7 @@ pub(crate) fn run_charts(report: &Report) -> Result<Vec<Chart>, PlotError> {
 /// When plotters cannot draw one.
 pub(crate) fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError> {
     let name = sweep.sweep.parameter.name();
+    let axis = sweep.sweep.parameter.axis();
     let values = &sweep.sweep.values;
     let spread = values.iter().copied().fold(f64::INFINITY, f64::min) > 0.0
         && values.iter().copied().fold(0.0, f64::max)
@@ -462,15 +463,20 @@ pub(crate) fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError>
         }
     }
     type Pick = fn(&crate::model::SummaryRow) -> Option<f64>;
-    let figures: [(&str, &str, Pick); 3] = [
+    let figures: [(&str, &str, Pick); 4] = [
         ("throughput", "Requests per second", |r| {
             Some(r.throughput_rps)
         }),
         ("p50", "p50 (us)", |r| r.p50_us),
         ("p99", "p99 (us)", |r| r.p99_us),
+        ("round-trips", "p50 in round trips", |r| r.round_trips),
     ];
     let mut charts = Vec::new();
     for (figure, y, pick) in figures {
+        // Round trips only where a link gave the rows some.
+        if !sweep.summary.iter().any(|r| pick(r).is_some()) {
+            continue;
+        }
         let lines = keys
             .iter()
             .enumerate()
@@ -492,13 +498,13 @@ pub(crate) fn sweep_charts(sweep: &SweepReport) -> Result<Vec<Chart>, PlotError>
                 id: format!("{figure}-vs-{name}"),
                 title: format!(
                     "{} against {name}",
-                    if figure == "throughput" {
-                        "Throughput"
-                    } else {
-                        figure
+                    match figure {
+                        "throughput" => "Throughput",
+                        "round-trips" => "Round trips",
+                        other => other,
                     }
                 ),
-                x: (name, x_axis),
+                x: (&axis, x_axis),
                 y: (y, Axis::Linear),
                 lines,
             }

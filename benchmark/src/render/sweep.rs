@@ -7,7 +7,7 @@ use crate::units::format_time;
 /// The summary as a grid: for people (labels, units) or, `raw`, for CSV (keys
 /// and bare numbers, as the JSON names them).
 pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
-    let headers = if raw {
+    let mut headers = if raw {
         [
             "key",
             "requests",
@@ -17,6 +17,7 @@ pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
             "p99_us",
             "x_floor",
         ]
+        .to_vec()
     } else {
         [
             "Row",
@@ -27,7 +28,13 @@ pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
             "p99",
             "x floor",
         ]
+        .to_vec()
     };
+    // Round trips only where a link gave the rows some.
+    let round_trips = sweep.summary.iter().any(|r| r.round_trips.is_some());
+    if round_trips {
+        headers.push(if raw { "round_trips" } else { "p50 RTTs" });
+    }
     let time = |v: Option<f64>| match (v, raw) {
         (None, true) => String::new(),
         (None, false) => "—".to_owned(),
@@ -38,7 +45,7 @@ pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
         .summary
         .iter()
         .map(|row| {
-            vec![
+            let mut cells = vec![
                 sweep.sweep.parameter.show(row.value),
                 if raw { row.key } else { row.label }.to_owned(),
                 row.requests.to_string(),
@@ -56,7 +63,16 @@ pub(crate) fn grid(sweep: &SweepReport, raw: bool) -> Grid {
                     (None, true) => String::new(),
                     (None, false) => "—".to_owned(),
                 },
-            ]
+            ];
+            if round_trips {
+                cells.push(match (row.round_trips, raw) {
+                    (Some(n), true) => format!("{n:.3}"),
+                    (Some(n), false) => format!("{n:.2}"),
+                    (None, true) => String::new(),
+                    (None, false) => "—".to_owned(),
+                });
+            }
+            cells
         })
         .collect();
     Grid {

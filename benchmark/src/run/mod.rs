@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 
 use crate::adapters::Access;
 use crate::analysis::baseline::compare;
-use crate::analysis::summary::{Measured, summarise};
+use crate::analysis::summary::{Measured, count_round_trips, summarise};
 use crate::analysis::sweep::{summarise as summarise_sweep, sweep_exit_code};
 use crate::analysis::{exit_code, ranking};
 use crate::cli::{Cli, Command};
@@ -403,9 +403,7 @@ pub fn execute(
             Ok(done) if done.load.rounds == 0 => {}
             Ok(done) => {
                 let mut row = summarise(done, target);
-                // Under --link, the p50 in the link's round trips.
-                let rtt_us = settings.link.map_or(0.0, |l| l.rtt.as_secs_f64() * 1e6);
-                row.round_trips = row.p50_us.filter(|_| rtt_us > 0.0).map(|p| p / rtt_us);
+                count_round_trips(&mut row, settings.link.as_ref());
                 measured.push(row);
             }
             // After Ctrl-C, a row cut short in set-up is left out; any other failure

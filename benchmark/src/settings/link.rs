@@ -150,7 +150,7 @@ fn show_rate(bps: f64) -> String {
 }
 
 /// `20ms`, `0.5ms`, `1s`, `0`.
-fn duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
@@ -173,7 +173,7 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 /// `100mbit`, `10mbit`, `1gbit`, `512kbit`: bits per second.
-fn rate(text: &str) -> Result<f64, String> {
+pub(crate) fn rate(text: &str) -> Result<f64, String> {
     let lower = text.to_ascii_lowercase();
     let (number, scale) = [("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3)]
         .iter()
@@ -189,7 +189,7 @@ fn rate(text: &str) -> Result<f64, String> {
 }
 
 /// `0.5%` or `0.005`.
-fn loss(text: &str) -> Result<f64, String> {
+pub(crate) fn loss(text: &str) -> Result<f64, String> {
     let value = match text.strip_suffix('%') {
         Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
         None => text.parse::<f64>(),

@@ -1,8 +1,11 @@
 //! `--sweep NAME=v1,v2,...`: which setting a sweep varies and its values, parsed and
 //! checked like the option itself; each value gives a run's [`Settings`].
 
+use std::time::Duration;
+
 use serde::Serialize;
 
+use crate::settings::link::{self, Link};
 use crate::settings::{Settings, parse_rate};
 
 /// The settings a sweep can vary.
@@ -19,6 +22,12 @@ pub enum Parameter {
     Connections,
     /// `--tls`: `off` (0) and `on` (1), the TLS tax in one run.
     Tls,
+    /// The `--link`'s round trip, in milliseconds (the rest of the link as given).
+    Rtt,
+    /// The `--link`'s bottleneck, in Mbit/s.
+    LinkRate,
+    /// The `--link`'s loss, in percent.
+    Loss,
 }
 
 impl Parameter {
@@ -30,14 +39,31 @@ impl Parameter {
             Parameter::Rate => "rate",
             Parameter::Connections => "connections",
             Parameter::Tls => "tls",
+            Parameter::Rtt => "rtt",
+            Parameter::LinkRate => "link-rate",
+            Parameter::Loss => "loss",
         }
     }
 
-    /// A value as people read it: `on`/`off` for TLS, the number otherwise.
+    /// The name with the unit its values are in, for a chart's axis: `rtt (ms)`.
+    pub fn axis(self) -> String {
+        match self {
+            Parameter::Rtt => "rtt (ms)".to_owned(),
+            Parameter::LinkRate => "link rate (Mbit/s)".to_owned(),
+            Parameter::Loss => "loss (%)".to_owned(),
+            other => other.name().to_owned(),
+        }
+    }
+
+    /// A value as people read it: `on`/`off` for TLS, with its unit for a link's
+    /// part, the number otherwise.
     pub fn show(self, value: f64) -> String {
         match self {
             Parameter::Tls if value == 0.0 => "off".to_owned(),
             Parameter::Tls => "on".to_owned(),
+            Parameter::Rtt => format!("{value} ms"),
+            Parameter::LinkRate => format!("{value} Mbit/s"),
+            Parameter::Loss => format!("{value}%"),
             _ => value.to_string(),
         }
     }
@@ -49,8 +75,12 @@ impl Parameter {
             "rate" => Ok(Parameter::Rate),
             "connections" => Ok(Parameter::Connections),
             "tls" => Ok(Parameter::Tls),
+            "rtt" => Ok(Parameter::Rtt),
+            "link-rate" => Ok(Parameter::LinkRate),
+            "loss" => Ok(Parameter::Loss),
             other => Err(format!(
-                "cannot sweep {other:?}: sweep concurrency, list-size, rate, connections or tls"
+                "cannot sweep {other:?}: sweep concurrency, list-size, rate, connections, \
+                 tls, or a link's rtt, link-rate or loss"
             )),
         }
     }
@@ -76,6 +106,10 @@ impl Parameter {
                 "on" | "1" => Ok(1.0),
                 _ => Err(format!("tls value {text:?} must be off or on")),
             },
+            // A link's parts read as in --link, and are kept in the unit the axis shows.
+            Parameter::Rtt => link::duration(text).map(|d| d.as_secs_f64() * 1e3),
+            Parameter::LinkRate => link::rate(text).map(|bps| bps / 1e6),
+            Parameter::Loss => link::loss(text).map(|p| p * 100.0),
         }
     }
 }
@@ -130,6 +164,20 @@ impl Sweep {
             Parameter::ListSize => settings.list_size = value as usize,
             Parameter::Connections => settings.connections = Some(value as u16),
             Parameter::Tls => settings.tls = value != 0.0,
+            Parameter::Rtt | Parameter::LinkRate | Parameter::Loss => {
+                // The swept part replaces the same part of --link; a preset's name no
+                // longer describes the result.
+                let mut link = Link {
+                    preset: None,
+                    ..settings.link.unwrap_or_default()
+                };
+                match self.parameter {
+                    Parameter::Rtt => link.rtt = Duration::from_secs_f64(value / 1e3),
+                    Parameter::LinkRate => link.rate_bps = Some(value * 1e6),
+                    _ => link.loss = value / 100.0,
+                }
+                settings.link = Some(link);
+            }
             Parameter::Rate => {
                 if settings.duration.is_none() {
                     return Err(
@@ -155,6 +203,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_link_sweep_changes_its_part_and_keeps_the_rest() {
+        let base = crate::cli::tests::settings(&["--link", "region"]);
+        let sweep = Sweep::parse("loss=1%").unwrap();
+        let link = sweep.apply(&base, 1.0).unwrap().link.unwrap();
+        assert_eq!(link.rtt, Duration::from_millis(20));
+        assert_eq!(link.rate_bps, Some(1e9));
+        assert!((link.loss - 0.01).abs() < 1e-12);
+        assert_eq!(link.preset, None);
+        // Without --link, the sweep makes one of just that part.
+        let rtt = Sweep::parse("rtt=50ms").unwrap();
+        let alone = rtt.apply(&crate::cli::tests::settings(&[]), 50.0).unwrap().link.unwrap();
+        assert_eq!(alone.rtt, Duration::from_millis(50));
+        assert_eq!(alone.rate_bps, None);
+    }
+
+    #[test]
     fn sweeps_parse_like_their_options() {
         let sweep = Sweep::parse("concurrency=1,2, 8").unwrap();
         assert_eq!(sweep.parameter, Parameter::Concurrency);
@@ -167,6 +231,11 @@ mod tests {
         let tls = Sweep::parse("tls=off,on").unwrap();
         assert_eq!(tls.values, [0.0, 1.0]);
         assert_eq!(tls.label(1.0), "tls = on");
+        let rtt = Sweep::parse("rtt=0,0.5ms,20ms").unwrap();
+        assert_eq!(rtt.values, [0.0, 0.5, 20.0]);
+        assert_eq!(rtt.label(20.0), "rtt = 20 ms");
+        assert_eq!(Sweep::parse("link-rate=10mbit,1gbit").unwrap().values, [10.0, 1000.0]);
+        assert_eq!(Sweep::parse("loss=0,1%,5%").unwrap().values, [0.0, 1.0, 5.0]);
         for bad in [
             "concurrency",
             "threads=1,2",
@@ -175,6 +244,9 @@ mod tests {
             "concurrency=",
             "rate=-5",
             "tls=maybe",
+            "rtt=20",
+            "link-rate=fast",
+            "loss=100%",
         ] {
             assert!(Sweep::parse(bad).is_err(), "{bad}");
         }
