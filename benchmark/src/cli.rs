@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::placement::CpuList;
 use crate::settings::sweep::Sweep;
+use crate::settings::link::Link;
 use crate::settings::{Format, Lab, Settings};
 
 /// A percentage for `--fail-on`: a finite number from 0 up.
@@ -88,6 +89,10 @@ pub enum Command {
     /// floor's echo beside external servers (then `--floor-url`), or any lab's server
     /// as the benchmark measures it. Serves until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// Put the `--link` in front of any server, so an outside client (oha, wrk,
+    /// h2load, curl) crosses the same emulated network as the benchmark's rows. Relays
+    /// until Ctrl-C or SIGTERM.
+    Relay(RelayArgs),
     /// Count each row's client and server instructions per request with valgrind's
     /// callgrind: a figure that does not depend on the machine's timing. Takes the
     /// run's row options (`--protocols`, `--client`, `--workload`) before the word
@@ -122,6 +127,26 @@ pub struct ServeArgs {
     /// handed between threads.
     #[arg(long)]
     pub single_thread: bool,
+}
+
+/// What `benchmark relay` takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RelayArgs {
+    /// The server to relay to, as `HOST:PORT`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: String,
+    /// The link: a preset (`loopback`, `lan`, `region`, `continent`, `mobile`) or
+    /// `rtt=20ms,rate=100mbit,jitter=2ms,loss=0.5%`, as the run's `--link`.
+    #[arg(long, value_name = "PRESET|SPEC", value_parser = Link::parse)]
+    pub link: Link,
+    /// Where to listen; port 0 picks a free one. The address is printed on the first
+    /// line of standard output.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// The CPU the relay's thread is pinned to (the load's side of the link); not
+    /// pinned when left out.
+    #[arg(long)]
+    pub cpu: Option<usize>,
 }
 
 /// A server `benchmark serve` can run.

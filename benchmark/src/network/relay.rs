@@ -54,7 +54,22 @@ impl Relay {
         bottlenecks: Bottlenecks,
         cpus: &CpuList,
     ) -> std::io::Result<Relay> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Relay::start_at("127.0.0.1:0", upstream, link, bottlenecks, cpus)
+    }
+
+    /// As [`Relay::start`], listening on `addr` (`benchmark relay`'s `--addr`).
+    ///
+    /// # Errors
+    ///
+    /// When `addr` cannot be bound or the runtime cannot be built.
+    pub(crate) fn start_at(
+        addr: &str,
+        upstream: String,
+        link: Link,
+        bottlenecks: Bottlenecks,
+        cpus: &CpuList,
+    ) -> std::io::Result<Relay> {
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread()

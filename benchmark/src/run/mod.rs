@@ -4,6 +4,7 @@
 //! histograms, plots).
 
 pub(crate) mod cost;
+pub(crate) mod relay;
 pub(crate) mod row;
 pub(crate) mod serve;
 
@@ -116,6 +117,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Serve(args)) => {
             serve::serve(args)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Relay(args)) => {
+            relay::relay(args)?;
             return Ok(ExitCode::SUCCESS);
         }
         None => {}

@@ -40,6 +40,17 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("{} listening on {}", server.name, running.addr());
     std::io::stdout().flush().ok();
+    until_stopped()?;
+    drop(running);
+    Ok(())
+}
+
+/// Blocks until Ctrl-C or SIGTERM.
+///
+/// # Errors
+///
+/// When the signal handlers cannot be installed.
+pub(crate) fn until_stopped() -> anyhow::Result<()> {
     let signals = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -56,7 +67,5 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         #[cfg(not(unix))]
         tokio::signal::ctrl_c().await?;
         anyhow::Ok(())
-    })?;
-    drop(running);
-    Ok(())
+    })
 }
