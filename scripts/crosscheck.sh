@@ -4,6 +4,7 @@
 #
 #   scripts/crosscheck.sh            # 20,000 requests at c=1, 5 s at c=32
 #   REQUESTS=5000 SECONDS_AT_32=3 scripts/crosscheck.sh
+#   LINK_REQUESTS=200 (the last row: requests through a 20 ms link)
 #
 # The lab servers run on SERVER_CPU (default 1), every load generator on LOAD_CPU
 # (default 0), one after the other. Installs oha (cargo), wrk and h2load (Debian's
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 REQUESTS=${REQUESTS:-20000}
 SECONDS_AT_32=${SECONDS_AT_32:-5}
+LINK_REQUESTS=${LINK_REQUESTS:-200}
 LOAD_CPU=${LOAD_CPU:-0}
 SERVER_CPU=${SERVER_CPU:-1}
 REST_PORT=${REST_PORT:-15000}
@@ -50,7 +52,7 @@ bench() {
     --server-pid "rest=$rest_pid" --server-pid "grpc=$grpc_pid" "$@" 2>/dev/null
 }
 field() { python3 -c "import json,sys; r={x['key']: x for x in json.load(sys.stdin)['results']}; print(r['$1']['$2'])"; }
-us() { python3 -c "print(f'{float(\"$1\"):.1f} us')"; }
+us() { python3 -c "v=float(\"$1\"); print(f'{v / 1000:.2f} ms' if v >= 10000 else f'{v:.1f} us')"; }
 rps() { python3 -c "print(f'{float(\"$1\"):,.0f} req/s')"; }
 
 echo "measuring at c=1..." >&2
@@ -76,7 +78,24 @@ echo "measuring 32 streams on one connection..." >&2
 b1x32=$(bench --protocols rest-h2,grpc --concurrency 32 --connections 1 --duration "${SECONDS_AT_32}s" --warmup 100)
 h2_rest_1x32=$(load h2load -c 1 -m 32 -D "$SECONDS_AT_32" "$rest_url/api/users/$rest_id" \
   | awk '/^finished in/ {print $4}')
-rm -f "$body"
+
+# The same REST server behind `benchmark relay --link rtt=20ms`: every client crosses
+# one emulated link (the relay on the load's CPU: it stands for the network).
+echo "measuring through a 20 ms link..." >&2
+relay_out=$(mktemp)
+"$bin/benchmark" relay --to "127.0.0.1:$REST_PORT" --link rtt=20ms --cpu "$LOAD_CPU" >"$relay_out" &
+relay_pid=$!
+trap 'kill "$relay_pid" 2>/dev/null || true; stop_lab_servers' EXIT
+for _ in $(seq 50); do grep -q "listening on" "$relay_out" && break; sleep 0.1; done
+linked_url="http://$(awk '/listening on/ {print $4}' "$relay_out")"
+b20=$(load "$bin/benchmark" --client all --format json --client-cpus "$LOAD_CPU" \
+  --rest-url "$linked_url" --protocols rest --iterations "$LINK_REQUESTS" --warmup 10 2>/dev/null)
+oha20=$(load oha -c 1 -n "$LINK_REQUESTS" --no-tui --output-format json "$linked_url/api/users/$rest_id" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["latencyPercentiles"]["p50"]*1e6)')
+wrk20=$(load wrk -t1 -c1 -d"$((LINK_REQUESTS / 50))s" --latency "$linked_url/api/users/$rest_id" \
+  | awk '$1=="50%" { v=$2; if (v ~ /us$/) { sub(/us/,"",v); print v } else if (v ~ /ms$/) { sub(/ms/,"",v); print v*1000 } }')
+kill "$relay_pid" 2>/dev/null || true
+rm -f "$body" "$relay_out"
 
 cat <<TABLE
 | same servers (server CPU $SERVER_CPU, load CPU $LOAD_CPU) | benchmark raw | benchmark lean | benchmark standard | oha | wrk | h2load |
@@ -87,4 +106,5 @@ cat <<TABLE
 | gRPC, 32 connections, throughput | $(rps "$(field grpc-raw throughput_rps <<<"$b32")") | $(rps "$(field grpc-hyper throughput_rps <<<"$b32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b32")") | | | $(rps "$h2_32") |
 | gRPC, 1 connection x 32 streams (benchmark: --connections 1; raw keeps one stream a connection) | | $(rps "$(field grpc-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field grpc-channel throughput_rps <<<"$b1x32")") | | | $(rps "$h2_1x32") |
 | REST h2c, 1 connection x 32 streams | | $(rps "$(field rest-h2-hyper throughput_rps <<<"$b1x32")") | $(rps "$(field rest-h2-reqwest throughput_rps <<<"$b1x32")") | | | $(rps "$h2_rest_1x32") |
+| REST c=1 p50 through \`benchmark relay --link rtt=20ms\` | $(us "$(field rest-raw p50_us <<<"$b20")") | $(us "$(field rest-hyper p50_us <<<"$b20")") | $(us "$(field rest-reqwest p50_us <<<"$b20")") | $(us "$oha20") | $(us "$wrk20") | |
 TABLE

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::placement::CpuList;
-use crate::settings::sweep::Sweep;
 use crate::settings::link::Link;
+use crate::settings::sweep::Sweep;
 use crate::settings::{Format, Lab, Settings};
 
 /// A percentage for `--fail-on`: a finite number from 0 up.

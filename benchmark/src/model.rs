@@ -247,6 +247,23 @@ pub struct Report {
     /// Against a saved run (`--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// Under `--link`: what its relays moved and held over the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_tally: Option<LinkTally>,
+}
+
+/// What the emulated link did over a run (set-up and warm-up included): chunks it moved
+/// either way, and how many it held as lost, to set against the loss asked for.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LinkTally {
+    /// Chunks moved, either way, on every connection.
+    pub chunks: u64,
+    /// Of those, held for a retransmission timeout.
+    pub held: u64,
+    /// Connections that ended.
+    pub connections: u64,
+    /// Of those, the ones with a chunk held: with loss, how many clients felt it.
+    pub connections_held: u64,
 }
 
 /// What the ranking and x floor are by: the median latency with one client (or in an

@@ -67,10 +67,16 @@ fn the_relay_puts_the_links_round_trips_in_front_of_any_server() {
     stream.set_nodelay(true).unwrap();
     // The first exchange waits for TCP's handshake (one round trip), then its own.
     let first = exchange(&mut stream);
-    assert!((first / 0.040 - 1.0).abs() < 0.15, "first exchange {first} s");
+    assert!(
+        (first / 0.040 - 1.0).abs() < 0.15,
+        "first exchange {first} s"
+    );
     // Every later one, its own round trip.
     let later = exchange(&mut stream);
-    assert!((later / 0.020 - 1.0).abs() < 0.15, "later exchange {later} s");
+    assert!(
+        (later / 0.020 - 1.0).abs() < 0.15,
+        "later exchange {later} s"
+    );
 }
 
 #[test]
@@ -78,10 +84,21 @@ fn a_relay_that_cannot_listen_says_where() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let output = Command::new(env!("CARGO_BIN_EXE_benchmark"))
-        .args(["relay", "--to", "127.0.0.1:9", "--link", "lan", "--addr", &addr])
+        .args([
+            "relay",
+            "--to",
+            "127.0.0.1:9",
+            "--link",
+            "lan",
+            "--addr",
+            &addr,
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
 }

@@ -1696,7 +1696,10 @@ fn a_new_connection_over_a_link_takes_the_round_trips_its_protocol_needs() {
         );
         // The split in round trips: one for TCP, the rest for the protocol's reply.
         let connect = split.tcp_connect_rtts.unwrap();
-        assert!((connect - 1.0).abs() < 0.15, "{key}: connect {connect} RTTs");
+        assert!(
+            (connect - 1.0).abs() < 0.15,
+            "{key}: connect {connect} RTTs"
+        );
         let reply = split.first_reply_rtts.unwrap();
         assert!(
             (reply / (trips - 1.0) - 1.0).abs() < 0.15,

@@ -53,6 +53,7 @@ pub(crate) fn assemble(
         notes,
         interrupted,
         comparison: None,
+        link_tally: None,
     }
 }
 

@@ -8,9 +8,9 @@ use crate::analysis::checks;
 use crate::engine::traffic::{SetUpTimes, Steps};
 use crate::engine::{LoadResult, Round};
 use crate::interval::median_interval;
-use crate::settings::link::Link;
 use crate::model::{NewConnection, OpenLoop, ResultRow, StreamFigures};
 use crate::servers::{ServerCpu, Target};
+use crate::settings::link::Link;
 use crate::stats::{Stats, percentile};
 
 /// What measuring one row gave, before it is summarised.

@@ -5,30 +5,42 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use super::pipe::{self, Bottleneck, Dice, Shape};
+use super::pipe::{self, Bottleneck, Dice, Shape, Tally};
 use crate::placement::{CpuList, pin_current_thread};
 use crate::settings::link::Link;
 
-/// Both directions' bottlenecks, shared by every relay of a run.
+/// What every relay of a run shares: both directions' bottlenecks and the run's tally
+/// of chunks moved and held.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Bottlenecks {
+pub(crate) struct Shared {
     up: Option<Arc<Bottleneck>>,
     down: Option<Arc<Bottleneck>>,
+    tally: Arc<Tally>,
 }
 
-impl Bottlenecks {
-    /// One each way at `link`'s rate, if it has one.
+impl Shared {
+    /// A bottleneck each way at `link`'s rate, if it has one, and a tally at zero.
     pub(crate) fn of(link: &Link) -> Self {
-        Bottlenecks {
+        Shared {
             up: link.rate_bps.map(|r| Arc::new(Bottleneck::new(r))),
             down: link.rate_bps.map(|r| Arc::new(Bottleneck::new(r))),
+            tally: Arc::default(),
         }
+    }
+
+    /// The run's tally so far: chunks moved and held, connections accepted and those
+    /// of them that had a chunk held.
+    pub(crate) fn tally(&self) -> [u64; 4] {
+        let t = &self.tally;
+        [&t.chunks, &t.held, &t.connections, &t.connections_held]
+            .map(|count| count.load(Ordering::Relaxed))
     }
 }
 
@@ -42,7 +54,8 @@ pub(crate) struct Relay {
 
 impl Relay {
     /// Listens on `127.0.0.1:0` and relays every connection to `upstream`
-    /// (`host:port`) across `link`, through `bottlenecks`, on a thread pinned to the
+    /// (`host:port`) across `link`, through the run's `shared` bottlenecks and tally,
+    /// on a thread pinned to the
     /// first of `cpus`.
     ///
     /// # Errors
@@ -51,10 +64,10 @@ impl Relay {
     pub(crate) fn start(
         upstream: String,
         link: Link,
-        bottlenecks: Bottlenecks,
+        shared: Shared,
         cpus: &CpuList,
     ) -> std::io::Result<Relay> {
-        Relay::start_at("127.0.0.1:0", upstream, link, bottlenecks, cpus)
+        Relay::start_at("127.0.0.1:0", upstream, link, shared, cpus)
     }
 
     /// As [`Relay::start`], listening on `addr` (`benchmark relay`'s `--addr`).
@@ -66,7 +79,7 @@ impl Relay {
         addr: &str,
         upstream: String,
         link: Link,
-        bottlenecks: Bottlenecks,
+        shared: Shared,
         cpus: &CpuList,
     ) -> std::io::Result<Relay> {
         let listener = std::net::TcpListener::bind(addr)?;
@@ -89,7 +102,7 @@ impl Relay {
                     };
                     tokio::select! {
                         _ = stopped => {}
-                        () = accept(listener, upstream, link, bottlenecks) => {}
+                        () = accept(listener, upstream, link, shared) => {}
                     }
                 });
             })?;
@@ -117,7 +130,7 @@ impl Drop for Relay {
     }
 }
 
-async fn accept(listener: TcpListener, upstream: String, link: Link, bottlenecks: Bottlenecks) {
+async fn accept(listener: TcpListener, upstream: String, link: Link, shared: Shared) {
     let mut number = 0u64;
     loop {
         let Ok((client, _)) = listener.accept().await else {
@@ -127,30 +140,192 @@ async fn accept(listener: TcpListener, upstream: String, link: Link, bottlenecks
         };
         let accepted = Instant::now();
         number += 1;
-        let (upstream, bottlenecks) = (upstream.clone(), bottlenecks.clone());
+        let (upstream, shared) = (upstream.clone(), shared.clone());
+        shared.tally.connections.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            let Ok(server) = TcpStream::connect(&upstream).await else {
-                return;
-            };
-            let _ = (client.set_nodelay(true), server.set_nodelay(true));
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            let up = Shape {
-                link,
-                bottleneck: bottlenecks.up,
-                // The TCP handshake's round trip, before the first byte can go.
-                not_before: (!link.rtt.is_zero()).then(|| accepted + link.rtt),
-                dice: Dice::new(number * 2),
-            };
-            let down = Shape {
-                link,
-                bottleneck: bottlenecks.down,
-                not_before: None,
-                dice: Dice::new(number * 2 + 1),
-            };
-            let going = tokio::spawn(pipe::run(client_read, server_write, up));
-            pipe::run(server_read, client_write, down).await;
-            let _ = going.await;
+            relay_one(client, &upstream, link, &shared, accepted, number).await;
         });
+    }
+}
+
+/// Moves one client's bytes to a connection of its own to the server and back, each
+/// way shaped by the link, until both directions end.
+async fn relay_one(
+    client: TcpStream,
+    upstream: &str,
+    link: Link,
+    shared: &Shared,
+    accepted: Instant,
+    number: u64,
+) {
+    let tally = Arc::<Tally>::default();
+    let Ok(server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    let _ = (client.set_nodelay(true), server.set_nodelay(true));
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    let up = Shape {
+        link,
+        bottleneck: shared.up.clone(),
+        // The TCP handshake's round trip, before the first byte can go.
+        not_before: (!link.rtt.is_zero()).then(|| accepted + link.rtt),
+        dice: Dice::new(number * 2),
+        tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
+    };
+    let down = Shape {
+        link,
+        bottleneck: shared.down.clone(),
+        not_before: None,
+        dice: Dice::new(number * 2 + 1),
+        tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
+    };
+    let going = tokio::spawn(pipe::run(client_read, server_write, up));
+    pipe::run(server_read, client_write, down).await;
+    let _ = going.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http_body_util::{BodyExt as _, Empty};
+    use hyper::Request;
+    use hyper::body::Bytes;
+    use hyper::client::conn::{http1, http2};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    use super::*;
+
+    const CLIENTS: usize = 16;
+    const REQUESTS: usize = 10;
+
+    /// The REST lab on 127.0.0.1:0 behind a relay across `link`, the relay's shared
+    /// tally, and the server's stop (it stops when the sender is dropped).
+    fn rest_behind(link: &Link) -> (Relay, Shared, oneshot::Sender<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let upstream = listener.local_addr().unwrap().to_string();
+        let listener = TcpListener::from_std(listener).unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let mut config = rest_lab::Config::new(user_store::UserStore::new());
+        // Every connection comes from the relay's one address.
+        config.policy.max_connections_per_address = 4 * CLIENTS;
+        tokio::spawn(rest_lab::run(
+            listener,
+            config,
+            Box::pin(async move {
+                let _ = stopped.await;
+            }),
+        ));
+        let shared = Shared::of(link);
+        let relay = Relay::start(upstream, *link, shared.clone(), &CpuList(Vec::new()));
+        (relay.unwrap(), shared, stop)
+    }
+
+    fn health(uri: &str) -> Request<Empty<Bytes>> {
+        Request::get(uri)
+            .header("host", "localhost")
+            .body(Empty::new())
+            .unwrap()
+    }
+
+    /// The slowest of a client's requests: with ten, its p99.
+    fn slowest(took: &[Duration]) -> Duration {
+        took.iter().copied().max().unwrap_or_default()
+    }
+
+    /// One HTTP/1.1 connection doing its requests one after another: each one's
+    /// latency.
+    async fn http1_client(relay: SocketAddr) -> Vec<Duration> {
+        let stream = TcpStream::connect(relay).await.unwrap();
+        let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.unwrap();
+        let connection = tokio::spawn(connection);
+        let mut took = Vec::new();
+        for _ in 0..REQUESTS {
+            let start = Instant::now();
+            let reply = sender.send_request(health("/health")).await.unwrap();
+            assert!(reply.status().is_success());
+            reply.into_body().collect().await.unwrap();
+            took.push(start.elapsed());
+        }
+        drop(sender);
+        let _ = connection.await;
+        took
+    }
+
+    /// `loss=5%`: on one HTTP/2 connection a held chunk stalls every stream behind it,
+    /// so every client's p99 takes a retransmission timeout; with an HTTP/1.1
+    /// connection per client only the clients whose own chunks were held pay it. How
+    /// many those are, the relay says (connections with a chunk held), not their
+    /// latencies: exactly that many clients are slow, and the rest keep their p99.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_held_chunk_stalls_every_http2_stream_but_one_http1_connection() {
+        let link = Link::parse("rtt=2ms,loss=5%").unwrap();
+        let timeout = link.retransmission_timeout();
+
+        // HTTP/1.1: a connection each.
+        let (relay, shared, _stop) = rest_behind(&link);
+        let addr = relay.addr();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| tokio::spawn(http1_client(addr)))
+            .collect();
+        let mut slow = 0;
+        for client in clients {
+            let took = client.await.unwrap();
+            if slowest(&took) >= timeout.mul_f64(0.9) {
+                slow += 1;
+            } else {
+                assert!(
+                    slowest(&took) < timeout / 2,
+                    "neither slow nor quick: {took:?}"
+                );
+            }
+        }
+        // Every request is answered, so every hold is behind us.
+        let [_, held, connections, connections_held] = shared.tally();
+        assert_eq!(connections, CLIENTS as u64);
+        assert!(
+            held > 0 && connections_held < connections,
+            "{connections_held} held"
+        );
+        assert_eq!(slow, connections_held, "slow clients: those the relay held");
+
+        // HTTP/2: every client a stream on one connection.
+        let (relay, shared, _stop) = rest_behind(&link);
+        let addr = relay.addr();
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+        let connection = tokio::spawn(connection);
+        let uri = format!("http://{addr}/health");
+        let streams: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                let (mut sender, uri) = (sender.clone(), uri.clone());
+                tokio::spawn(async move {
+                    let mut took = Vec::new();
+                    for _ in 0..REQUESTS {
+                        let start = Instant::now();
+                        let reply = sender.send_request(health(&uri)).await.unwrap();
+                        assert!(reply.status().is_success());
+                        reply.into_body().collect().await.unwrap();
+                        took.push(start.elapsed());
+                    }
+                    took
+                })
+            })
+            .collect();
+        for stream in streams {
+            let took = stream.await.unwrap();
+            assert!(
+                slowest(&took) >= timeout.mul_f64(0.9),
+                "every stream waits for a held chunk: {took:?}"
+            );
+        }
+        drop(sender);
+        let _ = connection.await;
+        let [_, held, connections, connections_held] = shared.tally();
+        assert_eq!((connections, connections_held), (1, 1), "{held} held");
     }
 }

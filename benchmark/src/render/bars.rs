@@ -202,6 +202,7 @@ mod tests {
             notes: Vec::new(),
             interrupted: false,
             comparison: None,
+            link_tally: None,
         }
     }
 

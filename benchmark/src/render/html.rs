@@ -268,7 +268,12 @@ pub(crate) fn sweep_page(sweep: &SweepReport) -> String {
     if let Some(first) = sweep.points.first() {
         body.push_str(&context(&first.report));
         let parameter = sweep.sweep.parameter;
-        let values: Vec<String> = sweep.sweep.values.iter().map(|v| parameter.show(*v)).collect();
+        let values: Vec<String> = sweep
+            .sweep
+            .values
+            .iter()
+            .map(|v| parameter.show(*v))
+            .collect();
         let _ = writeln!(
             body,
             "<p>Swept: <b>{} = {}</b>. The lines above describe point 1; every point \

@@ -611,6 +611,7 @@ mod tests {
                 notes: Vec::new(),
                 interrupted: false,
                 comparison: None,
+                link_tally: None,
             }
         };
         let ids = |samples| -> Vec<String> {

@@ -54,6 +54,25 @@ fn security(s: &crate::settings::Settings) -> String {
     said
 }
 
+/// What the link's dice did, where it could lose: `link: held 12 of 1204 chunks as
+/// lost (1.0%; asked 1%), on 7 of 16 connections`.
+fn link_tally(report: &Report) -> Option<String> {
+    let tally = report.link_tally?;
+    let loss = report.settings.link.map_or(0.0, |l| l.loss);
+    (loss > 0.0).then(|| {
+        format!(
+            "link: held {} of {} chunks as lost ({:.1}%; asked {}%), on {} of {} \
+             connections; set-up and warm-up included",
+            tally.held,
+            tally.chunks,
+            tally.held as f64 * 100.0 / tally.chunks.max(1) as f64,
+            loss * 100.0,
+            tally.connections_held,
+            tally.connections,
+        )
+    })
+}
+
 /// The header above the table: what ran, on what machine, where load and servers
 /// were, which builds, and whether Ctrl-C cut it short.
 pub(crate) fn context_lines(report: &Report) -> Vec<String> {
@@ -98,6 +117,7 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
     if let Some(line) = connections_line(report) {
         lines.push(line);
     }
+    lines.extend(link_tally(report));
     if !external.is_empty() {
         lines.push(format!("external servers: {}", external.join(", ")));
     }
@@ -511,6 +531,7 @@ mod tests {
             notes: Vec::new(),
             interrupted: false,
             comparison: None,
+            link_tally: None,
         };
         assert_eq!(
             verdict(&report),

@@ -26,8 +26,8 @@ use crate::engine::progress::Progress;
 use crate::engine::turns::Turns;
 use crate::machine::Machine;
 use crate::machine::steadiness::CpuSnapshot;
-use crate::model::{Baseline, Point, Report};
-use crate::network::relay::{Bottlenecks, Relay};
+use crate::model::{Baseline, LinkTally, Point, Report};
+use crate::network::relay::{Relay, Shared};
 use crate::placement::{Placement, available_cpus};
 use crate::render::hdr::Named;
 use crate::render::plots::Chart;
@@ -335,13 +335,13 @@ pub fn execute(
         }
     }
 
-    if let Some(link) = settings.link {
-        let bottlenecks = Bottlenecks::of(&link);
+    let shared = settings.link.map(|link| Shared::of(&link));
+    if let (Some(link), Some(shared)) = (settings.link, &shared) {
         for target in &mut targets {
             let relay = Relay::start(
                 target.authority.clone(),
                 link,
-                bottlenecks.clone(),
+                shared.clone(),
                 &placement.client_cpus,
             )
             .context("cannot start the emulated link's relay")?;
@@ -424,11 +424,15 @@ pub fn execute(
     );
     let interrupted = stop.load(Ordering::Relaxed);
     drop(targets);
-    Ok(ranking::assemble(
-        settings.clone(),
-        placement,
-        machine,
-        measured,
-        interrupted,
-    ))
+    let mut report = ranking::assemble(settings.clone(), placement, machine, measured, interrupted);
+    report.link_tally = shared.map(|shared| {
+        let [chunks, held, connections, connections_held] = shared.tally();
+        LinkTally {
+            chunks,
+            held,
+            connections,
+            connections_held,
+        }
+    });
+    Ok(report)
 }

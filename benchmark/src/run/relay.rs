@@ -7,7 +7,7 @@ use std::io::Write as _;
 use anyhow::Context as _;
 
 use crate::cli::RelayArgs;
-use crate::network::relay::{Bottlenecks, Relay};
+use crate::network::relay::{Relay, Shared};
 use crate::placement::CpuList;
 use crate::run::serve::until_stopped;
 
@@ -22,7 +22,7 @@ pub(crate) fn relay(args: &RelayArgs) -> anyhow::Result<()> {
         &args.addr,
         args.to.clone(),
         args.link,
-        Bottlenecks::of(&args.link),
+        Shared::of(&args.link),
         &cpus,
     )
     .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -213,7 +213,11 @@ mod tests {
         assert_eq!(link.preset, None);
         // Without --link, the sweep makes one of just that part.
         let rtt = Sweep::parse("rtt=50ms").unwrap();
-        let alone = rtt.apply(&crate::cli::tests::settings(&[]), 50.0).unwrap().link.unwrap();
+        let alone = rtt
+            .apply(&crate::cli::tests::settings(&[]), 50.0)
+            .unwrap()
+            .link
+            .unwrap();
         assert_eq!(alone.rtt, Duration::from_millis(50));
         assert_eq!(alone.rate_bps, None);
     }
@@ -234,8 +238,14 @@ mod tests {
         let rtt = Sweep::parse("rtt=0,0.5ms,20ms").unwrap();
         assert_eq!(rtt.values, [0.0, 0.5, 20.0]);
         assert_eq!(rtt.label(20.0), "rtt = 20 ms");
-        assert_eq!(Sweep::parse("link-rate=10mbit,1gbit").unwrap().values, [10.0, 1000.0]);
-        assert_eq!(Sweep::parse("loss=0,1%,5%").unwrap().values, [0.0, 1.0, 5.0]);
+        assert_eq!(
+            Sweep::parse("link-rate=10mbit,1gbit").unwrap().values,
+            [10.0, 1000.0]
+        );
+        assert_eq!(
+            Sweep::parse("loss=0,1%,5%").unwrap().values,
+            [0.0, 1.0, 5.0]
+        );
         for bad in [
             "concurrency",
             "threads=1,2",
