@@ -250,6 +250,22 @@ pub struct Report {
     /// Under `--link`: what its relays moved and held over the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_tally: Option<LinkTally>,
+    /// Under `--link`: the HTTP/2 flow-control windows each side announced on the
+    /// run's cleartext connections (TLS hides them), each distinct one once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub http2_windows: Vec<Http2Windows>,
+}
+
+/// One side's HTTP/2 flow-control announcement: at a high bandwidth-delay product these
+/// windows, not the protocol, decide how fast a big reply or request can go.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Http2Windows {
+    /// `client` or `server`: whose receiving window it is.
+    pub side: &'static str,
+    /// The window each stream starts with (SETTINGS_INITIAL_WINDOW_SIZE), bytes.
+    pub stream_bytes: u32,
+    /// The connection's window after its first WINDOW_UPDATE, bytes.
+    pub connection_bytes: u32,
 }
 
 /// What the emulated link did over a run (set-up and warm-up included): chunks it moved

@@ -54,6 +54,7 @@ pub(crate) fn assemble(
         interrupted,
         comparison: None,
         link_tally: None,
+        http2_windows: Vec::new(),
     }
 }
 

@@ -12,3 +12,4 @@
 
 pub(crate) mod pipe;
 pub(crate) mod relay;
+pub(crate) mod windows;

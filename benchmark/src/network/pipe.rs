@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
+use super::windows::{Seen, Watch};
 use crate::settings::link::Link;
 
 /// Largest chunk one read takes.
@@ -107,6 +108,8 @@ pub(crate) struct Shape {
     pub dice: Dice,
     /// This connection's tally (both directions count in it), then the run's.
     pub tallies: [Arc<Tally>; 2],
+    /// Reads the HTTP/2 windows this direction's sender announces, until it knows.
+    pub watch: Option<(Watch, Arc<Seen>)>,
 }
 
 impl Shape {
@@ -226,6 +229,13 @@ where
                 Ok(n) => n,
             };
             chunk.truncate(n);
+            if shape
+                .watch
+                .as_mut()
+                .is_some_and(|(watch, seen)| watch.feed(&chunk, seen))
+            {
+                shape.watch = None;
+            }
             let (at, lost) = shape.arrival(n, Instant::now(), ahead);
             let [connection, run] = &shape.tallies;
             if connection.count(lost) {
@@ -260,6 +270,7 @@ mod tests {
             not_before: None,
             dice: Dice::new(1),
             tallies: Default::default(),
+            watch: None,
         }
     }
 

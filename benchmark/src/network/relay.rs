@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 use super::pipe::{self, Bottleneck, Dice, Shape, Tally};
+use super::windows::{Seen, Side, Watch, Windows};
 use crate::placement::{CpuList, pin_current_thread};
 use crate::settings::link::Link;
 
@@ -23,6 +24,7 @@ pub(crate) struct Shared {
     up: Option<Arc<Bottleneck>>,
     down: Option<Arc<Bottleneck>>,
     tally: Arc<Tally>,
+    windows: Arc<Seen>,
 }
 
 impl Shared {
@@ -32,7 +34,13 @@ impl Shared {
             up: link.rate_bps.map(|r| Arc::new(Bottleneck::new(r))),
             down: link.rate_bps.map(|r| Arc::new(Bottleneck::new(r))),
             tally: Arc::default(),
+            windows: Arc::default(),
         }
+    }
+
+    /// The HTTP/2 windows each side announced on the run's cleartext connections.
+    pub(crate) fn windows(&self) -> Vec<(Side, Windows)> {
+        self.windows.all()
     }
 
     /// The run's tally so far: chunks moved and held, connections accepted and those
@@ -172,6 +180,7 @@ async fn relay_one(
         not_before: (!link.rtt.is_zero()).then(|| accepted + link.rtt),
         dice: Dice::new(number * 2),
         tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
+        watch: Some((Watch::new(Side::Client), Arc::clone(&shared.windows))),
     };
     let down = Shape {
         link,
@@ -179,6 +188,7 @@ async fn relay_one(
         not_before: None,
         dice: Dice::new(number * 2 + 1),
         tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
+        watch: Some((Watch::new(Side::Server), Arc::clone(&shared.windows))),
     };
     let going = tokio::spawn(pipe::run(client_read, server_write, up));
     pipe::run(server_read, client_write, down).await;
@@ -327,5 +337,13 @@ mod tests {
         let _ = connection.await;
         let [_, held, connections, connections_held] = shared.tally();
         assert_eq!((connections, connections_held), (1, 1), "{held} held");
+        // Both ends announced their windows, hyper's above HTTP/2's 64 KiB default.
+        let windows = shared.windows();
+        let sides: Vec<Side> = windows.iter().map(|(side, _)| *side).collect();
+        assert_eq!(sides, [Side::Client, Side::Server], "{windows:?}");
+        assert!(
+            windows.iter().all(|(_, w)| w.stream > 65_535),
+            "{windows:?}"
+        );
     }
 }

@@ -203,6 +203,7 @@ mod tests {
             interrupted: false,
             comparison: None,
             link_tally: None,
+            http2_windows: Vec::new(),
         }
     }
 

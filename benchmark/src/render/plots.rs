@@ -612,6 +612,7 @@ mod tests {
                 interrupted: false,
                 comparison: None,
                 link_tally: None,
+                http2_windows: Vec::new(),
             }
         };
         let ids = |samples| -> Vec<String> {

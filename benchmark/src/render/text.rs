@@ -54,6 +54,46 @@ fn security(s: &crate::settings::Settings) -> String {
     said
 }
 
+/// The HTTP/2 windows seen on the link, under `--link` with an HTTP/2 row:
+/// `http/2 windows seen (stream/connection): client 2 MiB/5 MiB; server 1 MiB/1 MiB`.
+fn http2_windows(report: &Report) -> Option<String> {
+    report.settings.link?;
+    let http2 = report
+        .results
+        .iter()
+        .any(|r| r.key.starts_with("grpc") || r.key.starts_with("rest-h2"));
+    if report.http2_windows.is_empty() {
+        return (http2 && report.settings.tls).then(|| {
+            "http/2 windows: not seen on the link (TLS hides them; a cleartext run shows them)"
+                .to_owned()
+        });
+    }
+    let side = |name: &str| {
+        let said: Vec<String> = report
+            .http2_windows
+            .iter()
+            .filter(|w| w.side == name)
+            .map(|w| format!("{}/{}", window(w.stream_bytes), window(w.connection_bytes)))
+            .collect();
+        (!said.is_empty()).then(|| format!("{name} {}", said.join(", ")))
+    };
+    let sides: Vec<String> = ["client", "server"].into_iter().filter_map(side).collect();
+    Some(format!(
+        "http/2 windows seen on the link (stream/connection): {}",
+        sides.join("; ")
+    ))
+}
+
+/// A window as people read it: `2 MiB`, `2 GiB` for HTTP/2's largest, `65535 B`.
+fn window(bytes: u32) -> String {
+    match bytes {
+        0x7FFF_FFFF => "2 GiB".to_owned(),
+        b if b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
 /// What the link's dice did, where it could lose: `link: held 12 of 1204 chunks as
 /// lost (1.0%; asked 1%), on 7 of 16 connections`.
 fn link_tally(report: &Report) -> Option<String> {
@@ -118,6 +158,7 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
         lines.push(line);
     }
     lines.extend(link_tally(report));
+    lines.extend(http2_windows(report));
     if !external.is_empty() {
         lines.push(format!("external servers: {}", external.join(", ")));
     }
@@ -532,6 +573,7 @@ mod tests {
             interrupted: false,
             comparison: None,
             link_tally: None,
+            http2_windows: Vec::new(),
         };
         assert_eq!(
             verdict(&report),

@@ -26,8 +26,9 @@ use crate::engine::progress::Progress;
 use crate::engine::turns::Turns;
 use crate::machine::Machine;
 use crate::machine::steadiness::CpuSnapshot;
-use crate::model::{Baseline, LinkTally, Point, Report};
+use crate::model::{Baseline, Http2Windows, LinkTally, Point, Report};
 use crate::network::relay::{Relay, Shared};
+use crate::network::windows::Side;
 use crate::placement::{Placement, available_cpus};
 use crate::render::hdr::Named;
 use crate::render::plots::Chart;
@@ -425,6 +426,20 @@ pub fn execute(
     let interrupted = stop.load(Ordering::Relaxed);
     drop(targets);
     let mut report = ranking::assemble(settings.clone(), placement, machine, measured, interrupted);
+    if let Some(shared) = &shared {
+        report.http2_windows = shared
+            .windows()
+            .into_iter()
+            .map(|(side, windows)| Http2Windows {
+                side: match side {
+                    Side::Client => "client",
+                    Side::Server => "server",
+                },
+                stream_bytes: windows.stream,
+                connection_bytes: windows.connection,
+            })
+            .collect();
+    }
     report.link_tally = shared.map(|shared| {
         let [chunks, held, connections, connections_held] = shared.tally();
         LinkTally {
