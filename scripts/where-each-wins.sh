@@ -35,4 +35,19 @@ done
 for p in 100 10KB 1MB; do
   run "payload-$p" --protocols socket,grpc,ws --client both --payload "$p" --iterations 100
 done
+# (f) off loopback, across an emulated link (--link; see "The network in between").
+# New connections at a 50 ms round trip, cleartext and TLS, split in round trips.
+run link-new-50ms --protocols socket,rest,grpc,ws --client lean --connection new \
+  --link rtt=50ms --sweep tls=off,on --iterations 20 --warmup 2
+# 32 clients on one HTTP/2 connection vs a connection each, 20 ms and 1% loss.
+run link-loss-each --protocols rest,rest-h2,grpc --client lean --concurrency 32 \
+  --duration 5s --warmup 32 --link rtt=20ms,loss=1%
+run link-loss-one --protocols rest-h2,grpc --client lean --concurrency 32 --connections 1 \
+  --duration 5s --warmup 32 --link rtt=20ms,loss=1%
+# A list of 10,000 users over 10 Mbit/s: JSON's bytes against protobuf's.
+run link-list-10mbit --protocols rest,grpc --client lean --workload list --list-size 10000 \
+  --link rtt=20ms,rate=10mbit --iterations 10 --warmup 2
+# Time to the first of 100 streamed items at an 80 ms round trip.
+run link-stream-80ms --protocols socket,rest,rest-h2,grpc,ws --client lean --workload stream \
+  --list-size 100 --link rtt=80ms --iterations 10 --warmup 2
 echo "JSON reports in $out/" >&2

@@ -1658,6 +1658,12 @@ fn a_link_adds_its_round_trip_to_every_request() {
     assert!((0.95..1.15).contains(&trips), "{trips}");
     assert!(render(&linked, Format::Markdown, false).contains("link rtt 20 ms"));
     assert!(loopback.results[0].round_trips.is_none());
+    // The notes say what the emulation leaves out; without a link there is no such note.
+    let said = |report: &Report| report.notes.iter().any(|n| n.contains("slow start"));
+    assert!(said(&linked) && !said(&loopback), "{:?}", linked.notes);
+    let tally = linked.link_tally.unwrap();
+    assert!(tally.chunks > 0 && tally.held == 0, "{tally:?}");
+    assert!(loopback.link_tally.is_none());
 }
 
 /// `--link rtt=20ms --connection new`: a new connection's request takes the round trips

@@ -153,6 +153,18 @@ pub(crate) fn notes(
         }
         notes.push(note);
     }
+    if let Some(link) = &settings.link {
+        notes.push(format!(
+            "link: {} emulated by a relay in front of every server (the floor's too); \
+             it does not model slow start or the congestion window's growth (a big reply \
+             on a new connection runs at full rate at once, so large transfers look \
+             better than on a real network), real segment loss or reordering (a held \
+             chunk of up to 16 KiB stands for a lost segment, so a row writing in many \
+             small writes is held more often than one writing in few large ones), or the \
+             MTU",
+            link.describe()
+        ));
+    }
     if placement.shared() {
         notes.push(format!(
             "load and servers share CPU {}: each row's latency includes taking turns with \

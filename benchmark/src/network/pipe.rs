@@ -113,6 +113,33 @@ pub(crate) struct Shape {
 }
 
 impl Shape {
+    /// True when nothing can hold a chunk: no delay, jitter, rate, loss or set-up
+    /// round trip (`--link loopback`), so chunks go straight through.
+    fn passes_through(&self) -> bool {
+        let link = &self.link;
+        link.rtt.is_zero()
+            && link.jitter.is_zero()
+            && link.loss == 0.0
+            && self.bottleneck.is_none()
+            && self.not_before.is_none()
+    }
+
+    /// Counts a chunk read (held as lost or not) and shows it to the window watch.
+    fn saw(&mut self, chunk: &[u8], lost: bool) {
+        if self
+            .watch
+            .as_mut()
+            .is_some_and(|(watch, seen)| watch.feed(chunk, seen))
+        {
+            self.watch = None;
+        }
+        let [connection, run] = &self.tallies;
+        if connection.count(lost) {
+            run.connections_held.fetch_add(1, Ordering::Relaxed);
+        }
+        run.count(lost);
+    }
+
     /// When a chunk of `bytes` read at `read` may arrive, given the chunk ahead of it
     /// arrives at `ahead`; and whether it was held as lost.
     pub(crate) fn arrival(
@@ -219,6 +246,9 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    if shape.passes_through() {
+        return pass_through(from, to, shape).await;
+    }
     let (queue, mut arrivals) = mpsc::channel::<(Instant, Vec<u8>)>(QUEUE);
     let reader = tokio::spawn(async move {
         let mut ahead = None;
@@ -229,19 +259,8 @@ where
                 Ok(n) => n,
             };
             chunk.truncate(n);
-            if shape
-                .watch
-                .as_mut()
-                .is_some_and(|(watch, seen)| watch.feed(&chunk, seen))
-            {
-                shape.watch = None;
-            }
             let (at, lost) = shape.arrival(n, Instant::now(), ahead);
-            let [connection, run] = &shape.tallies;
-            if connection.count(lost) {
-                run.connections_held.fetch_add(1, Ordering::Relaxed);
-            }
-            run.count(lost);
+            shape.saw(&chunk, lost);
             ahead = Some(at);
             if queue.send((at, chunk)).await.is_err() {
                 return;
@@ -252,6 +271,27 @@ where
         wait_until(at).await;
         if to.write_all(&chunk).await.is_err() {
             reader.abort();
+            return;
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+/// [`run`] for a shape that holds nothing: each chunk written as soon as it is read,
+/// in the one task, so the emulator's own cost is one relay hop and no more.
+async fn pass_through<R, W>(mut from: R, mut to: W, mut shape: Shape)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = match from.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        shape.saw(&chunk[..n], false);
+        if to.write_all(&chunk[..n]).await.is_err() {
             return;
         }
     }
