@@ -1706,9 +1706,11 @@ fn a_new_connection_over_a_link_takes_the_round_trips_its_protocol_needs() {
             (connect - 1.0).abs() < 0.15,
             "{key}: connect {connect} RTTs"
         );
+        // The same slack as the whole (15% of its round trips): what a busy machine
+        // adds to a request lands in the reply's part.
         let reply = split.first_reply_rtts.unwrap();
         assert!(
-            (reply / (trips - 1.0) - 1.0).abs() < 0.15,
+            (reply - (trips - 1.0)).abs() < 0.15 * trips,
             "{key}: first reply {reply} RTTs"
         );
     }
