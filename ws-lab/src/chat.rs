@@ -5,9 +5,13 @@
 //! waits for readers, so a slow member cannot hold up the room. A member more than the
 //! room's capacity behind skips ahead and gets a notice saying how many it missed, so
 //! what the room holds is bounded (capacity x message limit), whoever stops reading.
+//! Every event has a number, and the room keeps the last `capacity` of them (the same
+//! events the channel holds, shared): what Server-Sent Events resume from
+//! (`Last-Event-ID`) and long polling asks after (`?after=N`).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
@@ -19,6 +23,7 @@ use crate::session::{Session, Step, finish};
 #[derive(Debug, Clone)]
 pub struct Room {
     events: broadcast::Sender<Arc<Outgoing>>,
+    recent: Arc<Mutex<Recent>>,
     seats: Arc<Semaphore>,
     next_member: Arc<AtomicU64>,
     max_members: usize,
@@ -26,13 +31,23 @@ pub struct Room {
 
 /// An event on its way to the members.
 #[derive(Debug)]
-struct Outgoing {
-    /// The member it came from.
-    from: u64,
+pub(crate) struct Outgoing {
+    /// Its number in the room: 1, 2, 3... in the order it was published.
+    pub(crate) id: u64,
+    /// The member it came from (0: a publisher that is not a member).
+    pub(crate) from: u64,
     /// Whether the member it came from is left out (join and leave notices).
-    others_only: bool,
+    pub(crate) others_only: bool,
     /// Its wire text.
-    text: Utf8Bytes,
+    pub(crate) text: Utf8Bytes,
+}
+
+/// The last events, oldest first, and the next event's number.
+#[derive(Debug)]
+struct Recent {
+    next: u64,
+    events: VecDeque<Arc<Outgoing>>,
+    capacity: usize,
 }
 
 /// A seat in the room, taken before the upgrade.
@@ -45,8 +60,14 @@ impl Room {
     /// A room for at most `max_members`, keeping `capacity` events for members behind.
     pub fn new(max_members: usize, capacity: usize) -> Room {
         let max_members = max_members.clamp(1, Semaphore::MAX_PERMITS);
+        let capacity = capacity.max(1);
         Room {
-            events: broadcast::channel(capacity.max(1)).0,
+            events: broadcast::channel(capacity).0,
+            recent: Arc::new(Mutex::new(Recent {
+                next: 1,
+                events: VecDeque::with_capacity(capacity),
+                capacity,
+            })),
             seats: Arc::new(Semaphore::new(max_members)),
             next_member: Arc::new(AtomicU64::new(1)),
             max_members,
@@ -72,14 +93,57 @@ impl Room {
         self.max_members - self.seats.available_permits()
     }
 
-    fn publish(&self, from: u64, others_only: bool, event: &Event) {
-        let outgoing = Outgoing {
+    /// Publishes `event` from member `from` (0: not a member) and returns its number.
+    pub(crate) fn publish(&self, from: u64, others_only: bool, event: &Event) -> u64 {
+        let text = event.to_json().into();
+        // Numbered, kept and sent under one lock, so the channel's order is the numbers'.
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = recent.next;
+        recent.next += 1;
+        let outgoing = Arc::new(Outgoing {
+            id,
             from,
             others_only,
-            text: event.to_json().into(),
-        };
+            text,
+        });
+        if recent.events.len() == recent.capacity {
+            recent.events.pop_front();
+        }
+        recent.events.push_back(Arc::clone(&outgoing));
         // Fails only when nobody listens, which is fine.
-        let _ = self.events.send(Arc::new(outgoing));
+        let _ = self.events.send(outgoing);
+        id
+    }
+
+    /// A new member's number.
+    pub(crate) fn new_member(&self) -> u64 {
+        self.next_member.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Every event published from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Outgoing>> {
+        self.events.subscribe()
+    }
+
+    /// The number of the last event published (0 before the first).
+    pub fn latest(&self) -> u64 {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        recent.next - 1
+    }
+
+    /// The events after number `after` that the room still holds, oldest first, and
+    /// how many after it it no longer holds.
+    pub(crate) fn since(&self, after: u64) -> (Vec<Arc<Outgoing>>, u64) {
+        let recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let oldest = recent.events.front().map_or(recent.next, |e| e.id);
+        let lost = oldest.saturating_sub(after.saturating_add(1));
+        let held = recent
+            .events
+            .iter()
+            .filter(|e| e.id > after)
+            .cloned()
+            .collect();
+        (held, lost)
     }
 }
 
@@ -95,9 +159,9 @@ pub(crate) async fn serve(
     limit: usize,
 ) {
     let _seat = seat;
-    let me = room.next_member.fetch_add(1, Ordering::Relaxed);
+    let me = room.new_member();
     // Subscribe before announcing, so nothing said after the join is missed.
-    let mut events = room.events.subscribe();
+    let mut events = room.subscribe();
     let timestamp = now();
     room.publish(
         me,

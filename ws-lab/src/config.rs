@@ -14,6 +14,8 @@ pub const DEFAULT_ROOM_CAPACITY: usize = 256;
 /// Default time between pings; a peer that sends nothing, not even the pong, for the
 /// idle timeout is dropped.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
+/// Default longest a long poll waits for an event before it answers with none.
+pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The server's limits.
 #[derive(Debug, Clone)]
@@ -28,6 +30,9 @@ pub struct Config {
     /// Time between pings (at most half the idle timeout, so a live peer always has a
     /// pong on its way before the idle timeout).
     pub ping_interval: Duration,
+    /// Longest `GET /poll/chat` waits for an event before it answers with none (also
+    /// the keep-alive interval of `/sse/chat` is the ping interval).
+    pub poll_timeout: Duration,
     /// The connection policy every lab's server shares; its idle timeout counts from the
     /// last frame the client sent (a pong counts).
     pub policy: HttpPolicy,
@@ -40,6 +45,7 @@ impl Default for Config {
             max_members: DEFAULT_MAX_MEMBERS,
             room_capacity: DEFAULT_ROOM_CAPACITY,
             ping_interval: DEFAULT_PING_INTERVAL,
+            poll_timeout: DEFAULT_POLL_TIMEOUT,
             policy: HttpPolicy::default(),
         }
     }

@@ -6,6 +6,8 @@
 //!   connection that stays open.
 //! - `/ws/chat?name=NAME`: a room; every message is pushed to every member, who never
 //!   asks for it.
+//! - `/sse/chat?name=NAME` and `/poll/chat`: the same room as Server-Sent Events
+//!   (resumable by `Last-Event-ID`) and by long polling (`?after=N`; `POST` publishes).
 //!
 //! Leaves first: [`config`] (every limit), [`event`] (the chat's wire events); then
 //! [`echo`] and [`chat`] (the sessions), [`server`] ([`run`]), [`client`], [`selftest`],
@@ -17,9 +19,11 @@ pub mod client;
 pub mod config;
 pub mod echo;
 pub mod event;
+pub mod poll;
 pub mod selftest;
 pub mod server;
 mod session;
+mod sse;
 
 pub use client::{WsClient, WsError};
 pub use config::Config;

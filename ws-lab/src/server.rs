@@ -1,4 +1,5 @@
-//! Serving the two endpoints and `/health` under the connection policy every lab shares,
+//! Serving the endpoints (`/ws/echo`, `/ws/chat`, `/sse/chat`, `/poll/chat`) and
+//! `/health` under the connection policy every lab shares,
 //! with a shutdown that sends each client a Close frame (1001) after the message in
 //! hand.
 
@@ -6,9 +7,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json};
@@ -22,8 +25,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::chat::{self, Room};
 use crate::config::Config;
-use crate::echo;
+use crate::event::Event;
+use crate::poll::{After, Post};
 use crate::session::Session;
+use crate::{echo, poll, sse};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,13 @@ pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Ro
         .route("/health", get(health))
         .route("/ws/echo", get(echo_upgrade))
         .route("/ws/chat", get(chat_upgrade))
+        .route("/sse/chat", get(sse_chat))
+        .route(
+            "/poll/chat",
+            get(poll_chat)
+                .post(post_chat)
+                .layer(DefaultBodyLimit::max(config.max_message_bytes + 1024)),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::SERVER,
             server_id,
@@ -129,33 +141,67 @@ struct ChatQuery {
     name: Option<String>,
 }
 
-async fn chat_upgrade(
-    State(state): State<AppState>,
-    activity: Option<Extension<ConnectionActivity>>,
-    query: Result<Query<ChatQuery>, axum::extract::rejection::QueryRejection>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
+/// The member's name from `?name=`, trimmed, or the answer that refuses it.
+fn member_name(
+    query: Result<Query<ChatQuery>, QueryRejection>,
+    path: &str,
+    limit: usize,
+) -> Result<String, Refused> {
     let name = query
         .ok()
         .and_then(|Query(q)| q.name)
         .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty());
     let Some(name) = name else {
-        return refuse(
+        return Err(Refused(
             StatusCode::BAD_REQUEST,
-            "a name is required: /ws/chat?name=ann",
-        );
+            format!("a name is required: {path}?name=ann"),
+        ));
     };
-    let limit = state.config.max_message_bytes;
     if name.len() > limit / 2 {
-        return refuse(StatusCode::BAD_REQUEST, "the name is too long");
+        return Err(Refused(
+            StatusCode::BAD_REQUEST,
+            "the name is too long".to_owned(),
+        ));
     }
-    let Some(seat) = state.room.seat() else {
+    Ok(name)
+}
+
+/// A seat in the room, or the 503 that says it is full.
+fn seat(room: &Room) -> Result<chat::Seat, Refused> {
+    room.seat().ok_or_else(|| {
         let full = format!(
             "the chat room is full ({} members); try again later",
-            state.room.max_members()
+            room.max_members()
         );
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, &full);
+        Refused(StatusCode::SERVICE_UNAVAILABLE, full)
+    })
+}
+
+/// A request refused before it is served: its status and the message that says why.
+#[derive(Debug)]
+struct Refused(StatusCode, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        refuse(self.0, &self.1)
+    }
+}
+
+async fn chat_upgrade(
+    State(state): State<AppState>,
+    activity: Option<Extension<ConnectionActivity>>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let limit = state.config.max_message_bytes;
+    let name = match member_name(query, "/ws/chat", limit) {
+        Ok(name) => name,
+        Err(refused) => return refused.into_response(),
+    };
+    let seat = match seat(&state.room) {
+        Ok(seat) => seat,
+        Err(refused) => return refused.into_response(),
     };
     let session = session(&state, activity.as_deref());
     let room = state.room.clone();
@@ -163,6 +209,88 @@ async fn chat_upgrade(
     bounded(upgrade, limit).on_upgrade(move |socket| {
         sessions.track_future(chat::serve(socket, session, room, name, seat, limit))
     })
+}
+
+async fn sse_chat(
+    State(state): State<AppState>,
+    query: Result<Query<ChatQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let name = match member_name(query, "/sse/chat", state.config.max_message_bytes) {
+        Ok(name) => name,
+        Err(refused) => return refused.into_response(),
+    };
+    let resume = match headers
+        .get("last-event-id")
+        .map(|v| v.to_str().map(str::parse))
+    {
+        None => None,
+        Some(Ok(Ok(id))) => Some(id),
+        Some(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "Last-Event-ID must be an event's number, as the stream's id lines give it",
+            );
+        }
+    };
+    let seat = match seat(&state.room) {
+        Ok(seat) => seat,
+        Err(refused) => return refused.into_response(),
+    };
+    let events = sse::stream(state.room.clone(), seat, name, resume, state.stop.clone());
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(state.config.ping_interval))
+        .into_response()
+}
+
+async fn poll_chat(
+    State(state): State<AppState>,
+    query: Result<Query<After>, QueryRejection>,
+) -> Response {
+    let Ok(Query(After { after })) = query else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "after must be an event's number: /poll/chat?after=7",
+        );
+    };
+    let timeout = state.config.poll_timeout;
+    Json(poll::answer(&state.room, after, timeout, &state.stop).await).into_response()
+}
+
+async fn post_chat(
+    State(state): State<AppState>,
+    body: Result<Json<Post>, JsonRejection>,
+) -> Response {
+    let limit = state.config.max_message_bytes;
+    let post = match body {
+        Ok(Json(post)) => post,
+        Err(rejection) => {
+            let status = match rejection {
+                JsonRejection::BytesRejection(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let said =
+                format!("the body must be {{\"name\":\"ann\",\"text\":\"hi\"}}: {rejection}");
+            return refuse(status, &said);
+        }
+    };
+    let name = post.name.trim();
+    if name.is_empty() || name.len() > limit / 2 {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "a name of 1 to half the message limit is required",
+        );
+    }
+    if post.text.len() > limit {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the text is over the message limit",
+        );
+    }
+    let id = state
+        .room
+        .publish(0, false, &Event::message(name, &post.text));
+    Json(json!({"status": "published", "id": id})).into_response()
 }
 
 /// What one upgraded connection may buffer: the read buffer that the socket is read

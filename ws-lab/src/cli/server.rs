@@ -7,7 +7,7 @@ use lab_kit::cli::{ServerArgs, ServerCommand, serve};
 use lab_kit::connection::ConnectionArgs;
 use lab_kit::http::HttpPolicy;
 
-use crate::config::{Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::config::{Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_POLL_TIMEOUT};
 
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8765";
@@ -23,7 +23,9 @@ lab_kit::server_lab!(
 );
 
 /// WebSocket server: /ws/echo (the socket lab's uppercase echo), /ws/chat?name=NAME (a
-/// chat room that pushes every message to every member), /health.
+/// chat room that pushes every message to every member), the same room as Server-Sent
+/// Events (/sse/chat?name=NAME) and by long polling (/poll/chat?after=N; POST
+/// publishes), /health.
 #[derive(Debug, Parser)]
 #[command(name = "ws-server", version = lab_kit::build::VERSION)]
 pub struct ServerCli {
@@ -39,6 +41,11 @@ pub struct ServerCli {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_MEMBERS as u64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_chat_members: u64,
+    /// Longest a long poll (`GET /poll/chat`) waits for an event before it answers with
+    /// none (up to 5m): `20s`, `1m`.
+    #[arg(long, value_name = "DURATION", default_value_t = lab_kit::args::Span(DEFAULT_POLL_TIMEOUT),
+          value_parser = lab_kit::args::span_up_to(std::time::Duration::from_secs(300)))]
+    pub poll_timeout: lab_kit::args::Span,
     /// The connection cap and idle timeout (the idle timeout counts from the last frame
     /// a client sent; pings go out at least twice within it).
     #[command(flatten)]
@@ -55,6 +62,7 @@ impl ServerCli {
             // Range-checked by clap, so they fit.
             max_message_bytes: usize::try_from(self.max_message_bytes).unwrap_or(usize::MAX),
             max_members: usize::try_from(self.max_chat_members).unwrap_or(usize::MAX),
+            poll_timeout: self.poll_timeout.get(),
             policy: HttpPolicy {
                 max_connections: self.connection.max_connections(),
                 max_connections_per_address: self.connection.max_connections_per_address(),
