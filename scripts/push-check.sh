@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The WebSocket lab's Server-Sent Events and long polling checked by a client this
 # project did not write: curl publishes, polls (at once, waiting, timing out empty) and
-# reads the SSE stream (resumed by Last-Event-ID, in order, with ids), against
+# reads the SSE stream (resumed by Last-Event-ID, in order, with ids), and registers
+# webhooks (a loopback one accepted, one aimed at another host refused), against
 # a ws-server started here.
 #
 #   scripts/push-check.sh                 # the debug build
@@ -56,4 +57,7 @@ echo "$stream" | grep -q '"text":"four"' || fail "SSE lacked the fourth message"
 # Errors in words.
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/sse/chat")" = 400 ] || fail "a nameless SSE was not 400"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/poll/chat?after=soon")" = 400 ] || fail "after=soon was not 400"
-echo "push-check: SSE and long polling agree with curl (events $first-$fourth)"
+hook_status() { curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d "{\"url\":\"$1\"}" "$base/hooks"; }
+[ "$(hook_status http://169.254.169.254/latest)" = 403 ] || fail "a hook to another host was not refused"
+[ "$(hook_status http://127.0.0.1:9/hook)" = 201 ] || fail "a loopback hook was not registered"
+echo "push-check: SSE, long polling and hook registration agree with curl (events $first-$fourth)"

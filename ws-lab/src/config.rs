@@ -14,6 +14,10 @@ pub const DEFAULT_ROOM_CAPACITY: usize = 256;
 /// Default time between pings; a peer that sends nothing, not even the pong, for the
 /// idle timeout is dropped.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
+/// Default cap on webhooks.
+pub const DEFAULT_MAX_HOOKS: usize = 100;
+/// Default longest one webhook delivery attempt may take.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default longest a long poll waits for an event before it answers with none.
 pub const DEFAULT_POLL_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -33,6 +37,12 @@ pub struct Config {
     /// Longest `GET /poll/chat` waits for an event before it answers with none (also
     /// the keep-alive interval of `/sse/chat` is the ping interval).
     pub poll_timeout: Duration,
+    /// Hosts besides loopback that a webhook may call back.
+    pub hook_allow: Vec<String>,
+    /// Most webhooks at once; one more is refused with 503.
+    pub max_hooks: usize,
+    /// Longest one webhook delivery attempt may take.
+    pub hook_timeout: Duration,
     /// The connection policy every lab's server shares; its idle timeout counts from the
     /// last frame the client sent (a pong counts).
     pub policy: HttpPolicy,
@@ -46,6 +56,9 @@ impl Default for Config {
             room_capacity: DEFAULT_ROOM_CAPACITY,
             ping_interval: DEFAULT_PING_INTERVAL,
             poll_timeout: DEFAULT_POLL_TIMEOUT,
+            hook_allow: Vec::new(),
+            max_hooks: DEFAULT_MAX_HOOKS,
+            hook_timeout: DEFAULT_HOOK_TIMEOUT,
             policy: HttpPolicy::default(),
         }
     }

@@ -8,6 +8,7 @@
 //!   asks for it.
 //! - `/sse/chat?name=NAME` and `/poll/chat`: the same room as Server-Sent Events
 //!   (resumable by `Last-Event-ID`) and by long polling (`?after=N`; `POST` publishes).
+//! - `/hooks`: webhooks; the server POSTs every event to each registered callback.
 //!
 //! Leaves first: [`config`] (every limit), [`event`] (the chat's wire events); then
 //! [`echo`] and [`chat`] (the sessions), [`server`] ([`run`]), [`client`], [`selftest`],
@@ -19,6 +20,7 @@ pub mod client;
 pub mod config;
 pub mod echo;
 pub mod event;
+pub mod hooks;
 pub mod poll;
 pub mod selftest;
 pub mod server;

@@ -104,7 +104,8 @@ async fn next_after(events: &mut broadcast::Receiver<Arc<Outgoing>>, after: u64)
     }
 }
 
-fn numbered(event: &Outgoing) -> Numbered {
+/// An event with its number, as long polls and webhooks carry it.
+pub(crate) fn numbered(event: &Outgoing) -> Numbered {
     // The room's texts are JSON it wrote itself.
     let event_json = RawValue::from_string(event.text.as_str().to_owned()).unwrap_or_default();
     Numbered {

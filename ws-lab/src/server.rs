@@ -26,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::chat::{self, Room};
 use crate::config::Config;
 use crate::event::Event;
+use crate::hooks::{HookLimits, Hooks, Refusal};
 use crate::poll::{After, Post};
 use crate::session::Session;
 use crate::{echo, poll, sse};
@@ -43,6 +44,7 @@ pub enum ServerError {
 struct AppState {
     config: Config,
     room: Room,
+    hooks: Hooks,
     stop: CancellationToken,
     sessions: TaskTracker,
 }
@@ -50,6 +52,12 @@ struct AppState {
 /// Builds the application, with `stop` ending its sessions and `sessions` tracking them.
 pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Router {
     let room = Room::new(config.max_members, config.room_capacity);
+    let limits = HookLimits {
+        allowed_hosts: config.hook_allow.clone(),
+        max_hooks: config.max_hooks,
+        timeout: config.hook_timeout,
+    };
+    let hooks = Hooks::new(room.clone(), limits, stop.clone(), sessions.clone());
     let id = lab_kit::build::server_id("ws-lab", env!("CARGO_PKG_VERSION"));
     let server_id = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("ws-lab"));
     Router::new()
@@ -57,6 +65,13 @@ pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Ro
         .route("/ws/echo", get(echo_upgrade))
         .route("/ws/chat", get(chat_upgrade))
         .route("/sse/chat", get(sse_chat))
+        .route(
+            "/hooks",
+            get(list_hooks)
+                .post(add_hook)
+                .layer(DefaultBodyLimit::max(16 * 1024)),
+        )
+        .route("/hooks/{id}", axum::routing::delete(delete_hook))
         .route(
             "/poll/chat",
             get(poll_chat)
@@ -70,6 +85,7 @@ pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Ro
         .with_state(AppState {
             config,
             room,
+            hooks,
             stop,
             sessions,
         })
@@ -291,6 +307,52 @@ async fn post_chat(
         .room
         .publish(0, false, &Event::message(name, &post.text));
     Json(json!({"status": "published", "id": id})).into_response()
+}
+
+/// `POST /hooks`'s body.
+#[derive(Debug, Deserialize)]
+struct NewHook {
+    url: String,
+}
+
+async fn add_hook(
+    State(state): State<AppState>,
+    body: Result<Json<NewHook>, JsonRejection>,
+) -> Response {
+    let Ok(Json(NewHook { url })) = body else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "the body must be {\"url\":\"http://127.0.0.1:9000/hook\"}",
+        );
+    };
+    match state.hooks.register(&url) {
+        Ok(hook) => (StatusCode::CREATED, Json(hook)).into_response(),
+        Err(refusal) => {
+            let status = match refusal {
+                Refusal::NotAUrl(_) => StatusCode::BAD_REQUEST,
+                Refusal::NotAllowed(_) => StatusCode::FORBIDDEN,
+                Refusal::Full(_) | Refusal::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            refuse(status, &refusal.to_string())
+        }
+    }
+}
+
+async fn list_hooks(State(state): State<AppState>) -> Response {
+    Json(json!({"hooks": state.hooks.list()})).into_response()
+}
+
+async fn delete_hook(
+    State(state): State<AppState>,
+    id: Result<axum::extract::Path<u64>, axum::extract::rejection::PathRejection>,
+) -> Response {
+    match id {
+        Ok(axum::extract::Path(id)) if state.hooks.remove(id) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(_) => refuse(StatusCode::NOT_FOUND, "no such hook"),
+        Err(_) => refuse(StatusCode::BAD_REQUEST, "a hook's number: DELETE /hooks/3"),
+    }
 }
 
 /// What one upgraded connection may buffer: the read buffer that the socket is read

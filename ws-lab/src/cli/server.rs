@@ -7,7 +7,10 @@ use lab_kit::cli::{ServerArgs, ServerCommand, serve};
 use lab_kit::connection::ConnectionArgs;
 use lab_kit::http::HttpPolicy;
 
-use crate::config::{Config, DEFAULT_MAX_MEMBERS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_POLL_TIMEOUT};
+use crate::config::{
+    Config, DEFAULT_HOOK_TIMEOUT, DEFAULT_MAX_HOOKS, DEFAULT_MAX_MEMBERS,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_POLL_TIMEOUT,
+};
 
 /// Default address the server listens on.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8765";
@@ -24,8 +27,8 @@ lab_kit::server_lab!(
 
 /// WebSocket server: /ws/echo (the socket lab's uppercase echo), /ws/chat?name=NAME (a
 /// chat room that pushes every message to every member), the same room as Server-Sent
-/// Events (/sse/chat?name=NAME) and by long polling (/poll/chat?after=N; POST
-/// publishes), /health.
+/// Events (/sse/chat?name=NAME), by long polling (/poll/chat?after=N; POST
+/// publishes) and as webhooks (POST /hooks), /health.
 #[derive(Debug, Parser)]
 #[command(name = "ws-server", version = lab_kit::build::VERSION)]
 pub struct ServerCli {
@@ -46,6 +49,19 @@ pub struct ServerCli {
     #[arg(long, value_name = "DURATION", default_value_t = lab_kit::args::Span(DEFAULT_POLL_TIMEOUT),
           value_parser = lab_kit::args::span_up_to(std::time::Duration::from_secs(300)))]
     pub poll_timeout: lab_kit::args::Span,
+    /// A host besides loopback that a webhook may call back (repeat for more); any
+    /// other is refused with 403, so the server cannot be aimed at other machines.
+    #[arg(long = "hook-allow", value_name = "HOST")]
+    pub hook_allow: Vec<String>,
+    /// Most webhooks at once (1 to 10000); one more is refused with 503.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_HOOKS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_hooks: u64,
+    /// Longest one webhook delivery attempt may take (up to 1m); three attempts an
+    /// event.
+    #[arg(long, value_name = "DURATION", default_value_t = lab_kit::args::Span(DEFAULT_HOOK_TIMEOUT),
+          value_parser = lab_kit::args::span_up_to(std::time::Duration::from_secs(60)))]
+    pub hook_timeout: lab_kit::args::Span,
     /// The connection cap and idle timeout (the idle timeout counts from the last frame
     /// a client sent; pings go out at least twice within it).
     #[command(flatten)]
@@ -63,6 +79,9 @@ impl ServerCli {
             max_message_bytes: usize::try_from(self.max_message_bytes).unwrap_or(usize::MAX),
             max_members: usize::try_from(self.max_chat_members).unwrap_or(usize::MAX),
             poll_timeout: self.poll_timeout.get(),
+            hook_allow: self.hook_allow.clone(),
+            max_hooks: usize::try_from(self.max_hooks).unwrap_or(usize::MAX),
+            hook_timeout: self.hook_timeout.get(),
             policy: HttpPolicy {
                 max_connections: self.connection.max_connections(),
                 max_connections_per_address: self.connection.max_connections_per_address(),
