@@ -81,7 +81,7 @@ pub(crate) async fn run(
 /// One pushed event as a line: `[HH:MM:SS] name: text`, notices set apart; `None` for
 /// `own` messages coming back, which are on the screen already as typed (every chat of
 /// the workspace shows your line once, as the UDP chat does).
-fn describe(text: &str, own: &str) -> Option<String> {
+pub(crate) fn describe(text: &str, own: &str) -> Option<String> {
     let stamp = |t: &str| paint(Tone::Quiet, format!("[{}]", chat_time(t)));
     Some(match serde_json::from_str::<Event>(text) {
         Ok(Event::Message { sender, .. }) if sender == own => return None,
@@ -110,7 +110,7 @@ fn describe(text: &str, own: &str) -> Option<String> {
 }
 
 /// `name` made safe for a query string (percent-encoding what is not unreserved).
-fn encode(name: &str) -> String {
+pub(crate) fn encode(name: &str) -> String {
     let mut encoded = String::new();
     for byte in name.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {

@@ -1,5 +1,5 @@
-//! `ws-client`: the self-test suite (the default), `send` and `check`; `interactive`
-//! and `chat` live in their own modules.
+//! `ws-client`: the self-test suite (the default), `send` and `check`; `interactive`,
+//! `chat` and `sse|poll|hook` live in their own modules.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -59,6 +59,38 @@ pub enum ClientCommand {
         #[arg(long)]
         name: String,
     },
+    /// Listen to the chat room as Server-Sent Events and print what it pushes.
+    Sse {
+        /// Your name in the room.
+        #[arg(long)]
+        name: String,
+        /// Resume after this event (what a reconnecting browser sends).
+        #[arg(long, value_name = "N")]
+        last_event_id: Option<u64>,
+        /// Stop after this many events.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// Listen to the chat room by long polling and print each event.
+    Poll {
+        /// Start after this event (default: only new ones).
+        #[arg(long, value_name = "N")]
+        after: Option<u64>,
+        /// Stop after this many events.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// Serve a callback, register it as a webhook, print each event the server POSTs
+    /// to it; the hook is removed on the way out.
+    Hook {
+        /// Where the callback listens (the server must be allowed to reach it:
+        /// loopback, or a host given to ws-server --hook-allow).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+        listen: String,
+        /// Stop after this many events.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Exit 0 when the echo endpoint answers one request correctly (for health checks).
     Check,
     /// Print shell completions.
@@ -89,6 +121,17 @@ pub async fn run(cli: ClientCli) -> anyhow::Result<ExitCode> {
         ClientCommand::Check => check(url, timeout, tls).await,
         ClientCommand::Interactive => super::interactive::run(url, timeout, tls).await,
         ClientCommand::Chat { name } => super::chat::run(url, timeout, tls, &name).await,
+        ClientCommand::Sse {
+            name,
+            last_event_id,
+            count,
+        } => super::listen::sse(url, timeout, tls, &name, last_event_id, count).await,
+        ClientCommand::Poll { after, count } => {
+            super::listen::poll(url, timeout, tls, after, count).await
+        }
+        ClientCommand::Hook { listen, count } => {
+            super::listen::hook(url, timeout, tls, &listen, count).await
+        }
     };
     explained_over(result, Lab::Ws, &url_authority(url), timeout, secure).await
 }

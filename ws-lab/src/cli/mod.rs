@@ -1,10 +1,11 @@
 //! The binaries of the WebSocket lab, one module per app: [`server`] (`ws-server`),
 //! [`client`] (`ws-client`: self-test, `send`, `check`), [`interactive`] and [`chat`]
-//! (`ws-client interactive|chat`).
+//! (`ws-client interactive|chat`), [`listen`] (`ws-client sse|poll|hook`).
 
 pub(crate) mod chat;
 pub mod client;
 pub(crate) mod interactive;
+pub(crate) mod listen;
 pub mod server;
 
 #[cfg(test)]
