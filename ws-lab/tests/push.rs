@@ -242,7 +242,7 @@ async fn a_long_poll_answers_at_once_waits_for_the_next_event_or_times_out_empty
 }
 
 #[tokio::test]
-async fn a_subscriber_that_never_reads_holds_up_no_one() {
+async fn subscribers_that_never_read_hold_up_no_one() {
     let (base, server) = start(Config::default()).await;
     // An SSE subscriber that asks and never reads a byte of the answer.
     let mut stuck = TcpStream::connect(server.addr()).await.unwrap();
@@ -250,6 +250,14 @@ async fn a_subscriber_that_never_reads_holds_up_no_one() {
         .write_all(b"GET /sse/chat?name=stuck HTTP/1.1\r\nhost: x\r\n\r\n")
         .await
         .unwrap();
+    // And long pollers that ask again and again and never read an answer.
+    let mut pollers = Vec::new();
+    for _ in 0..8 {
+        let mut poller = TcpStream::connect(server.addr()).await.unwrap();
+        let asks = "GET /poll/chat?after=0 HTTP/1.1\r\nhost: x\r\n\r\n".repeat(50);
+        poller.write_all(asks.as_bytes()).await.unwrap();
+        pollers.push(poller);
+    }
     let mut ann = Feed::open(&base, "ann", None).await;
     // Far more than the room keeps (256) and a socket buffers: 1,000 messages of 4 KiB.
     let text = "y".repeat(4096);
@@ -269,5 +277,5 @@ async fn a_subscriber_that_never_reads_holds_up_no_one() {
     // A long poll is answered at once, too.
     let answer = poll(&base, &format!("?after={}", last - 1)).await;
     assert_eq!(answer["events"][0]["id"], last);
-    drop(stuck);
+    drop((stuck, pollers));
 }
