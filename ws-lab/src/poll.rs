@@ -65,7 +65,10 @@ pub(crate) async fn answer(
 ) -> Answer {
     // Subscribe before looking, so an event published in between wakes the wait.
     let mut events = room.subscribe();
-    let after = after.unwrap_or_else(|| room.latest());
+    // Without a number, or with one beyond the last (the server restarted and counts
+    // afresh): from now on.
+    let latest = room.latest();
+    let after = after.map_or(latest, |after| after.min(latest));
     let (mut held, mut lost) = room.since(after);
     if held.is_empty() && lost == 0 {
         tokio::select! {

@@ -1,5 +1,5 @@
-//! Serving the endpoints (`/ws/echo`, `/ws/chat`, `/sse/chat`, `/poll/chat`) and
-//! `/health` under the connection policy every lab shares,
+//! Serving the endpoints (`/ws/echo`, `/ws/chat`, `/sse/chat`, `/poll/chat`, `/hooks`)
+//! and `/health` under the connection policy every lab shares,
 //! with a shutdown that sends each client a Close frame (1001) after the message in
 //! hand.
 

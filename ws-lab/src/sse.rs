@@ -79,6 +79,8 @@ pub(crate) fn stream(
     let mut backlog = VecDeque::new();
     let mut last = 0;
     if let Some(after) = resume {
+        // A number beyond the last (the server restarted and counts afresh) means now.
+        let after = after.min(room.latest());
         let (held, lost) = room.since(after);
         if lost > 0 {
             backlog.push_back(notice(format!(

@@ -133,6 +133,18 @@ async fn sse_delivers_in_order_and_resumes_from_the_last_event_id() {
     assert_eq!(again.message().await, (ids[2], "three".to_owned()));
     let four = publish(&base, "bob", "four").await;
     assert_eq!(again.message().await, (four, "four".to_owned()));
+    // A number from before a restart (beyond the last) means from now on, not never.
+    let mut future = Feed::open(&base, "cy", Some(1_000_000)).await;
+    let five = publish(&base, "bob", "five").await;
+    assert_eq!(future.message().await, (five, "five".to_owned()));
+    let waiting = tokio::spawn({
+        let base = base.clone();
+        async move { poll(&base, "?after=1000000").await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let six = publish(&base, "bob", "six").await;
+    let answer = waiting.await.unwrap();
+    assert_eq!(answer["events"][0]["id"], six, "{answer}");
 }
 
 #[tokio::test]
