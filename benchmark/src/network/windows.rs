@@ -136,7 +136,7 @@ fn read(side: Side, bytes: &[u8]) -> Reading {
         };
         match (kind, windows.as_mut()) {
             // The first frame either way is SETTINGS, or this is not HTTP/2.
-            (SETTINGS, None) if stream == 0 && flags & ACK == 0 && length % 6 == 0 => {
+            (SETTINGS, None) if stream == 0 && flags & ACK == 0 && length.is_multiple_of(6) => {
                 let stream_window = payload
                     .chunks_exact(6)
                     .filter(|e| u16::from_be_bytes([e[0], e[1]]) == SETTINGS_INITIAL_WINDOW_SIZE)
