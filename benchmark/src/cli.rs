@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::placement::CpuList;
 use crate::settings::link::Link;
+use crate::settings::push::Mechanism;
 use crate::settings::sweep::Sweep;
 use crate::settings::{Format, Lab, Settings};
 
@@ -93,6 +94,11 @@ pub enum Command {
     /// h2load, curl) crosses the same emulated network as the benchmark's rows. Relays
     /// until Ctrl-C or SIGTERM.
     Relay(RelayArgs),
+    /// Push compared mechanism by mechanism: S subscribers over WebSocket, Server-Sent
+    /// Events, long polling, webhooks and gRPC ChatStream, one publisher, the time from
+    /// publishing an event to each subscriber's having it. Takes `--client-cpus`,
+    /// `--server-cpus` and `--format` before the word `push`.
+    Push(PushArgs),
     /// Count each row's client and server instructions per request with valgrind's
     /// callgrind: a figure that does not depend on the machine's timing. Takes the
     /// run's row options (`--protocols`, `--client`, `--workload`) before the word
@@ -205,6 +211,35 @@ pub struct CostArgs {
     /// that is removed).
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+}
+
+/// What `benchmark push` takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PushArgs {
+    /// Subscribers per mechanism (1 to 10000).
+    #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub subscribers: usize,
+    /// Events published per mechanism, each once every subscriber has the one before.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub events: u64,
+    /// Only these mechanisms (`ws,sse,poll,hook,grpc`); every one when left out.
+    #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+    pub mechanisms: Vec<Mechanism>,
+    /// Longest the publisher waits for every subscriber to have an event before it
+    /// counts the missing copies late and goes on.
+    #[arg(long, value_name = "DURATION", default_value_t = lab_kit::args::Span(std::time::Duration::from_secs(2)),
+          value_parser = lab_kit::args::span_up_to(std::time::Duration::from_secs(60)))]
+    pub timeout: lab_kit::args::Span,
+}
+
+impl PushArgs {
+    /// The mechanisms to measure, in the report's order.
+    pub fn mechanisms(&self) -> Vec<Mechanism> {
+        Mechanism::ALL
+            .into_iter()
+            .filter(|m| self.mechanisms.is_empty() || self.mechanisms.contains(m))
+            .collect()
+    }
 }
 
 /// What the hidden `benchmark cost-client` takes: one row's client, alone.

@@ -481,3 +481,42 @@ pub struct InstructionCount {
     /// points): how far one repeat alone could be off. `None` with one repeat.
     pub repeat_range: Option<(f64, f64)>,
 }
+
+/// What `benchmark push` found: for each mechanism, how long an event took from its
+/// publishing to each subscriber, and what delivering it cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    /// Subscribers per mechanism.
+    pub subscribers: usize,
+    /// Events published per mechanism.
+    pub events: u64,
+    /// Longest the publisher waited for every subscriber to have an event.
+    pub timeout_ms: u64,
+    /// One row per mechanism, in the order measured.
+    pub rows: Vec<PushRow>,
+}
+
+/// One mechanism's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushRow {
+    /// `ws`, `sse`, `poll`, `hook` or `grpc`.
+    pub key: &'static str,
+    /// Its name for people.
+    pub label: &'static str,
+    /// Events that reached a subscriber (each subscriber's copy counts).
+    pub delivered: u64,
+    /// Copies still missing when the publisher stopped waiting.
+    pub late: u64,
+    /// Notices that a subscriber fell behind and skipped events.
+    pub skipped: u64,
+    /// Median publish-to-receipt, microseconds.
+    pub p50_us: Option<f64>,
+    /// 99th percentile, microseconds.
+    pub p99_us: Option<f64>,
+    /// The slowest copy, microseconds.
+    pub max_us: Option<f64>,
+    /// The server's CPU time over the measured events per delivered copy.
+    pub server_cpu_us_per_delivery: Option<f64>,
+    /// Connections the subscribers hold open to the server (webhooks: none).
+    pub connections_held: u64,
+}

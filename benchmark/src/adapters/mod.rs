@@ -20,6 +20,7 @@ use shared::dial::Dial;
 pub(crate) mod floor;
 pub(crate) mod grpc_channel;
 pub(crate) mod grpc_hyper;
+pub(crate) mod push;
 pub(crate) mod raw;
 pub(crate) mod rest_hyper;
 pub(crate) mod rest_reqwest;

@@ -40,6 +40,9 @@ fn serve(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) ->
         config.policy.tls = guard.tls;
         // Room for the largest --payload; the server is only on 127.0.0.1.
         config.max_message_bytes = crate::settings::MAX_PAYLOAD + 64 * 1024;
+        // Room for `benchmark push --subscribers 10000` in the chat and as webhooks.
+        config.max_members = 20_000;
+        config.max_hooks = 10_000;
         ws_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())

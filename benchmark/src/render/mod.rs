@@ -12,6 +12,7 @@ pub(crate) mod hdr;
 pub(crate) mod html;
 pub(crate) mod markup;
 pub(crate) mod plots;
+pub(crate) mod push;
 pub(crate) mod sweep;
 pub(crate) mod text;
 

@@ -4,6 +4,7 @@
 //! histograms, plots).
 
 pub(crate) mod cost;
+pub(crate) mod push;
 pub(crate) mod relay;
 pub(crate) mod row;
 pub(crate) mod serve;
@@ -63,6 +64,35 @@ fn wire(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `benchmark cost`: counts, renders and writes the instructions per request.
+fn push_command(cli: &Cli, args: &crate::cli::PushArgs) -> anyhow::Result<ExitCode> {
+    if cli.format == Format::Html {
+        bail!(
+            "benchmark push writes --format table (the default), markdown, csv or json, not html"
+        );
+    }
+    let settings = &cli.settings;
+    let placement = Placement::decide(
+        &available_cpus(),
+        settings.client_cpus.as_ref(),
+        settings.server_cpus.as_ref(),
+        settings.client_threads.map(usize::from),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let report = push::measure(args, &placement)?;
+    let text = render::push::push_report(&report, cli.format).unwrap_or_default();
+    match &cli.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    let clean = report.rows.iter().all(|r| r.late == 0 && r.delivered > 0);
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 fn cost_command(cli: &Cli, args: &crate::cli::CostArgs) -> anyhow::Result<ExitCode> {
     if cli.format == Format::Html {
         bail!(
@@ -124,6 +154,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             relay::relay(args)?;
             return Ok(ExitCode::SUCCESS);
         }
+        Some(Command::Push(args)) => return push_command(&cli, args),
         None => {}
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::placement::CpuList;
 
 pub mod link;
+pub mod push;
 pub mod sweep;
 
 use link::Link;

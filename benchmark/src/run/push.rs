@@ -1,0 +1,161 @@
+//! `benchmark push`: when the server has news, how long until every subscriber has
+//! it, and what each subscriber costs. For each mechanism in turn, S subscribers of
+//! the embedded servers' rooms, then one publisher sending N events one after the
+//! other, each as soon as every subscriber has the one before (or a timeout passed):
+//! publish-to-receipt latencies in one histogram, counts of delivered, late and
+//! skipped, the server's CPU per delivered event.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::task::JoinSet;
+
+use crate::adapters::push::{Deliveries, Publisher, Servers, subscribe};
+use crate::adapters::shared::users::GRPC;
+use crate::adapters::ws::WS;
+use crate::cli::PushArgs;
+use crate::model::{PushReport, PushRow};
+use crate::placement::Placement;
+use crate::security::Guard;
+use crate::servers::EmbeddedServer;
+use crate::settings::push::Mechanism;
+use crate::stats::percentile;
+
+/// Longest the subscribers may take to be ready (every one has heard the warm-up).
+const READY: Duration = Duration::from_secs(30);
+
+/// Measures every mechanism asked for.
+///
+/// # Errors
+///
+/// When a server cannot start or a subscriber cannot connect.
+pub(crate) fn measure(args: &PushArgs, placement: &Placement) -> anyhow::Result<PushReport> {
+    let ws_server = EmbeddedServer::start(&WS, &placement.server_cpus, Guard::default())?;
+    let grpc_server = EmbeddedServer::start(&GRPC, &placement.server_cpus, Guard::default())?;
+    let servers = Servers {
+        ws: ws_server.addr().to_string(),
+        grpc: format!("http://{}", grpc_server.addr()),
+    };
+    // The subscribers and the publisher on the load's CPUs, a worker pinned to each.
+    let cpus = placement.client_cpus.clone();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cpus.0.len().max(1))
+        .on_thread_start(move || {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(cpu) = cpus.for_thread(i) {
+                crate::placement::pin_current_thread(cpu);
+            }
+        })
+        .enable_all()
+        .build()?;
+    let mut rows = Vec::new();
+    for (run, &mechanism) in args.mechanisms().iter().enumerate() {
+        eprintln!(
+            "push: {} with {} subscribers...",
+            mechanism.label(),
+            args.subscribers
+        );
+        let server = if mechanism == Mechanism::Grpc {
+            &grpc_server
+        } else {
+            &ws_server
+        };
+        let row = runtime
+            .block_on(one(mechanism, run, args, &servers, server))
+            .with_context(|| format!("push over {}", mechanism.label()))?;
+        rows.push(row);
+    }
+    Ok(PushReport {
+        subscribers: args.subscribers,
+        events: args.events,
+        timeout_ms: u64::try_from(args.timeout.get().as_millis()).unwrap_or(u64::MAX),
+        rows,
+    })
+}
+
+async fn one(
+    mechanism: Mechanism,
+    run: usize,
+    args: &PushArgs,
+    servers: &Servers,
+    server: &EmbeddedServer,
+) -> anyhow::Result<PushRow> {
+    let deliveries = Arc::new(Deliveries::new(
+        format!("{}{run}", mechanism.key()),
+        args.events,
+    ));
+    let mut tasks = JoinSet::new();
+    let hooks = subscribe(
+        mechanism,
+        servers,
+        args.subscribers,
+        &deliveries,
+        &mut tasks,
+    )
+    .await?;
+    let publisher = Publisher::new(mechanism, servers).await?;
+    let subscribers = u32::try_from(args.subscribers).unwrap_or(u32::MAX);
+    // Warm-up: event 0 again and again until every subscriber has heard one.
+    let started = Instant::now();
+    while deliveries.ready() < subscribers {
+        anyhow::ensure!(
+            started.elapsed() < READY,
+            "only {} of {} subscribers were ready after {READY:?}",
+            deliveries.ready(),
+            subscribers
+        );
+        publisher.publish(deliveries.text(0)).await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cpu_before = server.cpu_time();
+    let timeout = args.timeout.get();
+    let mut late = 0u64;
+    for seq in 1..=args.events {
+        deliveries.publishing(seq);
+        publisher.publish(deliveries.text(seq)).await?;
+        let deadline = Instant::now() + timeout;
+        while deliveries.count(seq) < subscribers && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        late += u64::from(subscribers.saturating_sub(deliveries.count(seq)));
+    }
+    let cpu = server
+        .cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    // Leave: hooks deleted (or they would go on costing the server), streams dropped.
+    let http = reqwest::Client::new();
+    for id in hooks {
+        let _ = http
+            .delete(format!("http://{}/hooks/{id}", servers.ws))
+            .send()
+            .await;
+    }
+    tasks.shutdown().await;
+    drop(publisher);
+    let latency = deliveries.latency();
+    let delivered = latency.len();
+    let us = |q: f64| percentile(&latency, q).map(|nanos| nanos as f64 / 1000.0);
+    Ok(PushRow {
+        key: mechanism.key(),
+        label: mechanism.label(),
+        delivered,
+        late,
+        skipped: deliveries
+            .skipped
+            .load(std::sync::atomic::Ordering::Relaxed),
+        p50_us: us(0.5),
+        p99_us: us(0.99),
+        max_us: (delivered > 0).then(|| latency.max() as f64 / 1000.0),
+        server_cpu_us_per_delivery: cpu
+            .filter(|_| delivered > 0)
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / delivered as f64),
+        connections_held: if mechanism.holds_a_connection() {
+            args.subscribers as u64
+        } else {
+            0
+        },
+    })
+}
