@@ -227,16 +227,19 @@ pub(crate) async fn subscribe(
             Mechanism::Poll => {
                 let url = format!("http://{}/poll/chat", servers.ws);
                 tasks.spawn(async move {
-                    let (mut after, mut first) = (0u64, true);
+                    // From 0: the warm-up events are among what the room holds. What
+                    // it no longer holds from before this run is not a skip.
+                    let (mut after, mut first, mut asked_before) = (0u64, true, false);
                     loop {
                         let asked = http.get(&url).query(&[("after", after)]).send().await;
                         let Ok(answer) = asked else { return };
                         let Ok(answer) = answer.json::<serde_json::Value>().await else {
                             return;
                         };
-                        if answer["skipped"].as_u64().is_some_and(|n| n > 0) {
+                        if asked_before && answer["skipped"].as_u64().is_some_and(|n| n > 0) {
                             deliveries.skipped.fetch_add(1, Ordering::Relaxed);
                         }
+                        asked_before = true;
                         for event in answer["events"].as_array().into_iter().flatten() {
                             if let Some(text) = event["event"]["text"].as_str() {
                                 deliveries.heard(text, &mut first);

@@ -135,6 +135,7 @@ async fn one(
     }
     tasks.shutdown().await;
     drop(publisher);
+    settle(&http, servers).await;
     let latency = deliveries.latency();
     let delivered = latency.len();
     let us = |q: f64| percentile(&latency, q).map(|nanos| nanos as f64 / 1000.0);
@@ -158,4 +159,21 @@ async fn one(
             0
         },
     })
+}
+
+/// Waits (up to 10 s) until the WebSocket lab's room is empty again, so the leave
+/// notices of one mechanism's members are behind the next mechanism's subscribers, not
+/// among their events.
+async fn settle(http: &reqwest::Client, servers: &Servers) {
+    let health = format!("http://{}/health", servers.ws);
+    for _ in 0..200 {
+        let members = match http.get(&health).send().await {
+            Ok(reply) => reply.json::<serde_json::Value>().await.ok(),
+            Err(_) => None,
+        };
+        if members.is_none_or(|m| m["chat_members"].as_u64() == Some(0)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -115,6 +115,8 @@ fn serve_grpc(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdow
     Box::pin(async move {
         let mut config = grpc_lab::Config::new(UserStore::new());
         config.policy = measured_policy(config.policy);
+        // Room for `benchmark push --subscribers 10000` in the ChatStream room.
+        config.chat.max_members = 20_000;
         config.policy.tls = guard.tls;
         config.auth_token = guard.token;
         grpc_lab::run(listener, config, shutdown)
