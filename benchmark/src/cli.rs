@@ -233,6 +233,17 @@ pub struct PushArgs {
 }
 
 impl PushArgs {
+    /// What `--workload push` asks for: `--subscribers`, `--iterations` events,
+    /// `--timeout`, every mechanism.
+    pub fn from_settings(settings: &Settings) -> PushArgs {
+        PushArgs {
+            subscribers: settings.subscribers.unwrap_or(100),
+            events: settings.iterations,
+            mechanisms: Vec::new(),
+            timeout: lab_kit::args::Span(settings.timeout),
+        }
+    }
+
     /// The mechanisms to measure, in the report's order.
     pub fn mechanisms(&self) -> Vec<Mechanism> {
         Mechanism::ALL

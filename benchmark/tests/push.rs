@@ -57,3 +57,35 @@ fn push_picks_mechanisms_and_refuses_html() {
     assert!(Cli::try_parse_from(["benchmark", "push", "--mechanisms", "pigeon"]).is_err());
     assert!(Cli::try_parse_from(["benchmark", "push", "--subscribers", "0"]).is_err());
 }
+
+#[test]
+fn workload_push_runs_the_same_comparison() {
+    let path = std::env::temp_dir().join(format!("commlab-wpush-{}.json", std::process::id()));
+    let cli = Cli::parse_from([
+        "benchmark",
+        "--workload",
+        "push",
+        "--subscribers",
+        "3",
+        "--iterations",
+        "4",
+        "--format",
+        "json",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        benchmark::run(cli).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(report["subscribers"], 3);
+    assert_eq!(report["events"], 4);
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    assert!(
+        rows.iter().all(|r| r["delivered"] == 12 && r["late"] == 0),
+        "{rows:?}"
+    );
+}

@@ -20,6 +20,7 @@ fn headline(report: &Report) -> String {
     };
     let workload = match s.workload {
         Workload::Get => "get".to_owned(),
+        Workload::Push => "push".to_owned(),
         Workload::List => format!("list ({} users)", s.list_size),
         Workload::Create => "create".to_owned(),
         Workload::Stream => format!("stream ({} items)", s.list_size),

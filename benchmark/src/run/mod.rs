@@ -155,6 +155,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Push(args)) => return push_command(&cli, args),
+        None if cli.settings.workload == Workload::Push => {
+            return push_command(&cli, &crate::cli::PushArgs::from_settings(&cli.settings));
+        }
         None => {}
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -331,6 +334,12 @@ pub fn execute(
         bail!(
             "--workload stream moves its items on a connection of each client's own: leave \
              out --connections"
+        );
+    }
+    if settings.workload == Workload::Push {
+        bail!(
+            "--workload push has no requests to time: it runs as `benchmark push` (what \
+             `benchmark --workload push` does)"
         );
     }
     if settings.connections.is_some() && settings.connection == ConnectionPolicy::New {

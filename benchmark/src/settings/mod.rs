@@ -125,6 +125,9 @@ pub enum Workload {
     /// that many pipelined lines, the WebSocket that many messages; time to first item,
     /// to last, items per second.
     Stream,
+    /// Not requests but push: `benchmark push` with `--subscribers`, `--iterations`
+    /// events and `--timeout` (see `benchmark push --help`).
+    Push,
 }
 
 /// Whether clients keep their connection between requests.
@@ -260,6 +263,9 @@ pub struct Settings {
     /// socket lab and the floor always echo).
     #[arg(long, value_enum, default_value_t = Workload::Get)]
     pub workload: Workload,
+    /// With `--workload push`: subscribers per mechanism (1 to 10000) [default: 100].
+    #[arg(long, value_name = "S", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub subscribers: Option<usize>,
     /// Users each list returns in a `list` run: created before it as needed (a server
     /// that already holds more lists them all, and the row says how many).
     #[arg(long, default_value_t = DEFAULT_LIST_SIZE)]

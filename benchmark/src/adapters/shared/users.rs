@@ -222,7 +222,7 @@ fn setup_email(tag: &str, n: usize) -> String {
 /// lab set up one after another, so the second finds the first's users and adds none).
 fn users_needed(workload: Workload, list_size: usize, present: usize) -> usize {
     match workload {
-        Workload::Get => 1,
+        Workload::Get | Workload::Push => 1,
         Workload::List | Workload::Stream => list_size.saturating_sub(present),
         Workload::Create => 0,
     }
@@ -271,7 +271,7 @@ pub(crate) async fn set_up_rest(target: &str, setup: &SetUp) -> anyhow::Result<P
         created.push(user.id.to_string());
     }
     let plan = match setup.workload {
-        Workload::Get => UserOp::Get {
+        Workload::Get | Workload::Push => UserOp::Get {
             id: created.first().cloned().unwrap_or_default(),
         },
         Workload::List => UserOp::List {
@@ -410,7 +410,7 @@ pub(crate) async fn set_up_grpc(target: &str, setup: &SetUp) -> anyhow::Result<P
         _ if setup.payload.is_some() => UserOp::Greet {
             name: super::echo::payload_text(setup.payload.unwrap_or_default()),
         },
-        Workload::Get => UserOp::Get {
+        Workload::Get | Workload::Push => UserOp::Get {
             id: created.first().cloned().unwrap_or_default(),
         },
         Workload::List => UserOp::List {
