@@ -291,3 +291,27 @@ async fn subscribers_that_never_read_hold_up_no_one() {
     assert_eq!(answer["events"][0]["id"], last);
     drop((stuck, pollers));
 }
+
+#[tokio::test]
+async fn a_long_polls_answer_is_bounded_and_says_where_the_rest_begin() {
+    let (base, _server) = start(Config::default()).await;
+    // 100 events of 4 KiB: 400 KiB, more than one answer carries.
+    let text = "z".repeat(4096);
+    let client = reqwest::Client::new();
+    let mut last = 0;
+    for _ in 0..100 {
+        last = publish_with(&client, &base, "bob", &text).await;
+    }
+    let answer = poll(&base, "?after=0").await;
+    let events = answer["events"].as_array().unwrap();
+    let bytes: usize = events.iter().map(|e| e.to_string().len()).sum();
+    assert!(
+        !events.is_empty() && bytes <= ws_lab::poll::MAX_ANSWER_BYTES + 8192,
+        "{bytes}"
+    );
+    let next = answer["next"].as_u64().unwrap();
+    assert!(next < last, "the rest come on the next poll");
+    // The next poll carries on from there, in order.
+    let rest = poll(&base, &format!("?after={next}")).await;
+    assert_eq!(rest["events"][0]["id"], next + 1);
+}
