@@ -23,6 +23,39 @@ use crate::pb;
 use crate::service::UserService;
 use crate::{GREET_SERVICE_NAME, SERVICE_NAME};
 
+/// Counting in `metrics` under [`route_of`]'s names (`--metrics-addr`).
+pub fn metrics(metrics: lab_kit::metrics::ServerMetrics) -> lab_kit::http::HttpMetrics {
+    lab_kit::http::HttpMetrics {
+        metrics,
+        route: route_of,
+    }
+}
+
+/// The route a call counts under in the metrics: the served methods by their paths,
+/// anything else `other`.
+fn route_of(_method: &http::Method, path: &str) -> &'static str {
+    const METHODS: [&str; 13] = [
+        "/users.v1.UserService/GetAllUsers",
+        "/users.v1.UserService/GetUser",
+        "/users.v1.UserService/CreateUser",
+        "/users.v1.UserService/UpdateUser",
+        "/users.v1.UserService/DeleteUser",
+        "/users.v1.UserService/ListUsers",
+        "/users.v1.UserService/CreateUsers",
+        "/users.v1.UserService/ChatStream",
+        "/greet.GreetService/Greet",
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/grpc.health.v1.Health/List",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    ];
+    METHODS
+        .iter()
+        .find(|known| **known == path)
+        .copied()
+        .unwrap_or("other")
+}
+
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

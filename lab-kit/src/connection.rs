@@ -21,6 +21,7 @@ use std::time::Duration;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::args::Span;
+use crate::metrics::{OpenConnections, Opened};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -47,6 +48,7 @@ pub struct Admission {
     slots: Arc<Semaphore>,
     per_address: usize,
     held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    open: Option<OpenConnections>,
 }
 
 /// An admitted connection's hold on a server slot and on its address's share; both are
@@ -56,6 +58,7 @@ pub struct Slot {
     _permit: OwnedSemaphorePermit,
     source: IpAddr,
     held: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    _opened: Option<Opened>,
 }
 
 impl Drop for Slot {
@@ -80,7 +83,15 @@ impl Admission {
             )),
             per_address: per_address.max(1),
             held: Arc::default(),
+            open: None,
         }
+    }
+
+    /// Counts every admitted connection in `open` while it stays open (the server's
+    /// metrics).
+    pub fn counted_in(mut self, open: OpenConnections) -> Self {
+        self.open = Some(open);
+        self
     }
 
     /// Connections `source` holds now.
@@ -104,6 +115,7 @@ impl Admission {
             _permit: permit,
             source,
             held: Arc::clone(&self.held),
+            _opened: self.open.as_ref().map(OpenConnections::opened),
         })
     }
 }

@@ -33,6 +33,7 @@ use crate::connection::{
     DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, HeldReply, RequestGuard, Slot, Watched, admit,
     already_waiting,
 };
+use crate::metrics::{Outcome, RequestTimer, ServerMetrics, method_label};
 use crate::request::{Budgeted, RequestBudget};
 use crate::tls::{ServerTls, accept};
 
@@ -91,6 +92,19 @@ pub struct HttpPolicy {
     pub live_paths: &'static [&'static str],
     /// TLS, or `None` for cleartext. The handshake is bounded by the idle timeout.
     pub tls: Option<ServerTls>,
+    /// Prometheus metrics (`--metrics`, `--metrics-addr`), or `None`: off, and then no
+    /// request pays for them.
+    pub metrics: Option<HttpMetrics>,
+}
+
+/// A server's metrics and how it names a request's route.
+#[derive(Debug, Clone)]
+pub struct HttpMetrics {
+    /// Where requests are counted.
+    pub metrics: ServerMetrics,
+    /// The route of a request, by method and path: one of the lab's fixed names, or
+    /// `other` (so no client can grow the label set).
+    pub route: fn(&http::Method, &str) -> &'static str,
 }
 
 impl Default for HttpPolicy {
@@ -106,6 +120,7 @@ impl Default for HttpPolicy {
             request_budget: RequestBudget::default(),
             live_paths: &[],
             tls: None,
+            metrics: None,
         }
     }
 }
@@ -157,7 +172,10 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let builder = policy.builder();
-    let admission = Admission::new(policy.max_connections, policy.max_connections_per_address);
+    let mut admission = Admission::new(policy.max_connections, policy.max_connections_per_address);
+    if let Some(metrics) = &policy.metrics {
+        admission = admission.counted_in(metrics.metrics.open_connections());
+    }
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
 
@@ -174,6 +192,7 @@ where
             budget: policy.request_budget.clone(),
             idle: policy.idle_timeout,
             live_paths: policy.live_paths,
+            metrics: policy.metrics.clone(),
         });
         let ended = move |result: Result<(), Box<dyn std::error::Error + Send + Sync>>| {
             if let Err(e) = result {
@@ -250,6 +269,7 @@ struct Tracked<S> {
     budget: RequestBudget,
     idle: Duration,
     live_paths: &'static [&'static str],
+    metrics: Option<HttpMetrics>,
 }
 
 impl<S, R, B> Service<Request<R>> for Tracked<S>
@@ -280,8 +300,14 @@ where
             .get(http::header::CONTENT_TYPE)
             .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"));
         let live = self.live_paths.contains(&request.uri().path());
+        let timer = self.metrics.as_ref().map(|m| {
+            let route = (m.route)(request.method(), request.uri().path());
+            m.metrics
+                .request(route, method_label(request.method().as_str()))
+        });
         TrackedFuture {
             guard: Some(RequestGuard::new(self.activity.clone())),
+            timer,
             inner: self.inner.call(
                 request.map(|body| {
                     Budgeted::new(body, &self.budget, grpc, (!live).then_some(self.idle))
@@ -297,6 +323,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         guard: Option<RequestGuard>,
+        timer: Option<RequestTimer>,
     }
 }
 
@@ -309,6 +336,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = ready!(this.inner.poll(cx))?;
+        if let Some(timer) = this.timer.take() {
+            timer.finish(outcome(&response));
+        }
         // A budget permit travels from the response's extensions into its body, and
         // the clock starts on the reply.
         let (mut parts, body) = response.into_parts();
@@ -325,6 +355,26 @@ where
         };
         Poll::Ready(Ok(Response::from_parts(parts, body)))
     }
+}
+
+/// A reply's outcome for the metrics: a gRPC reply's status where it says one in its
+/// headers (tonic sends a failed call's status there, as "trailers only"; a reply
+/// whose status comes in trailers has started well and counts as OK, `0`), else the
+/// HTTP status.
+fn outcome<B>(response: &Response<B>) -> Outcome {
+    let headers = response.headers();
+    let grpc = headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"application/grpc"));
+    if !grpc {
+        return Outcome::Http(response.status().as_u16());
+    }
+    let code = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Outcome::Grpc(code)
 }
 
 pin_project_lite::pin_project! {

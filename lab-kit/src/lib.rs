@@ -9,7 +9,7 @@
 //!   report, colours, failures explained with the next step, exit codes.
 //!
 //! - TLS for servers and clients ([`tls`]); bearer tokens compared in constant time
-//!   ([`token`]).
+//!   ([`token`]); Prometheus [`metrics`] for every server, off unless asked for.
 //!
 //! Nothing here knows about a protocol; each lab depends on it for plumbing only.
 //! `SpawnedServer` (feature `test-util`) starts a server in-process for tests.
@@ -21,9 +21,12 @@ pub mod cli;
 pub mod completions;
 pub mod connection;
 #[cfg(feature = "http")]
+pub mod exposition;
+#[cfg(feature = "http")]
 pub mod http;
 pub mod listen;
 mod logging;
+pub mod metrics;
 #[cfg(feature = "http")]
 pub mod request;
 pub mod shutdown;

@@ -9,15 +9,25 @@ use tokio::net::TcpListener;
 ///
 /// When the address cannot be bound, saying why and what to try.
 pub async fn bind(addr: &str, server: &str) -> anyhow::Result<TcpListener> {
+    bind_flag(addr, server, "--addr").await
+}
+
+/// As [`bind`], for an address another flag gave (`--metrics-addr`), which the advice
+/// names.
+///
+/// # Errors
+///
+/// When the address cannot be bound, saying why and what to try.
+pub async fn bind_flag(addr: &str, server: &str, flag: &str) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr).await.map_err(|e| {
         let advice = match e.kind() {
             std::io::ErrorKind::AddrInUse => {
-                ": something already listens there (another server?); choose another with --addr"
+                format!(": something already listens there (another server?); choose another with {flag}")
             }
             std::io::ErrorKind::PermissionDenied => {
-                ": ports below 1024 need privileges; choose a higher one with --addr"
+                format!(": ports below 1024 need privileges; choose a higher one with {flag}")
             }
-            _ => "",
+            _ => String::new(),
         };
         anyhow::anyhow!("cannot listen on {addr}: {e}{advice}")
     })?;

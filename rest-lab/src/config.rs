@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lab_kit::ReplyBudget;
 use lab_kit::http::HttpPolicy;
+use lab_kit::metrics::ServerMetrics;
 use lab_kit::token::Token;
 use user_store::UserStore;
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub policy: HttpPolicy,
     /// With a token, writes (create, update, delete) need `Authorization: Bearer` it.
     pub auth_token: Option<Token>,
+    /// With metrics (`--metrics`), requests are counted and `/metrics` serves them.
+    pub metrics: Option<ServerMetrics>,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
                 ..HttpPolicy::default()
             },
             auth_token: None,
+            metrics: None,
         }
     }
 }

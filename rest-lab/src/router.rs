@@ -46,6 +46,12 @@ pub fn app(state: Config) -> Router {
         )),
         None => routes,
     };
+    // Only a server asked for metrics has the route (the counting is the connection
+    // layer's: see `crate::run`).
+    let routes = match &state.metrics {
+        Some(_) => routes.route(lab_kit::metrics::PATH, get(metrics)),
+        None => routes,
+    };
     routes
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -57,6 +63,37 @@ pub fn app(state: Config) -> Router {
             server_header(),
         ))
         .with_state(state)
+}
+
+/// `GET /metrics`: the server's metrics in Prometheus's text format.
+async fn metrics(
+    State(state): State<Config>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    match &state.metrics {
+        Some(metrics) => lab_kit::exposition::reply(metrics, &method, uri.path()).into_response(),
+        None => routes::not_found(method, uri).await.into_response(),
+    }
+}
+
+/// The route a request counts under in the metrics: the contract's routes by their
+/// templates, anything else `other`.
+pub(crate) fn route_of(_method: &axum::http::Method, path: &str) -> &'static str {
+    match path {
+        "/api/users" => "/api/users",
+        "/api/users/search" => "/api/users/search",
+        "/health" => "/health",
+        "/api/openapi.json" => "/api/openapi.json",
+        lab_kit::metrics::PATH => lab_kit::metrics::PATH,
+        _ if path
+            .strip_prefix("/api/users/")
+            .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+        {
+            "/api/users/{id}"
+        }
+        _ => "other",
+    }
 }
 
 /// `rest-lab/0.1.0 (release)`: which build answered, for the benchmark's report.

@@ -8,6 +8,8 @@ use std::io;
 
 use tokio::net::TcpListener;
 
+use lab_kit::http::HttpMetrics;
+
 use crate::config::Config;
 use crate::router::app;
 
@@ -26,6 +28,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future + Send + 'static,
 ) -> io::Result<()> {
-    let policy = config.policy.clone();
+    let mut policy = config.policy.clone();
+    policy.metrics = config.metrics.clone().map(|metrics| HttpMetrics {
+        metrics,
+        route: crate::router::route_of,
+    });
     lab_kit::http::serve(listener, app(config), &policy, shutdown).await
 }

@@ -77,6 +77,9 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// How every successful reply line starts.
+pub const OK_PREFIX: &[u8] = br#"{"status":"ok""#;
+
 /// Reads one request line and appends the reply line (newline included) to `out`.
 ///
 /// `scratch` is a buffer the caller keeps between calls so the upper-cased text needs no
@@ -85,7 +88,8 @@ pub fn respond(line: &[u8], out: &mut Vec<u8>, scratch: &mut String) {
     match parse(line) {
         Ok((text, id)) => {
             uppercase_into(&text, scratch);
-            out.extend_from_slice(br#"{"status":"ok","message":"#);
+            out.extend_from_slice(OK_PREFIX);
+            out.extend_from_slice(br#","message":"#);
             write_json_string(out, scratch);
             finish_reply(out, id);
         }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
 use lab_kit::connection::{Admission, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, Slot, admit};
+use lab_kit::metrics::{Outcome, ServerMetrics};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +30,10 @@ pub use lab_kit::connection::DEFAULT_DRAIN_TIMEOUT;
 pub(crate) use lab_kit::connection::DEFAULT_IDLE_TIMEOUT;
 /// Default cap on open connections (the same for every server).
 pub(crate) use lab_kit::connection::DEFAULT_MAX_CONNECTIONS;
+
+/// The socket lab's one route and method in its metrics: a line, upper-cased.
+const ROUTE: &str = "echo";
+const METHOD: &str = "LINE";
 
 /// How long a closing connection waits for the client to read its last reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -50,6 +55,8 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// TLS, or `None` for cleartext. The handshake is bounded by the idle timeout.
     pub tls: Option<lab_kit::tls::ServerTls>,
+    /// Prometheus metrics (`--metrics-addr`), or `None`: off, and no line pays for them.
+    pub metrics: Option<ServerMetrics>,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +68,7 @@ impl Default for ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             tls: None,
+            metrics: None,
         }
     }
 }
@@ -81,7 +89,10 @@ pub async fn run(
     shutdown: impl Future,
 ) -> io::Result<()> {
     let config = Arc::new(config);
-    let admission = Admission::new(config.max_connections, config.max_connections_per_address);
+    let mut admission = Admission::new(config.max_connections, config.max_connections_per_address);
+    if let Some(metrics) = &config.metrics {
+        admission = admission.counted_in(metrics.open_connections());
+    }
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     tokio::pin!(shutdown);
@@ -201,7 +212,13 @@ async fn serve(
         };
         reply.clear();
         match read {
-            Ok(Ok(Some(line))) => protocol::respond(line, &mut reply, &mut scratch),
+            Ok(Ok(Some(line))) => {
+                let timer = config.metrics.as_ref().map(|m| m.request(ROUTE, METHOD));
+                protocol::respond(line, &mut reply, &mut scratch);
+                if let Some(timer) = timer {
+                    timer.finish(Outcome::Line(reply.starts_with(protocol::OK_PREFIX)));
+                }
+            }
             Ok(Ok(None)) => return Ok(()),
             Ok(Err(FrameError::Io(e))) => return Err(e),
             Ok(Err(FrameError::TooLong { limit })) => {

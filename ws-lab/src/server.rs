@@ -60,7 +60,20 @@ pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Ro
     let hooks = Hooks::new(room.clone(), limits, stop.clone(), sessions.clone());
     let id = lab_kit::build::server_id("ws-lab", env!("CARGO_PKG_VERSION"));
     let server_id = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("ws-lab"));
-    Router::new()
+    let router = match &config.policy.metrics {
+        Some(http) => {
+            let metrics = http.metrics.clone();
+            Router::new().route(
+                lab_kit::metrics::PATH,
+                get(move |method: axum::http::Method, uri: axum::http::Uri| {
+                    let metrics = metrics.clone();
+                    async move { lab_kit::exposition::reply(&metrics, &method, uri.path()) }
+                }),
+            )
+        }
+        None => Router::new(),
+    };
+    router
         .route("/health", get(health))
         .route("/ws/echo", get(echo_upgrade))
         .route("/ws/chat", get(chat_upgrade))
@@ -121,6 +134,39 @@ pub async fn run(
         tracing::warn!("WebSocket sessions still open after {drain:?}; dropping them");
     }
     Ok(())
+}
+
+/// Metrics for this server (`--metrics`): counted by the connection layer under
+/// [`route_of`]'s names, and served at `/metrics` by [`app`].
+pub fn metrics() -> lab_kit::http::HttpMetrics {
+    lab_kit::http::HttpMetrics {
+        metrics: lab_kit::metrics::ServerMetrics::new(),
+        route: route_of,
+    }
+}
+
+/// The route a request counts under in the metrics: the endpoints by name (a
+/// WebSocket's request is its upgrade), anything else `other`.
+fn route_of(_method: &axum::http::Method, path: &str) -> &'static str {
+    const ROUTES: [&str; 7] = [
+        "/health",
+        "/ws/echo",
+        "/ws/chat",
+        "/sse/chat",
+        "/poll/chat",
+        "/hooks",
+        lab_kit::metrics::PATH,
+    ];
+    if let Some(known) = ROUTES.iter().find(|route| **route == path) {
+        return known;
+    }
+    if path
+        .strip_prefix("/hooks/")
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    {
+        return "/hooks/{id}";
+    }
+    "other"
 }
 
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {

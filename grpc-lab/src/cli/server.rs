@@ -50,6 +50,13 @@ pub struct ServerCli {
     #[arg(long, value_name = "TOKEN", env = "GRPC_AUTH_TOKEN", hide_env_values = true,
           value_parser = lab_kit::token::token_parser())]
     pub auth_token: Option<lab_kit::token::Token>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (call counts by method and
+    /// gRPC status, calls in flight, open connections, a latency histogram, the
+    /// process's CPU and memory): host:port, or a port for every interface. Off, calls
+    /// pay nothing for them.
+    #[arg(long, value_name = "ADDR", env = "GRPC_METRICS_ADDR",
+          value_parser = lab_kit::args::listen_addr)]
+    pub metrics_addr: Option<String>,
     /// The connection policy.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -91,7 +98,11 @@ impl ServerCli {
 ///
 /// When the address cannot be bound or serving fails.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
-    let config = cli.config();
+    let mut config = cli.config();
+    if let (Some(addr), None) = (&cli.metrics_addr, &cli.command) {
+        let metrics = lab_kit::exposition::serve_at(addr, "gRPC server").await?;
+        config.policy.metrics = Some(crate::server::metrics(metrics));
+    }
     serve::<ServerCli, _, _, _, _>(
         &cli.server,
         cli.command.as_ref(),

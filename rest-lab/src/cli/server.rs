@@ -53,6 +53,11 @@ pub struct ServerCli {
     #[arg(long, value_name = "TOKEN", env = "REST_AUTH_TOKEN", hide_env_values = true,
           value_parser = lab_kit::token::token_parser())]
     pub auth_token: Option<lab_kit::token::Token>,
+    /// Serve Prometheus metrics at /metrics on this port (request counts by route,
+    /// method and status, in-flight requests, open connections, a latency histogram,
+    /// the process's CPU and memory); off, requests pay nothing for them.
+    #[arg(long, env = "REST_METRICS")]
+    pub metrics: bool,
     /// The connection policy.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -81,6 +86,7 @@ impl ServerCli {
                 ..self.http.policy()
             },
             auth_token: self.auth_token.clone(),
+            metrics: self.metrics.then(lab_kit::metrics::ServerMetrics::new),
         }
     }
 }

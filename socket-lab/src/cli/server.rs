@@ -38,6 +38,13 @@ pub struct ServerCli {
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES as u64,
           value_parser = clap::value_parser!(u64).range(1..=MAX_LINE_BYTES_LIMIT))]
     pub max_line_bytes: u64,
+    /// Serve Prometheus metrics at http://ADDR/metrics (lines answered, ok or error,
+    /// lines in flight, open connections, a latency histogram, the process's CPU and
+    /// memory): host:port, or a port for every interface. Off, lines pay nothing for
+    /// them.
+    #[arg(long, value_name = "ADDR", env = "SOCKET_METRICS_ADDR",
+          value_parser = lab_kit::args::listen_addr)]
+    pub metrics_addr: Option<String>,
     /// The connection cap and idle timeout (a connection gets the idle timeout to send
     /// a complete line, and to read its reply).
     #[command(flatten)]
@@ -67,7 +74,10 @@ impl ServerCli {
 ///
 /// When the address cannot be bound.
 pub async fn run(cli: ServerCli) -> anyhow::Result<ExitCode> {
-    let config = cli.config();
+    let mut config = cli.config();
+    if let (Some(addr), None) = (&cli.metrics_addr, &cli.command) {
+        config.metrics = Some(lab_kit::exposition::serve_at(addr, "socket server").await?);
+    }
     serve::<ServerCli, _, _, _, _>(
         &cli.server,
         cli.command.as_ref(),

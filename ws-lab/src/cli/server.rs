@@ -62,6 +62,11 @@ pub struct ServerCli {
     #[arg(long, value_name = "DURATION", default_value_t = lab_kit::args::Span(DEFAULT_HOOK_TIMEOUT),
           value_parser = lab_kit::args::span_up_to(std::time::Duration::from_secs(60)))]
     pub hook_timeout: lab_kit::args::Span,
+    /// Serve Prometheus metrics at /metrics on this port (request counts by route,
+    /// method and status, in-flight requests, open connections, a latency histogram,
+    /// the process's CPU and memory); off, requests pay nothing for them.
+    #[arg(long, env = "WS_METRICS")]
+    pub metrics: bool,
     /// The connection cap and idle timeout (the idle timeout counts from the last frame
     /// a client sent; pings go out at least twice within it).
     #[command(flatten)]
@@ -86,6 +91,7 @@ impl ServerCli {
                 max_connections: self.connection.max_connections(),
                 max_connections_per_address: self.connection.max_connections_per_address(),
                 idle_timeout: self.connection.idle_timeout.get(),
+                metrics: self.metrics.then(crate::server::metrics),
                 ..HttpPolicy::default()
             },
             ..Config::default()

@@ -1,10 +1,24 @@
-//! What the resource tests share: this process's resident memory, and an upgrade done
-//! by hand, so a test can write frames raw and the client holds no WebSocket buffers.
+//! What the tests share: a server in this process, this process's resident memory,
+//! and an upgrade done by hand, so a test can write frames raw and the client holds no
+//! WebSocket buffers.
 
 #![allow(dead_code, reason = "each test binary uses its own part")]
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// A server with `config` on `127.0.0.1:0`, and its `http://` base URL.
+pub(crate) async fn start(
+    config: ws_lab::Config,
+) -> (String, lab_kit::SpawnedServer<ws_lab::server::ServerError>) {
+    // reqwest is built without a crypto provider of its own.
+    lab_kit::tls::install_default_provider();
+    let server =
+        lab_kit::SpawnedServer::start(|listener, stop| ws_lab::run(listener, config, stop))
+            .await
+            .unwrap();
+    (format!("http://{}", server.addr()), server)
+}
 
 /// This process's resident memory, in bytes.
 pub(crate) fn resident() -> u64 {
