@@ -84,6 +84,8 @@ pub struct ResultRow {
     pub server_cpu_us: Option<f64>,
     /// Why server CPU is blank, when it is.
     pub server_cpu_note: Option<String>,
+    /// Where server CPU was read: `embedded`, `pid 1234`, or a metrics URL.
+    pub server_cpu_from: Option<String>,
     /// Bytes the client sent per request, measured on the connection.
     pub bytes_sent: Option<f64>,
     /// Bytes the client received per request, measured on the connection.

@@ -19,7 +19,7 @@ use crate::engine::cputime;
 use crate::network::relay::Relay;
 use crate::placement::{CpuList, Placement, pin_current_thread};
 use crate::security::{Guard, Security};
-use crate::settings::{Lab, Settings};
+use crate::settings::{Lab, ServerMetricsUrl, Settings};
 
 /// The future a server is told to stop by.
 pub(crate) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -184,6 +184,9 @@ pub(crate) enum ServerCpu {
     Embedded,
     /// An external server's process, from `--server-pid`.
     Process(u32),
+    /// An external server's Prometheus metrics, from `--server-metrics` or found at
+    /// its own `/metrics`.
+    Metrics(ServerMetricsUrl),
     /// Not measured, and why.
     Unknown(String),
 }
@@ -220,7 +223,18 @@ impl Target {
         match (&self.cpu, &self.embedded) {
             (ServerCpu::Embedded, Some(server)) => server.cpu_time(),
             (ServerCpu::Process(pid), _) => cputime::process(*pid),
+            (ServerCpu::Metrics(m), _) => cputime::from_metrics(&m.authority, &m.path).ok(),
             _ => None,
+        }
+    }
+
+    /// Where the server's CPU time is read from, for the report: `None` when it is not.
+    pub(crate) fn cpu_source(&self) -> Option<String> {
+        match &self.cpu {
+            ServerCpu::Embedded => Some("embedded".into()),
+            ServerCpu::Process(pid) => Some(format!("pid {pid}")),
+            ServerCpu::Metrics(m) => Some(m.url()),
+            ServerCpu::Unknown(_) => None,
         }
     }
 }
@@ -274,11 +288,7 @@ pub(crate) fn resolve(
             bail!("{} {address}: {line}", lab.flag);
         }
     }
-    let cpu = match settings.server_pid(lab.key) {
-        Some(pid) if cputime::process(pid).is_some() => ServerCpu::Process(pid),
-        Some(pid) => ServerCpu::Unknown(format!("no process {pid} to read")),
-        None => ServerCpu::Unknown("external server: --server-pid PID reads its CPU".into()),
-    };
+    let cpu = external_cpu(lab, settings, &authority)?;
     Ok(Target {
         lab,
         authority,
@@ -287,6 +297,50 @@ pub(crate) fn resolve(
         cpu,
         relay: None,
     })
+}
+
+/// Where an external server's CPU time is read: `--server-pid`, else `--server-metrics`
+/// (which must answer now), else a REST or WebSocket server's own `/metrics` if it
+/// serves them, else nowhere (and the report says how to read it).
+///
+/// # Errors
+///
+/// When `--server-metrics` names an endpoint that does not report the CPU time.
+fn external_cpu(
+    lab: &LabServer,
+    settings: &Settings,
+    authority: &str,
+) -> anyhow::Result<ServerCpu> {
+    if let Some(pid) = settings.server_pid(lab.key) {
+        return Ok(match cputime::process(pid) {
+            Some(_) => ServerCpu::Process(pid),
+            None => ServerCpu::Unknown(format!("no process {pid} to read")),
+        });
+    }
+    if let Some(metrics) = settings.server_metrics(lab.key) {
+        if let Err(reason) = cputime::from_metrics(&metrics.authority, &metrics.path) {
+            bail!(
+                "--server-metrics {}: {reason}. Start the {} with its metrics on \
+                 (--metrics or --metrics-addr), or leave the option out",
+                metrics.url(),
+                lab.name
+            );
+        }
+        return Ok(ServerCpu::Metrics(metrics.clone()));
+    }
+    if matches!(lab.key, Lab::Rest | Lab::Ws) {
+        let own = ServerMetricsUrl {
+            lab: Some(lab.key),
+            authority: authority.to_owned(),
+            path: lab_kit::metrics::PATH.to_owned(),
+        };
+        if cputime::from_metrics(&own.authority, &own.path).is_ok() {
+            return Ok(ServerCpu::Metrics(own));
+        }
+    }
+    Ok(ServerCpu::Unknown(
+        "external server: --server-pid PID or --server-metrics URL reads its CPU".into(),
+    ))
 }
 
 /// The kind of server a lab's probe expects, for the labs a probe tells apart (the

@@ -524,6 +524,7 @@ pub(crate) mod tests {
             client_cpu_share: Some(0.4),
             server_cpu_us: Some(25.0),
             server_cpu_note: None,
+            server_cpu_from: None,
             bytes_sent: Some(90.0),
             bytes_received: Some(300.0),
             bytes_note: None,

@@ -157,6 +157,7 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
             .map(|cpu| cpu.as_secs_f64() / (wall * measured.load_cpus.max(1) as f64)),
         server_cpu_us: server_cpu.and_then(per_call),
         server_cpu_note,
+        server_cpu_from: server_cpu.and(target.cpu_source()),
         bytes_sent: measured
             .bytes
             .filter(|_| calls > 0)

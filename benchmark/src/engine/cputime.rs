@@ -50,6 +50,52 @@ pub(crate) fn process(pid: u32) -> Option<Duration> {
     Some(total)
 }
 
+/// The longest a metrics scrape may take, and the most it may read.
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(2);
+const SCRAPE_LIMIT: u64 = 4 << 20;
+
+/// The CPU time an external server reports in its Prometheus metrics
+/// (`process_cpu_seconds_total`), read by `GET path` from `authority` over plain
+/// HTTP/1.1: every thread of its process, on whatever machine it runs.
+///
+/// # Errors
+///
+/// When the endpoint does not answer in time, answers other than 200, or reports no
+/// such sample, saying which.
+pub(crate) fn from_metrics(authority: &str, path: &str) -> Result<Duration, String> {
+    use std::io::{Read as _, Write as _};
+    use std::net::{TcpStream, ToSocketAddrs as _};
+    let addr = authority
+        .to_socket_addrs()
+        .map_err(|e| format!("{authority}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{authority}: no address"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, SCRAPE_TIMEOUT)
+        .map_err(|e| format!("{authority}: {e}"))?;
+    let _ = stream.set_read_timeout(Some(SCRAPE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(SCRAPE_TIMEOUT));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("{authority}: {e}"))?;
+    let mut reply = Vec::new();
+    stream
+        .take(SCRAPE_LIMIT)
+        .read_to_end(&mut reply)
+        .map_err(|e| format!("{authority}{path}: {e}"))?;
+    let reply = String::from_utf8_lossy(&reply);
+    let (head, body) = reply
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{authority}{path}: not an HTTP reply"))?;
+    let status = head.lines().next().unwrap_or_default();
+    if !status.contains(" 200") {
+        return Err(format!("{authority}{path}: {status}"));
+    }
+    let seconds = lab_kit::metrics::sample(body, "process_cpu_seconds_total")
+        .ok_or_else(|| format!("{authority}{path}: no process_cpu_seconds_total"))?;
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{authority}{path}: {e}"))
+}
+
 fn read_schedstat(path: &str) -> Option<Duration> {
     let text = std::fs::read_to_string(path).ok()?;
     let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;

@@ -126,7 +126,10 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
         .results
         .iter()
         .filter(|r| !r.embedded)
-        .map(|r| format!("{} at {}", r.label, r.target))
+        .map(|r| match &r.server_cpu_from {
+            Some(from) => format!("{} at {} (CPU from {from})", r.label, r.target),
+            None => format!("{} at {}", r.label, r.target),
+        })
         .collect();
     let mut servers = format!(
         "load: {} thread{} on CPU {}; embedded servers on CPU {}{}",

@@ -190,6 +190,68 @@ pub const DEFAULT_TIMEOUT: &str = "5s";
 /// Default users created before a `list` run.
 pub const DEFAULT_LIST_SIZE: usize = 100;
 
+/// An external server's metrics endpoint, for its CPU time from
+/// `process_cpu_seconds_total`: `grpc=http://host:9100/metrics`, or a URL for every
+/// external server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerMetricsUrl {
+    /// The lab, or `None` for all.
+    pub lab: Option<Lab>,
+    /// `host:port` of the endpoint.
+    pub authority: String,
+    /// Its path (`/metrics` unless the URL gives one).
+    pub path: String,
+}
+
+impl ServerMetricsUrl {
+    /// `http://authority/path`, as a person would write it.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.authority, self.path)
+    }
+}
+
+/// Reads `--server-metrics` values: `[LAB=]URL`, where URL is `http://host:port[/path]`
+/// or `host:port[/path]` (the path `/metrics` unless given).
+///
+/// # Errors
+///
+/// When a lab is named that has no server, or the URL is not plain `http://`.
+pub fn parse_server_metrics(text: &str) -> Result<ServerMetricsUrl, String> {
+    let (lab, url) = match text.split_once('=') {
+        Some((lab, url)) if !lab.contains('/') => {
+            let known = [Lab::Floor, Lab::Socket, Lab::Rest, Lab::Grpc, Lab::Ws];
+            let Some(&lab) = known.iter().find(|known| known.key() == lab) else {
+                return Err(format!("unknown lab {lab:?}: use socket, rest, grpc or ws"));
+            };
+            (Some(lab), url)
+        }
+        _ => (None, text),
+    };
+    if url.starts_with("https://") {
+        return Err(format!(
+            "{url}: the metrics are read over plain http:// (serve them on a private address)"
+        ));
+    }
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (authority, path) = match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, lab_kit::metrics::PATH),
+    };
+    if authority.is_empty()
+        || !authority.contains(':')
+        || url.contains("://") && !url.starts_with("http://")
+    {
+        return Err(format!(
+            "{text:?} is not a metrics URL (like http://host:9100/metrics or grpc=host:9100)"
+        ));
+    }
+    Ok(ServerMetricsUrl {
+        lab,
+        authority: authority.to_owned(),
+        path: path.to_owned(),
+    })
+}
+
 /// An external server's process, for its CPU time: `rest=1234`, or `1234` for every
 /// external server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -348,6 +410,13 @@ pub struct Settings {
     /// every external server, or `rest=1234` for one lab (repeat the option).
     #[arg(long = "server-pid", value_name = "[LAB=]PID", value_parser = parse_server_pid)]
     pub server_pids: Vec<ServerPid>,
+    /// An external server's Prometheus metrics, to read its CPU time from
+    /// `process_cpu_seconds_total` around every round, on any machine:
+    /// `grpc=http://host:9100/metrics`, or a URL for every external server (repeat the
+    /// option). A REST or WebSocket lab server started with --metrics is found at its
+    /// own /metrics without it.
+    #[arg(long = "server-metrics", value_name = "[LAB=]URL", value_parser = parse_server_metrics)]
+    pub server_metrics: Vec<ServerMetricsUrl>,
 }
 
 impl Settings {
@@ -390,6 +459,12 @@ impl Settings {
             Lab::Grpc => self.grpc_url.as_deref(),
             Lab::Ws => self.ws_url.as_deref(),
         }
+    }
+
+    /// The metrics endpoint given for `lab`'s external server, if one was.
+    pub fn server_metrics(&self, lab: Lab) -> Option<&ServerMetricsUrl> {
+        let own = self.server_metrics.iter().find(|m| m.lab == Some(lab));
+        own.or_else(|| self.server_metrics.iter().find(|m| m.lab.is_none()))
     }
 
     /// The process id given for `lab`'s external server, if one was.
@@ -488,5 +563,27 @@ mod tests {
         assert_eq!(parse_server_pid("7"), Ok(ServerPid { lab: None, pid: 7 }));
         assert!(parse_server_pid("smtp=1").is_err());
         assert!(parse_server_pid("rest=x").is_err());
+    }
+
+    #[test]
+    fn server_metrics_name_a_lab_or_all_and_default_the_path() {
+        let grpc = parse_server_metrics("grpc=http://10.0.0.5:9100/metrics").unwrap();
+        assert_eq!(grpc.lab, Some(Lab::Grpc));
+        assert_eq!(grpc.authority, "10.0.0.5:9100");
+        assert_eq!(grpc.url(), "http://10.0.0.5:9100/metrics");
+        let all = parse_server_metrics("rest-server:5000").unwrap();
+        assert_eq!((all.lab, all.path.as_str()), (None, "/metrics"));
+        // A query's `=` is not a lab.
+        let query = parse_server_metrics("http://h:1/m?a=b").unwrap();
+        assert_eq!((query.lab, query.path.as_str()), (None, "/m?a=b"));
+        for bad in [
+            "smtp=h:1",
+            "https://h:1/metrics",
+            "ftp://h:1",
+            "http://",
+            "justahost",
+        ] {
+            assert!(parse_server_metrics(bad).is_err(), "{bad}");
+        }
     }
 }
