@@ -107,6 +107,45 @@ pub enum Command {
     /// One row's client alone, as `benchmark cost` counts it (internal).
     #[command(hide = true)]
     CostClient(CostClientArgs),
+    /// Put the JSON reports of a sharded run's shards (`--shard I/N --format json`)
+    /// back together as one run: histograms and counts added, throughput over the
+    /// shards' time together, server CPU from what each read over the same rounds.
+    /// Refuses shards of different settings or builds; renders every format (`--format`
+    /// and `-o` after the files).
+    Merge(MergeArgs),
+}
+
+/// What `benchmark merge` takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// Every shard's JSON report.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// This process's command line with each option its environment set made explicit
+/// (`--rest-url=...` for `REST_URL`), so a shard's report says the whole of what it
+/// ran, wherever `benchmark merge` reads it.
+pub(crate) fn effective_args() -> Vec<String> {
+    use clap::CommandFactory as _;
+    use clap::parser::ValueSource;
+    let mut args: Vec<String> = std::env::args().collect();
+    let command = Cli::command();
+    let Ok(matches) = command.clone().try_get_matches_from(&args) else {
+        return args;
+    };
+    for arg in command.get_arguments() {
+        let id = arg.get_id().as_str();
+        if matches.value_source(id) != Some(ValueSource::EnvVariable) {
+            continue;
+        }
+        if let (Some(long), Some(value)) =
+            (arg.get_long(), arg.get_env().and_then(std::env::var_os))
+        {
+            args.push(format!("--{long}={}", value.to_string_lossy()));
+        }
+    }
+    args
 }
 
 /// What `benchmark serve` takes.
@@ -133,6 +172,10 @@ pub struct ServeArgs {
     /// handed between threads.
     #[arg(long)]
     pub single_thread: bool,
+    /// Count requests in Prometheus metrics as a lab server with `--metrics` does
+    /// (nothing serves them here: `benchmark cost --metrics` counts what they cost).
+    #[arg(long)]
+    pub metrics: bool,
 }
 
 /// What `benchmark relay` takes.
@@ -211,6 +254,11 @@ pub struct CostArgs {
     /// that is removed).
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Count the servers with their Prometheus metrics on (`--metrics`,
+    /// `--metrics-addr`): set beside a run without it, the difference is what the
+    /// metrics cost a request.
+    #[arg(long)]
+    pub metrics: bool,
 }
 
 /// What `benchmark push` takes.

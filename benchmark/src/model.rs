@@ -256,6 +256,86 @@ pub struct Report {
     /// run's cleartext connections (TLS hides them), each distinct one once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http2_windows: Vec<Http2Windows>,
+    /// With `--shard`: what `benchmark merge` needs of this shard to add it to the
+    /// others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardPart>,
+}
+
+/// One shard's part of a sharded run, in its JSON report: who it was, and each row's
+/// raw measurements (histograms, counts, CPU, bytes, windows) for `benchmark merge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardPart {
+    /// This shard's number, from 0.
+    pub index: usize,
+    /// Shards in the run.
+    pub count: usize,
+    /// This shard's clients.
+    pub clients: usize,
+    /// The benchmark that measured (`lab_kit::build::VERSION`): shards of different
+    /// builds are not merged.
+    pub version: String,
+    /// The shard's command line, with what its environment set made explicit, from
+    /// which `benchmark merge` reads the run's settings back.
+    pub args: Vec<String>,
+    /// When the run began measuring its first row, Unix seconds.
+    pub started_unix_s: f64,
+    /// Each row measured, in the report's order.
+    pub rows: Vec<ShardRow>,
+}
+
+/// One row's raw measurements in a shard. Histograms are latencies in nanoseconds in
+/// HdrHistogram's compressed form (V2 with DEFLATE, as its interval logs hold them),
+/// base64: they add exactly, where percentiles do not.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardRow {
+    /// The row's key.
+    pub key: String,
+    /// Every successful request's latency.
+    pub histogram: String,
+    /// Open loop: service times (from the send).
+    pub service: String,
+    /// Stream workload: times to the first item.
+    pub first_item: String,
+    /// Each round in order.
+    pub rounds: Vec<ShardRound>,
+    /// Failed requests by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// The first message of each kind of failure.
+    pub first_errors: BTreeMap<String, String>,
+    /// Load-generator CPU over the measured rounds, seconds.
+    pub client_cpu_s: Option<f64>,
+    /// CPUs the load threads could use at once.
+    pub load_cpus: usize,
+    /// Server CPU over the measured rounds, seconds, where it was read.
+    pub server_cpu_s: Option<f64>,
+    /// Where server CPU was read (`pid 1234`, a metrics URL).
+    pub server_cpu_from: Option<String>,
+    /// Bytes sent and received over the measured rounds.
+    pub bytes: Option<(u64, u64)>,
+    /// Connections opened, warm-up included.
+    pub connections_opened: Option<u64>,
+    /// Users left behind, of those made.
+    pub users_left: (usize, usize),
+    /// Items each request moved (stream workload).
+    pub items: Option<usize>,
+    /// Open loop: requests sent more than 1 ms late.
+    pub late: u64,
+    /// Open loop: the most a request was late, microseconds.
+    pub max_late_us: f64,
+    /// False when Ctrl-C cut it short.
+    pub complete: bool,
+}
+
+/// One round of a row in a shard: its span and latencies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardRound {
+    /// When its first client started, Unix seconds.
+    pub start_unix_s: f64,
+    /// When its last client ended, Unix seconds.
+    pub end_unix_s: f64,
+    /// Its latencies.
+    pub histogram: String,
 }
 
 /// One side's HTTP/2 flow-control announcement: at a high bandwidth-delay product these

@@ -7,10 +7,10 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A set of CPU numbers, as `taskset -c` writes them: `0`, `0,2`, `1-3`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CpuList(pub Vec<usize>);
 
@@ -65,7 +65,7 @@ impl fmt::Display for CpuList {
 }
 
 /// Where this run's load and embedded servers go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     /// CPUs of the load-generator threads.
     pub client_cpus: CpuList,

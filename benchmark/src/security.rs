@@ -7,14 +7,18 @@ use anyhow::Context as _;
 use lab_kit::tls::{ClientTls, SelfSigned, ServerTls};
 use lab_kit::token::{Bearer, Token};
 
-/// How a server is guarded: TLS with the run's certificate, a token on writes; neither
-/// by default (`Guard::default()` is cleartext, open).
+/// How a server is started beyond the defaults: TLS with the run's certificate, a
+/// token on writes, its Prometheus metrics on; none by default (`Guard::default()` is
+/// cleartext, open, unmetered).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Guard {
     /// TLS, when `--tls`.
     pub tls: Option<ServerTls>,
     /// The token writes need, when `--auth`.
     pub token: Option<Token>,
+    /// Metrics counted as a lab server with `--metrics` counts them (`benchmark serve
+    /// --metrics`, `benchmark cost --metrics`: what they cost a request).
+    pub metrics: Option<lab_kit::metrics::ServerMetrics>,
 }
 
 /// The run's TLS and token, made once.
@@ -73,6 +77,7 @@ impl Security {
         Ok(Guard {
             tls,
             token: self.token.as_ref().map(|(token, _)| token.clone()),
+            metrics: None,
         })
     }
 

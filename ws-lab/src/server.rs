@@ -136,11 +136,11 @@ pub async fn run(
     Ok(())
 }
 
-/// Metrics for this server (`--metrics`): counted by the connection layer under
-/// [`route_of`]'s names, and served at `/metrics` by [`app`].
-pub fn metrics() -> lab_kit::http::HttpMetrics {
+/// Counting in `metrics` (`--metrics`): by the connection layer under [`route_of`]'s
+/// names, served at `/metrics` by [`app`].
+pub fn metrics(metrics: lab_kit::metrics::ServerMetrics) -> lab_kit::http::HttpMetrics {
     lab_kit::http::HttpMetrics {
-        metrics: lab_kit::metrics::ServerMetrics::new(),
+        metrics,
         route: route_of,
     }
 }

@@ -10,7 +10,9 @@ use ws_lab::Config;
 #[tokio::test]
 async fn endpoints_are_counted_and_served_at_metrics() {
     let mut config = Config::default();
-    config.policy.metrics = Some(ws_lab::server::metrics());
+    config.policy.metrics = Some(ws_lab::server::metrics(
+        lab_kit::metrics::ServerMetrics::new(),
+    ));
     let (base, server) = start(config).await;
     let http = reqwest::Client::new();
     for _ in 0..2 {

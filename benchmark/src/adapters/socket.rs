@@ -37,6 +37,7 @@ fn serve(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) ->
             // Every client comes from this one address.
             max_connections_per_address: socket_lab::ServerConfig::default().max_connections,
             tls: guard.tls,
+            metrics: guard.metrics,
             ..socket_lab::ServerConfig::default()
         };
         socket_lab::run(listener, config, shutdown)

@@ -38,6 +38,7 @@ fn serve(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdown) ->
         let mut config = ws_lab::Config::default();
         config.policy = measured_policy(config.policy);
         config.policy.tls = guard.tls;
+        config.policy.metrics = guard.metrics.map(ws_lab::server::metrics);
         // Room for the largest --payload; the server is only on 127.0.0.1.
         config.max_message_bytes = crate::settings::MAX_PAYLOAD + 64 * 1024;
         // Room for `benchmark push --subscribers 10000` in the chat and as webhooks.

@@ -7,6 +7,7 @@ pub(crate) mod baseline;
 pub(crate) mod checks;
 pub(crate) mod cost;
 pub(crate) mod ranking;
+pub(crate) mod shard;
 pub(crate) mod summary;
 pub(crate) mod sweep;
 

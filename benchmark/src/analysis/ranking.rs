@@ -55,6 +55,7 @@ pub(crate) fn assemble(
         comparison: None,
         link_tally: None,
         http2_windows: Vec::new(),
+        shard: None,
     }
 }
 

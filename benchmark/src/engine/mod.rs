@@ -271,14 +271,32 @@ pub(crate) struct Load {
     pub rounds: u32,
     /// Open loop: requests per second in total, spread evenly over the clients.
     pub rate: Option<f64>,
+    /// In a sharded run, this process's part: `clients` above are its share, `rate`
+    /// the whole run's, and each client keeps its place in the whole run's schedule.
+    pub part: Option<Part>,
+}
+
+/// This process's part of a sharded run (`--shard`): which shard, of how many clients
+/// in the whole run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    /// Which shard.
+    pub shard: crate::settings::shard::Shard,
+    /// Clients in the whole run, every shard's.
+    pub clients: usize,
 }
 
 impl Load {
     /// Client number `client`'s schedule in an open loop: every client sends at
-    /// `rate / clients`, the clients' schedules staggered evenly.
+    /// `rate / clients`, the clients' schedules staggered evenly. In a sharded run,
+    /// over the whole run's clients, a shard's client at its number there: the shards'
+    /// requests together arrive as evenly spaced as one process's would.
     pub(crate) fn pace(&self, client: usize) -> Option<Pace> {
         let rate = self.rate.filter(|r| *r > 0.0 && r.is_finite())?;
-        let clients = self.clients.max(1);
+        let (client, clients) = match self.part {
+            Some(part) => (part.shard.global(client), part.clients.max(1)),
+            None => (client, self.clients.max(1)),
+        };
         let interval = Duration::try_from_secs_f64(clients as f64 / rate).ok()?;
         let offset = interval.mul_f64((client % clients) as f64 / clients as f64);
         Some(Pace { interval, offset })
@@ -385,6 +403,9 @@ pub(crate) struct LoadResult {
     pub rounds: u32,
     /// Each round that ran, in order: what to pair with another row's same round.
     pub per_round: Vec<Round>,
+    /// Each round's latencies and span (first client's start to last client's end),
+    /// in order: what a shard's report carries for `benchmark merge` to add up.
+    pub round_latencies: Vec<(Histogram<u64>, (Instant, Instant))>,
     /// Latencies by when they finished, in a `--duration` run.
     pub timeline: Option<Timeline>,
 }
@@ -508,7 +529,7 @@ where
                 (Some(_), None) => {}
             }
         }
-        let per_round = spans
+        let per_round: Vec<Round> = spans
             .iter()
             .zip(&latencies)
             .map(|((start, end), histogram)| {
@@ -527,6 +548,7 @@ where
             client_cpu,
             rounds: ran,
             per_round,
+            round_latencies: latencies.into_iter().zip(spans).collect(),
             timeline,
         })
     })
@@ -801,12 +823,41 @@ mod tests {
             length: Length::Duration(Duration::from_secs(1)),
             rounds: 1,
             rate: Some(1000.0),
+            part: None,
         };
         let paces: Vec<Pace> = (0..4).filter_map(|c| load.pace(c)).collect();
         assert!(paces.iter().all(|p| p.interval == Duration::from_millis(4)));
         let offsets: Vec<Duration> = paces.iter().map(|p| p.offset).collect();
         assert_eq!(offsets, [0, 1, 2, 3].map(Duration::from_millis));
-        assert_eq!(Load { rate: None, ..load }.pace(0), None);
+        assert_eq!(
+            Load {
+                rate: None,
+                ..load.clone()
+            }
+            .pace(0),
+            None
+        );
+        // Two shards of the same run: each client keeps its place in the whole
+        // schedule, so the shards' offsets interleave into the one process's.
+        let mut merged: Vec<Duration> = (0..2)
+            .flat_map(|index| {
+                let shard = Load {
+                    clients: 2,
+                    part: Some(Part {
+                        shard: crate::settings::shard::Shard { index, count: 2 },
+                        clients: 4,
+                    }),
+                    ..load.clone()
+                };
+                (0..2).filter_map(move |c| shard.pace(c))
+            })
+            .map(|p| {
+                assert_eq!(p.interval, Duration::from_millis(4));
+                p.offset
+            })
+            .collect();
+        merged.sort();
+        assert_eq!(merged, offsets);
     }
 
     /// Fails every third call; records which threads ran it.
@@ -861,6 +912,7 @@ mod tests {
             length,
             rounds: 1,
             rate: None,
+            part: None,
         }
     }
 

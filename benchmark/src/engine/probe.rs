@@ -25,6 +25,20 @@ pub(crate) enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind.
+    pub(crate) const ALL: [ErrorKind; 5] = [
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Transport,
+        ErrorKind::Status,
+        ErrorKind::WrongReply,
+    ];
+
+    /// The kind a report names `key`.
+    pub(crate) fn from_key(key: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|kind| kind.key() == key)
+    }
+
     /// The name used in reports.
     pub(crate) fn key(self) -> &'static str {
         match self {

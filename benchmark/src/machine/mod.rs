@@ -2,12 +2,12 @@
 
 pub mod steadiness;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use steadiness::{CpuSnapshot, IdleSettings, Interference};
 
 /// The machine a run measured on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     /// CPUs this process may run on (taskset and cgroup limits count).
     pub cpus: usize,

@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The system settings that decide how fast an idle CPU wakes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdleSettings {
     /// `/sys/devices/system/cpu/cpuidle/current_driver` (`haltpoll`, `intel_idle`, ...).
     pub cpuidle_driver: Option<String>,
@@ -122,7 +122,7 @@ impl CpuSnapshot {
 }
 
 /// The chosen CPUs' time over a run that went to someone else.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interference {
     /// The CPUs looked at: the load's and the embedded servers'.
     pub cpus: Vec<usize>,

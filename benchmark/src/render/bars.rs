@@ -204,6 +204,7 @@ mod tests {
             comparison: None,
             link_tally: None,
             http2_windows: Vec::new(),
+            shard: None,
         }
     }
 

@@ -613,6 +613,7 @@ mod tests {
                 comparison: None,
                 link_tally: None,
                 http2_windows: Vec::new(),
+                shard: None,
             }
         };
         let ids = |samples| -> Vec<String> {

@@ -578,6 +578,7 @@ mod tests {
             comparison: None,
             link_tally: None,
             http2_windows: Vec::new(),
+            shard: None,
         };
         assert_eq!(
             verdict(&report),

@@ -110,6 +110,14 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
          and inputs give the same counts)"
             .to_owned(),
     ];
+    if args.metrics {
+        notes.push(
+            "--metrics: every server counts its requests in Prometheus metrics, as a lab \
+             server with --metrics or --metrics-addr does (nothing scrapes them); set \
+             beside a run without it, the difference is what metrics cost a request"
+                .to_owned(),
+        );
+    }
     if !lab_kit::build::PROFILE.contains("release") {
         notes.push(
             "WARNING: a debug build is counted: run it with --release for figures worth \
@@ -193,6 +201,7 @@ fn count_once(
             "0",
         ])
         .args(["--cpus", &cpu, "--single-thread"])
+        .args(args.metrics.then_some("--metrics"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

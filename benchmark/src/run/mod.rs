@@ -4,6 +4,7 @@
 //! histograms, plots).
 
 pub(crate) mod cost;
+pub(crate) mod merge;
 pub(crate) mod push;
 pub(crate) mod relay;
 pub(crate) mod row;
@@ -19,6 +20,7 @@ use anyhow::{Context, bail};
 
 use crate::adapters::Access;
 use crate::analysis::baseline::compare;
+use crate::analysis::shard::{Clock, part as shard_part};
 use crate::analysis::summary::{Measured, count_round_trips, summarise};
 use crate::analysis::sweep::{summarise as summarise_sweep, sweep_exit_code};
 use crate::analysis::{exit_code, ranking};
@@ -27,7 +29,7 @@ use crate::engine::progress::Progress;
 use crate::engine::turns::Turns;
 use crate::machine::Machine;
 use crate::machine::steadiness::CpuSnapshot;
-use crate::model::{Baseline, Http2Windows, LinkTally, Point, Report};
+use crate::model::{Baseline, Http2Windows, LinkTally, Point, Report, ShardPart};
 use crate::network::relay::{Relay, Shared};
 use crate::network::windows::Side;
 use crate::placement::{Placement, available_cpus};
@@ -155,6 +157,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Push(args)) => return push_command(&cli, args),
+        Some(Command::Merge(args)) => {
+            let report = merge::merge(&args.files)?;
+            let text = render::report(&report, cli.format, cli.wide);
+            match &cli.output {
+                Some(path) => {
+                    std::fs::write(path, &text).with_context(|| {
+                        format!("cannot write the report to {}", path.display())
+                    })?;
+                    eprintln!("Report written to {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            return Ok(ExitCode::from(exit_code(&report)));
+        }
         None if cli.settings.workload == Workload::Push => {
             return push_command(&cli, &crate::cli::PushArgs::from_settings(&cli.settings));
         }
@@ -348,6 +364,7 @@ pub fn execute(
              one per request: use one or the other"
         );
     }
+    let shard = settings.this_shard().map_err(anyhow::Error::msg)?;
     let available = available_cpus();
     let placement = Placement::decide(
         &available,
@@ -403,6 +420,7 @@ pub fn execute(
             token: security.bearer().cloned(),
         },
         security: &security,
+        shard,
     };
     // Each row beside its lab's server: every lab resolved above has one.
     let rows: Vec<(&dyn Row, &Target)> = rows
@@ -413,6 +431,10 @@ pub fn execute(
         })
         .collect();
     eprintln!("{}", plan_line(settings, rows.len()));
+    if let Some(at) = settings.start_at {
+        wait_for_start(at, stop);
+    }
+    let clock = Clock::now();
     let cpu_before = CpuSnapshot::take();
     // Every row sets up and warms up at once, then they take their rounds in turn.
     let turns = Turns::new(rows.len(), Arc::clone(stop));
@@ -443,11 +465,15 @@ pub fn execute(
             .collect()
     });
     let mut measured = Vec::new();
+    let mut parts = Vec::new();
     for (outcome, &(_, target)) in outcomes.into_iter().zip(&rows) {
         match outcome {
             // A row whose turn never came measured nothing: there is nothing to show.
             Ok(done) if done.load.rounds == 0 => {}
             Ok(done) => {
+                if shard.is_some() {
+                    parts.push(shard_part(&done, &clock, target.cpu_source()));
+                }
                 let mut row = summarise(done, target);
                 count_round_trips(&mut row, settings.link.as_ref());
                 measured.push(row);
@@ -480,6 +506,15 @@ pub fn execute(
             })
             .collect();
     }
+    report.shard = shard.map(|shard| ShardPart {
+        index: shard.index,
+        count: shard.count,
+        clients: shard.share_of(settings.clients()),
+        version: lab_kit::build::VERSION.to_owned(),
+        args: crate::cli::effective_args(),
+        started_unix_s: clock.unix_s(),
+        rows: parts,
+    });
     report.link_tally = shared.map(|shared| {
         let [chunks, held, connections, connections_held] = shared.tally();
         LinkTally {
@@ -490,4 +525,22 @@ pub fn execute(
         }
     });
     Ok(report)
+}
+
+/// Waits until `--start-at` (Unix seconds `at`), saying so, or until Ctrl-C.
+fn wait_for_start(at: f64, stop: &Arc<AtomicBool>) {
+    let wait = crate::settings::shard::until(at);
+    if wait.is_zero() {
+        eprintln!("--start-at has passed: starting at once");
+        return;
+    }
+    eprintln!("Waiting {:.1} s for --start-at", wait.as_secs_f64());
+    let end = std::time::Instant::now() + wait;
+    while !stop.load(Ordering::Relaxed) {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
+    }
 }

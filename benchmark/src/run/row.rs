@@ -20,10 +20,11 @@ use crate::engine::probe::Shared;
 use crate::engine::progress::Progress;
 use crate::engine::traffic::{SetUpTimes, Traffic};
 use crate::engine::turns::Place;
-use crate::engine::{Gate, Load, run_load};
+use crate::engine::{Gate, Load, Part, run_load};
 use crate::placement::Placement;
 use crate::security::Security;
 use crate::servers::Target;
+use crate::settings::shard::Shard;
 use crate::settings::{ClientChoice, ConnectionPolicy, Lab, Settings, Workload};
 
 /// Set-up and clean-up may take this many request timeouts in all.
@@ -55,6 +56,8 @@ pub(crate) struct Job<'a> {
     pub security: &'a Security,
     /// How set-up and clean-up reach the servers, from `security`.
     pub access: Access,
+    /// This process's shard of the run (`--shard`), if it is one.
+    pub shard: Option<Shard>,
 }
 
 impl Job<'_> {
@@ -84,15 +87,21 @@ impl Job<'_> {
     }
 
     fn load(&self) -> Load {
+        let clients = self.settings.clients();
+        let part = self.shard.map(|shard| Part { shard, clients });
         Load {
-            clients: self.settings.clients(),
-            connections: self.settings.connection_count(),
+            // A shard runs its share of the clients and of the connections.
+            clients: self.shard.map_or(clients, |s| s.share_of(clients)),
+            connections: self.shard.map_or(self.settings.connection_count(), |s| {
+                s.share_of(self.settings.connection_count()).max(1)
+            }),
             threads: self.placement.client_threads,
             cpus: self.placement.client_cpus.clone(),
             warmup: self.settings.warmup,
             length: self.settings.length(),
             rounds: self.settings.rounds,
             rate: self.settings.rate,
+            part,
         }
     }
 }

@@ -35,7 +35,10 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         &args.addr,
         &cpus,
         args.single_thread,
-        Guard::default(),
+        Guard {
+            metrics: args.metrics.then(lab_kit::metrics::ServerMetrics::new),
+            ..Guard::default()
+        },
     )
     .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("{} listening on {}", server.name, running.addr());

@@ -9,6 +9,7 @@ use crate::placement::CpuList;
 
 pub mod link;
 pub mod push;
+pub mod shard;
 pub mod sweep;
 
 use link::Link;
@@ -413,10 +414,26 @@ pub struct Settings {
     /// An external server's Prometheus metrics, to read its CPU time from
     /// `process_cpu_seconds_total` around every round, on any machine:
     /// `grpc=http://host:9100/metrics`, or a URL for every external server (repeat the
-    /// option). A REST or WebSocket lab server started with --metrics is found at its
-    /// own /metrics without it.
-    #[arg(long = "server-metrics", value_name = "[LAB=]URL", value_parser = parse_server_metrics)]
+    /// option, or comma-separate them in the environment). A REST or WebSocket lab
+    /// server started with --metrics is found at its own /metrics without it.
+    #[arg(long = "server-metrics", env = "SERVER_METRICS", value_delimiter = ',',
+          value_name = "[LAB=]URL", value_parser = parse_server_metrics)]
     pub server_metrics: Vec<ServerMetricsUrl>,
+    /// Run shard I of N (`0/4`, I from 0): this process runs the clients whose number
+    /// leaves I when divided by N, and their share of --rate on the whole run's
+    /// schedule, so N processes (on N machines) together make the run `benchmark merge`
+    /// puts back together from their JSON reports.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse_shard, conflicts_with = "shards")]
+    pub shard: Option<shard::Shard>,
+    /// N shards, this one's index I from JOB_COMPLETION_INDEX (what a Kubernetes
+    /// Indexed Job sets in each pod).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub shards: Option<usize>,
+    /// Start at TIME (RFC 3339, `2026-12-06T10:00:00Z`, or Unix seconds) rather than at
+    /// once, so shards started at different moments measure the same seconds.
+    #[arg(long, value_name = "TIME", value_parser = shard::parse_start_at)]
+    #[serde(rename = "start_at_unix_s")]
+    pub start_at: Option<f64>,
 }
 
 impl Settings {
@@ -459,6 +476,34 @@ impl Settings {
             Lab::Grpc => self.grpc_url.as_deref(),
             Lab::Ws => self.ws_url.as_deref(),
         }
+    }
+
+    /// This process's shard of the run, if it is one: `--shard`, or `--shards` with
+    /// the index from the environment.
+    ///
+    /// # Errors
+    ///
+    /// When `--shards` has no index to go with it, or there are more shards than
+    /// clients.
+    pub fn this_shard(&self) -> Result<Option<shard::Shard>, String> {
+        let shard = match (self.shard, self.shards) {
+            (Some(shard), _) => shard,
+            (None, Some(count)) => {
+                let index = std::env::var(shard::INDEX_ENV).ok();
+                shard::from_job_index(count, index.as_deref())?
+            }
+            (None, None) => return Ok(None),
+        };
+        if shard.count > self.clients() {
+            return Err(format!(
+                "{} shards for {} clients: every shard needs a client (raise --concurrency \
+                 to at least {})",
+                shard.count,
+                self.clients(),
+                shard.count
+            ));
+        }
+        Ok(Some(shard))
     }
 
     /// The metrics endpoint given for `lab`'s external server, if one was.

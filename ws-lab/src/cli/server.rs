@@ -91,7 +91,9 @@ impl ServerCli {
                 max_connections: self.connection.max_connections(),
                 max_connections_per_address: self.connection.max_connections_per_address(),
                 idle_timeout: self.connection.idle_timeout.get(),
-                metrics: self.metrics.then(crate::server::metrics),
+                metrics: self
+                    .metrics
+                    .then(|| crate::server::metrics(lab_kit::metrics::ServerMetrics::new())),
                 ..HttpPolicy::default()
             },
             ..Config::default()

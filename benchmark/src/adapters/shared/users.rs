@@ -105,6 +105,7 @@ fn serve_rest(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdow
         config.policy = measured_policy(config.policy);
         config.policy.tls = guard.tls;
         config.auth_token = guard.token;
+        config.metrics = guard.metrics;
         rest_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
@@ -119,6 +120,7 @@ fn serve_grpc(listener: tokio::net::TcpListener, guard: Guard, shutdown: Shutdow
         config.chat.max_members = 20_000;
         config.policy.tls = guard.tls;
         config.auth_token = guard.token;
+        config.policy.metrics = guard.metrics.map(grpc_lab::server::metrics);
         grpc_lab::run(listener, config, shutdown)
             .await
             .map_err(|e| e.to_string())
