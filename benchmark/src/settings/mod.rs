@@ -431,7 +431,7 @@ pub struct Settings {
     pub shards: Option<usize>,
     /// Start at TIME (RFC 3339, `2026-12-06T10:00:00Z`, or Unix seconds) rather than at
     /// once, so shards started at different moments measure the same seconds.
-    #[arg(long, value_name = "TIME", value_parser = shard::parse_start_at)]
+    #[arg(long, value_name = "TIME", env = "START_AT", value_parser = shard::parse_start_at)]
     #[serde(rename = "start_at_unix_s")]
     pub start_at: Option<f64>,
 }
