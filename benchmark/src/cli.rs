@@ -267,9 +267,15 @@ pub struct PushArgs {
     /// Subscribers per mechanism (1 to 10000).
     #[arg(long, default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub subscribers: usize,
-    /// Events published per mechanism, each once every subscriber has the one before.
+    /// Events published per mechanism, each once every subscriber has the one before
+    /// (or at --rate).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub events: u64,
+    /// Publish R events a second on a fixed schedule, whether or not the subscribers
+    /// have the ones before (an open loop: what a busy feed does), rather than each as
+    /// soon as every subscriber has the last.
+    #[arg(long, value_name = "R", value_parser = crate::settings::parse_rate)]
+    pub rate: Option<f64>,
     /// Only these mechanisms (`ws,sse,poll,hook,grpc`); every one when left out.
     #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
     pub mechanisms: Vec<Mechanism>,
@@ -287,6 +293,7 @@ impl PushArgs {
         PushArgs {
             subscribers: settings.subscribers.unwrap_or(100),
             events: settings.iterations,
+            rate: settings.rate,
             mechanisms: Vec::new(),
             timeout: lab_kit::args::Span(settings.timeout),
         }

@@ -574,8 +574,15 @@ pub struct PushReport {
     pub events: u64,
     /// Longest the publisher waited for every subscriber to have an event.
     pub timeout_ms: u64,
+    /// Events a second on a fixed schedule (`--rate`), or `None`: each event once
+    /// every subscriber had the one before.
+    pub rate: Option<f64>,
     /// One row per mechanism, in the order measured.
     pub rows: Vec<PushRow>,
+    /// Mechanisms by publish-to-receipt p50, fastest first (keys).
+    pub ranking_p50: Vec<&'static str>,
+    /// Mechanisms by p99, fastest first (keys).
+    pub ranking_p99: Vec<&'static str>,
 }
 
 /// One mechanism's figures.
@@ -599,6 +606,13 @@ pub struct PushRow {
     pub max_us: Option<f64>,
     /// The server's CPU time over the measured events per delivered copy.
     pub server_cpu_us_per_delivery: Option<f64>,
+    /// Bytes on the wire from the server to the subscribers per delivered copy (the
+    /// WebSocket or HTTP/2 frames, the SSE stream, the poll answers, the webhook
+    /// POSTs), counted by a relay in a pass of its own after the timed one.
+    pub bytes_out_per_delivery: Option<f64>,
+    /// Bytes from the subscribers to the server per delivered copy (the polls, the
+    /// webhook answers, TCP-level acknowledgements not included).
+    pub bytes_in_per_delivery: Option<f64>,
     /// Connections the subscribers hold open to the server (webhooks: none).
     pub connections_held: u64,
 }

@@ -33,12 +33,72 @@ fn every_mechanism_delivers_every_event_to_every_subscriber() {
         .map(|r| r["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["ws", "sse", "poll", "hook", "grpc"]);
-    for row in report["rows"].as_array().unwrap() {
+    let rows = report["rows"].as_array().unwrap();
+    for row in rows {
         assert_eq!(row["delivered"], 24, "{row}");
         assert_eq!(row["late"], 0, "{row}");
         assert!(row["p50_us"].as_f64().unwrap() > 0.0, "{row}");
         let held = if row["key"] == "hook" { 0 } else { 4 };
         assert_eq!(row["connections_held"], held, "{row}");
+        // Every copy crossed the wire carrying at least its text (`push:ws100:3`).
+        let out = row["bytes_out_per_delivery"].as_f64().unwrap();
+        assert!(out >= "push:ws100:1".len() as f64, "{row}");
+    }
+    let bytes_in = |key: &str| {
+        rows.iter().find(|r| r["key"] == key).unwrap()["bytes_in_per_delivery"]
+            .as_f64()
+            .unwrap()
+    };
+    // A long poller asks for every answer it gets; a WebSocket or SSE subscriber only
+    // listens; a webhook's callback answers every POST.
+    assert!(bytes_in("poll") > bytes_in("ws") && bytes_in("poll") > bytes_in("sse"));
+    assert!(bytes_in("hook") > bytes_in("sse"));
+    // Ranked by p50, fastest first, every mechanism once; by p99 only those with the
+    // 100 copies a p99 needs (none of 24 here).
+    let p50 = |key: &str| rows.iter().find(|r| r["key"] == key).unwrap()["p50_us"].as_f64();
+    let ranked: Vec<&str> = report["ranking_p50"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(ranked.len(), 5, "{ranked:?}");
+    assert!(
+        ranked.windows(2).all(|w| p50(w[0]) <= p50(w[1])),
+        "{ranked:?}"
+    );
+    assert_eq!(report["ranking_p99"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn at_a_rate_every_event_goes_out_on_schedule_and_arrives() {
+    let path = std::env::temp_dir().join(format!("commlab-rpush-{}.json", std::process::id()));
+    let cli = Cli::parse_from([
+        "benchmark",
+        "--format",
+        "json",
+        "-o",
+        path.to_str().unwrap(),
+        "push",
+        "--subscribers",
+        "3",
+        "--events",
+        "10",
+        "--rate",
+        "50",
+        "--mechanisms",
+        "ws,sse",
+    ]);
+    assert_eq!(
+        benchmark::run(cli).unwrap(),
+        std::process::ExitCode::SUCCESS
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(report["rate"], 50.0);
+    for row in report["rows"].as_array().unwrap() {
+        assert_eq!(row["delivered"], 30, "{row}");
+        assert_eq!(row["late"], 0, "{row}");
     }
 }
 

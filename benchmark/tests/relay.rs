@@ -63,16 +63,23 @@ fn the_relay_puts_the_links_round_trips_in_front_of_any_server() {
     let second = lines.next().unwrap().unwrap();
     assert!(second.contains("rtt 20 ms"), "{second}");
 
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_nodelay(true).unwrap();
-    // The first exchange waits for TCP's handshake (one round trip), then its own.
-    let first = exchange(&mut stream);
+    // The quickest of three connections and of their later exchanges: a busy machine
+    // only ever adds to a time, so the least is the link's own.
+    let (mut first, mut later) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_nodelay(true).unwrap();
+        // The first exchange waits for TCP's handshake (one round trip), then its own.
+        first = first.min(exchange(&mut stream));
+        // Every later one, its own round trip.
+        for _ in 0..2 {
+            later = later.min(exchange(&mut stream));
+        }
+    }
     assert!(
         (first / 0.040 - 1.0).abs() < 0.15,
         "first exchange {first} s"
     );
-    // Every later one, its own round trip.
-    let later = exchange(&mut stream);
     assert!(
         (later / 0.020 - 1.0).abs() < 0.15,
         "later exchange {later} s"

@@ -192,6 +192,39 @@ fn shards_run_apart_and_merge_into_the_whole_run() {
         assert!(count.abs_diff(100) <= 4, "a shard sent {count} of its 100");
     }
 
+    // Shards that began a second apart (here: one's spans moved by hand) did not
+    // measure the same seconds: the merge says so, on standard error and in the notes.
+    let mut late = shards[1].clone();
+    for part in late["shard"]["rows"].as_array_mut().unwrap() {
+        for round in part["rounds"].as_array_mut().unwrap() {
+            for field in ["start_unix_s", "end_unix_s"] {
+                round[field] = (round[field].as_f64().unwrap() + 1.0).into();
+            }
+        }
+    }
+    let late_file = dir.join("late.json");
+    std::fs::write(&late_file, late.to_string()).unwrap();
+    let skewed = dir.join("skewed.json");
+    let output = benchmark(&[
+        "merge",
+        files[0].to_str().unwrap(),
+        late_file.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        skewed.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    reported(&output);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("did not measure the same seconds"), "{said}");
+    assert!(
+        read_json(&skewed)["notes"]
+            .to_string()
+            .contains("--start-at")
+    );
+
     // Every format renders the merged run, HTML included.
     let html = dir.join("merged.html");
     let mut args = vec!["merge"];

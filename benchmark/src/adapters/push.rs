@@ -13,6 +13,9 @@ use hdrhistogram::Histogram;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::network::relay::{Relay, Shared};
+use crate::placement::CpuList;
+use crate::settings::link::Link;
 use crate::settings::push::Mechanism;
 
 /// What one mechanism's subscribers record, shared with the publisher.
@@ -128,10 +131,14 @@ pub(crate) struct Servers {
     pub(crate) ws: String,
     /// The gRPC lab, `http://127.0.0.1:PORT`.
     pub(crate) grpc: String,
+    /// Where webhooks are counted: a relay in front of the callback, sharing these
+    /// counts, on these CPUs (the byte-counting pass).
+    pub(crate) callback_relay: Option<(Shared, CpuList)>,
 }
 
 /// Starts `count` subscribers of `mechanism` into `tasks`; each records into
-/// `deliveries`. Webhooks are registered on a callback served in `tasks` too.
+/// `deliveries`. Webhooks are registered on a callback served in `tasks` too (behind
+/// the relay `servers` asks for, which runs until dropped): their ids and the relay.
 ///
 /// # Errors
 ///
@@ -142,12 +149,22 @@ pub(crate) async fn subscribe(
     count: usize,
     deliveries: &Arc<Deliveries>,
     tasks: &mut JoinSet<()>,
-) -> anyhow::Result<Vec<u64>> {
+) -> anyhow::Result<(Vec<u64>, Option<Relay>)> {
     let http = http_client()?;
     let mut hooks = Vec::new();
     if mechanism == Mechanism::Hook {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let callback = format!("http://{}/hook", listener.local_addr()?);
+        let relay = match &servers.callback_relay {
+            Some((shared, cpus)) => Some(Relay::start(
+                listener.local_addr()?.to_string(),
+                Link::default(),
+                shared.clone(),
+                cpus,
+            )?),
+            None => None,
+        };
+        let reached_at = relay.as_ref().map_or(listener.local_addr()?, Relay::addr);
+        let callback = format!("http://{reached_at}/hook");
         let seen = Arc::clone(deliveries);
         // Whether each hook has had an event of this run yet: its first makes it ready.
         let had: Arc<Vec<AtomicBool>> =
@@ -188,7 +205,7 @@ pub(crate) async fn subscribe(
                 .ok_or_else(|| anyhow::anyhow!("the server refused a hook: {reply}"))?;
             hooks.push(id);
         }
-        return Ok(hooks);
+        return Ok((hooks, relay));
     }
     for i in 0..count {
         let deliveries = Arc::clone(deliveries);
@@ -268,7 +285,7 @@ pub(crate) async fn subscribe(
             Mechanism::Hook => {}
         }
     }
-    Ok(hooks)
+    Ok((hooks, None))
 }
 
 /// One event's JSON (the WebSocket lab's wording) seen by a subscriber.

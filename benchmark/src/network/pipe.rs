@@ -110,6 +110,8 @@ pub(crate) struct Shape {
     pub tallies: [Arc<Tally>; 2],
     /// Reads the HTTP/2 windows this direction's sender announces, until it knows.
     pub watch: Option<(Watch, Arc<Seen>)>,
+    /// The run's count of bytes moved this way.
+    pub bytes: Option<Arc<AtomicU64>>,
 }
 
 impl Shape {
@@ -132,6 +134,9 @@ impl Shape {
             .is_some_and(|(watch, seen)| watch.feed(chunk, seen))
         {
             self.watch = None;
+        }
+        if let Some(bytes) = &self.bytes {
+            bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         }
         let [connection, run] = &self.tallies;
         if connection.count(lost) {
@@ -311,6 +316,7 @@ mod tests {
             dice: Dice::new(1),
             tallies: Default::default(),
             watch: None,
+            bytes: None,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -25,6 +25,8 @@ pub(crate) struct Shared {
     down: Option<Arc<Bottleneck>>,
     tally: Arc<Tally>,
     windows: Arc<Seen>,
+    /// Bytes moved from the clients to the server, and back.
+    bytes: [Arc<AtomicU64>; 2],
 }
 
 impl Shared {
@@ -35,7 +37,14 @@ impl Shared {
             down: link.rate_bps.map(|r| Arc::new(Bottleneck::new(r))),
             tally: Arc::default(),
             windows: Arc::default(),
+            bytes: Default::default(),
         }
+    }
+
+    /// Bytes moved so far: `(to the server, to the clients)`.
+    pub(crate) fn bytes(&self) -> (u64, u64) {
+        let [up, down] = &self.bytes;
+        (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
     }
 
     /// The HTTP/2 windows each side announced on the run's cleartext connections.
@@ -181,6 +190,7 @@ async fn relay_one(
         dice: Dice::new(number * 2),
         tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
         watch: Some((Watch::new(Side::Client), Arc::clone(&shared.windows))),
+        bytes: Some(Arc::clone(&shared.bytes[0])),
     };
     let down = Shape {
         link,
@@ -189,6 +199,7 @@ async fn relay_one(
         dice: Dice::new(number * 2 + 1),
         tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
         watch: Some((Watch::new(Side::Server), Arc::clone(&shared.windows))),
+        bytes: Some(Arc::clone(&shared.bytes[1])),
     };
     let going = tokio::spawn(pipe::run(client_read, server_write, up));
     pipe::run(server_read, client_write, down).await;

@@ -1,6 +1,7 @@
 //! `benchmark push`'s report: a line per mechanism (publish-to-receipt latency,
-//! delivered, late and skipped copies, server CPU per delivered copy, connections held)
-//! in every format but HTML.
+//! delivered, late and skipped copies, server CPU and bytes per delivered copy,
+//! connections held) and the mechanisms ranked by p50 and p99, in every format but
+//! HTML.
 
 use crate::model::PushReport;
 use crate::render::grid::Grid;
@@ -18,14 +19,16 @@ pub(crate) fn push_report(report: &PushReport, format: Format) -> Option<String>
         }
         Format::Csv => grid(report, false).csv(),
         Format::Markdown => format!(
-            "{}\n\n{}",
+            "{}\n\n{}\n{}",
             wrap(&heading(report), "", "", 100),
-            grid(report, true).markdown()
+            grid(report, true).markdown(),
+            ranking(report)
         ),
         Format::Table => format!(
-            "{}\n\n{}",
+            "{}\n\n{}\n{}",
             wrap(&heading(report), "", "", 100),
-            grid(report, true).text("")
+            grid(report, true).text(""),
+            ranking(report)
         ),
         Format::Html => return None,
     };
@@ -33,18 +36,52 @@ pub(crate) fn push_report(report: &PushReport, format: Format) -> Option<String>
 }
 
 fn heading(report: &PushReport) -> String {
+    let pace = match report.rate {
+        Some(rate) => format!(
+            "published at {rate} a second whatever the subscribers have (copies missing \
+             {} ms after the last are late)",
+            report.timeout_ms
+        ),
+        None => format!(
+            "each published once every subscriber has the one before (or after {} ms)",
+            report.timeout_ms
+        ),
+    };
     format!(
-        "commlab benchmark push: {} subscribers per mechanism, {} events, each published \
-         once every subscriber has the one before (or after {} ms); latency from \
-         publishing to each subscriber's having it, one clock",
-        report.subscribers, report.events, report.timeout_ms
+        "commlab benchmark push: {} subscribers per mechanism, {} events, {pace}; latency \
+         from publishing to each subscriber's having it, one clock; bytes per copy counted \
+         on the wire in a pass of their own",
+        report.subscribers, report.events
+    )
+}
+
+/// The mechanisms by p50 and by p99, fastest first.
+fn ranking(report: &PushReport) -> String {
+    let label = |key: &'static str| -> &'static str {
+        report
+            .rows
+            .iter()
+            .find(|r| r.key == key)
+            .map_or(key, |r| r.label)
+    };
+    let line = |keys: &[&'static str]| {
+        keys.iter()
+            .enumerate()
+            .map(|(i, key)| format!("{}. {}", i + 1, label(key)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "\nFastest to every subscriber by p50: {}\nby p99: {}\n",
+        line(&report.ranking_p50),
+        line(&report.ranking_p99)
     )
 }
 
 /// The table: for people (labels, units) or, not `people`, for CSV (keys, numbers).
 fn grid(report: &PushReport, people: bool) -> Grid {
-    let headers = if people {
-        [
+    let headers: Vec<&str> = if people {
+        vec![
             "Mechanism",
             "Delivered",
             "Late",
@@ -53,10 +90,11 @@ fn grid(report: &PushReport, people: bool) -> Grid {
             "p99",
             "max",
             "server CPU/delivery",
+            "bytes out/in per delivery",
             "conns held",
         ]
     } else {
-        [
+        vec![
             "key",
             "delivered",
             "late",
@@ -65,6 +103,8 @@ fn grid(report: &PushReport, people: bool) -> Grid {
             "p99_us",
             "max_us",
             "server_cpu_us_per_delivery",
+            "bytes_out_per_delivery",
+            "bytes_in_per_delivery",
             "connections_held",
         ]
     };
@@ -78,7 +118,7 @@ fn grid(report: &PushReport, people: bool) -> Grid {
         .rows
         .iter()
         .map(|row| {
-            vec![
+            let mut cells = vec![
                 if people { row.label } else { row.key }.to_owned(),
                 row.delivered.to_string(),
                 row.late.to_string(),
@@ -87,12 +127,25 @@ fn grid(report: &PushReport, people: bool) -> Grid {
                 time(row.p99_us),
                 time(row.max_us),
                 time(row.server_cpu_us_per_delivery),
-                row.connections_held.to_string(),
-            ]
+            ];
+            let bytes = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.0}"));
+            if people {
+                cells.push(
+                    match (row.bytes_out_per_delivery, row.bytes_in_per_delivery) {
+                        (Some(out), Some(inward)) => format!("{out:.0}/{inward:.0}"),
+                        _ => "—".to_owned(),
+                    },
+                );
+            } else {
+                cells.push(bytes(row.bytes_out_per_delivery));
+                cells.push(bytes(row.bytes_in_per_delivery));
+            }
+            cells.push(row.connections_held.to_string());
+            cells
         })
         .collect();
     Grid {
-        headers: headers.map(String::from).to_vec(),
+        headers: headers.into_iter().map(String::from).collect(),
         rows,
         text_columns: 1,
     }
