@@ -72,7 +72,7 @@ fn ranking(report: &PushReport) -> String {
             .join(", ")
     };
     format!(
-        "\nFastest to every subscriber by p50: {}\nby p99: {}\n",
+        "Fastest to every subscriber by p50: {}\nby p99: {}\n",
         line(&report.ranking_p50),
         line(&report.ranking_p99)
     )
