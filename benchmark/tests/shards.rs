@@ -287,5 +287,11 @@ fn shards_that_do_not_belong_together_are_refused() {
     // One shard alone is not the run.
     let said = merge(&[&first]);
     assert!(said.contains("shard 1 of 2 is missing"), "{said}");
+    // Nor is a shard of a sweep, which is many runs.
+    let output = benchmark(&["--shard", "0/2", "--sweep", "concurrency=2,4"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("a sweep is many runs"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

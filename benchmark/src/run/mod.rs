@@ -176,6 +176,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None => {}
     }
+    if cli.sweep.is_some() && (cli.settings.shard.is_some() || cli.settings.shards.is_some()) {
+        bail!(
+            "--shard splits one run over processes, and a sweep is many runs: run each \
+             point's shards as a run of its own (and merge them point by point)"
+        );
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let control = control_runtime()?;
     let flag = Arc::clone(&stop);
