@@ -3,7 +3,8 @@
 # the four servers turn healthy, each lab's self-test passes inside its container,
 # `--version` names the commit, a report is written to ./reports, and the benchmark
 # run puts every row at or above the floor (the floor's echo on the same network path
-# and CPUs as the servers). Ends with `docker compose down`, whatever happened.
+# and CPUs as the servers) with each server's CPU read from its Prometheus metrics.
+# Ends with `docker compose down`, whatever happened.
 #
 #   bash scripts/compose-check.sh                 # build, start, check, stop
 #   BENCH_ARGS="--iterations 200" bash scripts/compose-check.sh
@@ -83,5 +84,10 @@ if below:
     sys.exit("below the floor: " + ", ".join(f'{r["label"]} {r["x_floor"]:.2f}' for r in below))
 if any(r["errors"] for r in report["results"]):
     sys.exit("a row had errors")
+# Each server's CPU, read across the container boundary from its metrics.
+unread = [r["label"] for r in report["results"]
+          if r["protocol"] != "floor" and not (r.get("server_cpu_from") or "").endswith("/metrics")]
+if unread:
+    sys.exit("server CPU not read from metrics: " + ", ".join(unread))
 print("every row at or above the floor")
 PY
