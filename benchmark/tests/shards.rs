@@ -295,3 +295,14 @@ fn shards_that_do_not_belong_together_are_refused() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("a sweep is many runs"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_start_more_than_a_day_away_is_refused() {
+    // 2096: a mistyped year, most likely.
+    let output = benchmark(&["--protocols", "socket", "--start-at", "4000000000"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("--start-at is") && said.contains("24 hours"), "{said}");
+}

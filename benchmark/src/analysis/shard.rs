@@ -211,7 +211,7 @@ pub(crate) fn combine(
         }
         client_cpu = client_cpu
             .zip(part.client_cpu_s)
-            .map(|(total, s)| total + Duration::from_secs_f64(s.max(0.0)));
+            .map(|(total, s)| total.saturating_add(seconds_of(s)));
         server_cpu.extend(part.server_cpu_s);
         bytes = bytes.zip(part.bytes).map(|(a, b)| (a.0 + b.0, a.1 + b.1));
         connections = connections.zip(part.connections_opened).map(|(a, b)| a + b);
@@ -221,16 +221,14 @@ pub(crate) fn combine(
         );
         load_cpus += part.load_cpus;
         m.late += part.late;
-        m.max_late = m
-            .max_late
-            .max(Duration::from_secs_f64(part.max_late_us.max(0.0) / 1e6));
+        m.max_late = m.max_late.max(seconds_of(part.max_late_us / 1e6));
         m.complete &= part.complete;
     }
     m.histogram = histogram.unwrap_or_else(new_histogram);
     m.service = service.unwrap_or_else(new_histogram);
     m.first_item = first_item.unwrap_or_else(new_histogram);
     let seconds = |(start, end): (f64, f64)| (end - start).max(0.0);
-    m.wall = Duration::from_secs_f64(spans.iter().copied().map(seconds).sum());
+    m.wall = seconds_of(spans.iter().copied().map(seconds).sum());
     let per_round = round_totals
         .iter()
         .zip(&spans)
@@ -244,7 +242,7 @@ pub(crate) fn combine(
         })
         .collect();
     let server_cpu = (server_cpu.len() == parts.len() && !server_cpu.is_empty())
-        .then(|| Duration::from_secs_f64(server_cpu.iter().sum::<f64>() / server_cpu.len() as f64));
+        .then(|| seconds_of(server_cpu.iter().sum::<f64>() / server_cpu.len() as f64));
     Ok(Measured {
         info,
         operation,
@@ -265,6 +263,12 @@ pub(crate) fn combine(
         items: parts.first().and_then(|p| p.items),
         set_up: None,
     })
+}
+
+/// `s` seconds from a shard's file: none below zero, and none past what a `Duration`
+/// holds (a file edited by hand says what it likes).
+fn seconds_of(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
 }
 
 /// Latest start less earliest start of the shards' first rounds, seconds: how far

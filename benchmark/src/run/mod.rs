@@ -438,7 +438,7 @@ pub fn execute(
         .collect();
     eprintln!("{}", plan_line(settings, rows.len()));
     if let Some(at) = settings.start_at {
-        wait_for_start(at, stop);
+        wait_for_start(at, stop)?;
     }
     let clock = Clock::now();
     let cpu_before = CpuSnapshot::take();
@@ -533,12 +533,25 @@ pub fn execute(
     Ok(report)
 }
 
+/// The furthest ahead `--start-at` may be.
+const START_AT_LIMIT: Duration = Duration::from_secs(24 * 3600);
+
 /// Waits until `--start-at` (Unix seconds `at`), saying so, or until Ctrl-C.
-fn wait_for_start(at: f64, stop: &Arc<AtomicBool>) {
+///
+/// # Errors
+///
+/// When the time is more than a day away (a mistyped date, most likely).
+fn wait_for_start(at: f64, stop: &Arc<AtomicBool>) -> anyhow::Result<()> {
     let wait = crate::settings::shard::until(at);
+    if wait > START_AT_LIMIT {
+        bail!(
+            "--start-at is {:.0} hours away: give a time within the next 24 hours",
+            wait.as_secs_f64() / 3600.0
+        );
+    }
     if wait.is_zero() {
         eprintln!("--start-at has passed: starting at once");
-        return;
+        return Ok(());
     }
     eprintln!("Waiting {:.1} s for --start-at", wait.as_secs_f64());
     let end = std::time::Instant::now() + wait;
@@ -549,4 +562,5 @@ fn wait_for_start(at: f64, stop: &Arc<AtomicBool>) {
         }
         std::thread::sleep(left.min(std::time::Duration::from_millis(50)));
     }
+    Ok(())
 }

@@ -84,7 +84,12 @@ pub fn parse_start_at(text: &str) -> Result<f64, String> {
 
 /// How long from now until `unix_seconds` (zero if it has passed).
 pub fn until(unix_seconds: f64) -> Duration {
-    let at = UNIX_EPOCH + Duration::from_secs_f64(unix_seconds.max(0.0));
+    let Some(at) = Duration::try_from_secs_f64(unix_seconds.max(0.0))
+        .ok()
+        .and_then(|since| UNIX_EPOCH.checked_add(since))
+    else {
+        return Duration::MAX;
+    };
     at.duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO)
 }
@@ -141,5 +146,7 @@ mod tests {
         );
         assert!(parse_start_at("tomorrow").is_err());
         assert_eq!(until(1.0), Duration::ZERO);
+        // Far beyond what a clock holds: a wait that never ends, not a panic.
+        assert_eq!(until(1e300), Duration::MAX);
     }
 }
