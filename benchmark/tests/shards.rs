@@ -304,5 +304,8 @@ fn a_start_more_than_a_day_away_is_refused() {
         .unwrap();
     assert!(!output.status.success());
     let said = String::from_utf8_lossy(&output.stderr);
-    assert!(said.contains("--start-at is") && said.contains("24 hours"), "{said}");
+    assert!(
+        said.contains("--start-at is") && said.contains("24 hours"),
+        "{said}"
+    );
 }
