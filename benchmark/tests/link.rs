@@ -5,14 +5,14 @@
 //! suite (a test binary of their own; cargo runs binaries one after another): on two
 //! busy cores a debug build's thread wake-ups would otherwise land in the round trips.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
+mod common;
+
+use std::sync::{Mutex, MutexGuard};
 
 use benchmark::model::Report;
+use benchmark::render;
 use benchmark::settings::Format;
-use benchmark::{Cli, control_runtime, execute, render};
-use clap::Parser;
-use serde_json::Value;
+use common::{assert_clean, cli, read_json, run, scratch};
 
 /// Held by each test for its whole run, so no two measure at once.
 fn alone() -> MutexGuard<'static, ()> {
@@ -20,42 +20,6 @@ fn alone() -> MutexGuard<'static, ()> {
     ALONE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn cli(args: &[&str]) -> Cli {
-    let mut all = vec!["benchmark"];
-    all.extend_from_slice(args);
-    Cli::parse_from(all)
-}
-
-fn run(args: &[&str]) -> anyhow::Result<Report> {
-    let control = control_runtime()?;
-    execute(
-        &cli(args).settings,
-        &control,
-        &Arc::new(AtomicBool::new(false)),
-    )
-}
-
-fn assert_clean(report: &Report, keys: &[&str]) {
-    let names: Vec<_> = report.results.iter().map(|r| r.key).collect();
-    assert_eq!(names, keys);
-    for row in &report.results {
-        assert_eq!(row.errors, 0, "{} errors: {:?}", row.key, row.first_errors);
-        assert!(row.requests > 0, "{} measured nothing", row.key);
-        assert!(row.complete);
-    }
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("commlab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn read_json(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// `--link rtt=20ms`: every request of a kept connection takes one round trip more

@@ -2,25 +2,12 @@
 //! own `/metrics`, given by `--server-metrics` for a gRPC server's `--metrics-addr`,
 //! and a given endpoint that reports nothing refused before anything is measured.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+mod common;
 
-use benchmark::model::Report;
+use benchmark::render;
 use benchmark::settings::Format;
-use benchmark::{Cli, control_runtime, execute, render};
-use clap::Parser;
+use common::run;
 use lab_kit::metrics::ServerMetrics;
-
-fn run(args: &[&str]) -> anyhow::Result<Report> {
-    let mut all = vec!["benchmark"];
-    all.extend_from_slice(args);
-    let control = control_runtime()?;
-    execute(
-        &Cli::parse_from(all).settings,
-        &control,
-        &Arc::new(AtomicBool::new(false)),
-    )
-}
 
 /// Binds `127.0.0.1:0` on `runtime`.
 fn listener(runtime: &tokio::runtime::Runtime) -> (tokio::net::TcpListener, String) {
@@ -90,13 +77,7 @@ fn external_servers_cpu_comes_from_their_metrics() {
 
 #[test]
 fn a_given_endpoint_without_the_cpu_time_is_refused() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (socket, socket_addr) = listener(&runtime);
-    runtime.spawn(socket_lab::run(
-        socket,
-        socket_lab::ServerConfig::default(),
-        std::future::pending::<()>(),
-    ));
+    let (socket_addr, _server) = common::socket_server();
     // The socket server's own port speaks no HTTP: nothing to read there.
     let error = run(&[
         "--protocols",

@@ -1,5 +1,7 @@
 //! End-to-end runs of the benchmark against real lab servers, with few iterations.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -8,22 +10,8 @@ use benchmark::model::{RankedBy, Report};
 use benchmark::settings::Format;
 use benchmark::{Cli, control_runtime, execute, exit_code, render};
 use clap::Parser;
+use common::{assert_clean, cli, read_json, run, scratch};
 use serde_json::Value;
-
-fn cli(args: &[&str]) -> Cli {
-    let mut all = vec!["benchmark"];
-    all.extend_from_slice(args);
-    Cli::parse_from(all)
-}
-
-fn run(args: &[&str]) -> anyhow::Result<Report> {
-    let control = control_runtime()?;
-    execute(
-        &cli(args).settings,
-        &control,
-        &Arc::new(AtomicBool::new(false)),
-    )
-}
 
 /// Every row of `--protocols socket,rest,rest-h2,grpc,ws --client both`, in order.
 const EVERY_ROW: [&str; 9] = [
@@ -37,16 +25,6 @@ const EVERY_ROW: [&str; 9] = [
     "grpc-hyper",
     "ws",
 ];
-
-fn assert_clean(report: &Report, keys: &[&str]) {
-    let names: Vec<_> = report.results.iter().map(|r| r.key).collect();
-    assert_eq!(names, keys);
-    for row in &report.results {
-        assert_eq!(row.errors, 0, "{} errors: {:?}", row.key, row.first_errors);
-        assert!(row.requests > 0, "{} measured nothing", row.key);
-        assert!(row.complete);
-    }
-}
 
 /// A TCP server on 127.0.0.1:0 that runs `serve` on each connection, on its own runtime.
 fn fake_server<F, Fut>(serve: F) -> (String, tokio::runtime::Runtime)
@@ -214,16 +192,7 @@ fn another_labs_server_at_a_given_address_is_named_before_anything_is_measured()
 
 #[test]
 fn a_given_address_is_measured_as_external_and_the_header_says_so() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    runtime.spawn(socket_lab::run(
-        listener,
-        socket_lab::ServerConfig::default(),
-        std::future::pending::<()>(),
-    ));
+    let (addr, _server) = common::socket_server();
     let pid = std::process::id().to_string();
     let report = run(&[
         "--protocols",
@@ -927,17 +896,6 @@ fn a_payload_grows_the_requests_of_the_echo_rows_and_grpc() {
 }
 
 /// A fresh folder for one test's files.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("commlab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn read_json(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// Reads a `.hlog` file back into the histograms it holds.
 fn read_interval_log(path: &std::path::Path) -> Vec<hdrhistogram::Histogram<u64>> {
     use base64::Engine as _;

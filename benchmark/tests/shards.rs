@@ -6,32 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 use base64::Engine as _;
+use common::{read_json, scratch, socket_server};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use serde_json::Value;
-
-/// A socket lab server on `127.0.0.1:0`, on a runtime kept alive by the caller.
-fn socket_server() -> (String, tokio::runtime::Runtime) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    runtime.spawn(socket_lab::run(
-        listener,
-        socket_lab::ServerConfig::default(),
-        std::future::pending::<()>(),
-    ));
-    (addr, runtime)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("commlab-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn benchmark(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_benchmark"));
@@ -56,10 +37,6 @@ fn reported(output: &Output) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn histogram(text: &str) -> Histogram<u64> {
