@@ -194,6 +194,22 @@ impl ServerMetrics {
         }
     }
 
+    /// One route's metrics, looked up once: for a server whose requests all take the
+    /// same route (the socket lab's lines), so each request skips the label lookups.
+    pub fn route(&self, route: &'static str, method: &'static str) -> RouteMetrics {
+        RouteMetrics {
+            metrics: self.clone(),
+            route,
+            method,
+            latency: self
+                .inner
+                .latency
+                .get_or_create(&RouteLabel { route })
+                .clone(),
+            counts: Vec::new(),
+        }
+    }
+
     /// The open-connections gauge, for whoever admits connections.
     pub fn open_connections(&self) -> OpenConnections {
         OpenConnections(self.inner.connections.clone())
@@ -241,6 +257,49 @@ impl RequestTimer {
 impl Drop for RequestTimer {
     fn drop(&mut self) {
         self.metrics.inner.in_flight.dec();
+    }
+}
+
+/// One route's metrics with its handles at hand (see [`ServerMetrics::route`]): the
+/// latency histogram, and each outcome's counter once it has been met. Held by one
+/// connection, so it needs no lock of its own.
+#[derive(Debug)]
+pub struct RouteMetrics {
+    metrics: ServerMetrics,
+    route: &'static str,
+    method: &'static str,
+    latency: Histogram,
+    /// The counters of the outcomes met so far (a handful at most).
+    counts: Vec<(Outcome, Counter)>,
+}
+
+impl RouteMetrics {
+    /// A request starts: in flight until [`RouteMetrics::finish`] (the instant to hand
+    /// it back).
+    pub fn start(&self) -> Instant {
+        self.metrics.inner.in_flight.inc();
+        Instant::now()
+    }
+
+    /// The request started at `started` is answered with `outcome`.
+    pub fn finish(&mut self, started: Instant, outcome: Outcome) {
+        let inner = &self.metrics.inner;
+        inner.in_flight.dec();
+        self.latency.observe(started.elapsed().as_secs_f64());
+        if let Some((_, counter)) = self.counts.iter().find(|(o, _)| *o == outcome) {
+            counter.inc();
+            return;
+        }
+        let counter = inner
+            .requests
+            .get_or_create(&RequestLabels {
+                route: self.route,
+                method: self.method,
+                status: outcome,
+            })
+            .clone();
+        counter.inc();
+        self.counts.push((outcome, counter));
     }
 }
 
@@ -358,6 +417,32 @@ mod tests {
             text.contains(r#"route="echo",method="LINE",status="error"} 1"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_routes_handles_count_as_the_lookups_do() {
+        let metrics = ServerMetrics::new();
+        let mut echo = metrics.route("echo", "LINE");
+        for ok in [true, true, false] {
+            let started = echo.start();
+            echo.finish(started, Outcome::Line(ok));
+        }
+        // And one the usual way, into the same counter.
+        metrics.request("echo", "LINE").finish(Outcome::Line(true));
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"route="echo",method="LINE",status="ok"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"route="echo",method="LINE",status="error"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"commlab_request_duration_seconds_count{route="echo"} 4"#),
+            "{text}"
+        );
+        assert_eq!(sample(&text, "commlab_requests_in_flight"), Some(0.0));
     }
 
     #[test]

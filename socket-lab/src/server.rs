@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use lab_kit::ReusableTimeout;
 use lab_kit::connection::{Admission, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, Slot, admit};
-use lab_kit::metrics::{Outcome, ServerMetrics};
+use lab_kit::metrics::{Outcome, RouteMetrics, ServerMetrics};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
@@ -180,6 +180,8 @@ async fn serve(
 ) -> io::Result<()> {
     // Reused for every request so the steady state allocates nothing.
     let mut reply = Vec::with_capacity(256);
+    // The metrics' handles looked up once for the connection, not once a line.
+    let mut metrics = config.metrics.as_ref().map(|m| m.route(ROUTE, METHOD));
     let mut scratch = String::new();
     // One idle timer and one stop listener for the whole connection, not one per
     // request: on a request path of a few microseconds, registering them each time shows.
@@ -213,10 +215,11 @@ async fn serve(
         reply.clear();
         match read {
             Ok(Ok(Some(line))) => {
-                let timer = config.metrics.as_ref().map(|m| m.request(ROUTE, METHOD));
+                let started = metrics.as_ref().map(RouteMetrics::start);
                 protocol::respond(line, &mut reply, &mut scratch);
-                if let Some(timer) = timer {
-                    timer.finish(Outcome::Line(reply.starts_with(protocol::OK_PREFIX)));
+                if let (Some(metrics), Some(started)) = (&mut metrics, started) {
+                    let ok = reply.starts_with(protocol::OK_PREFIX);
+                    metrics.finish(started, Outcome::Line(ok));
                 }
             }
             Ok(Ok(None)) => return Ok(()),
