@@ -165,7 +165,9 @@ pub(crate) fn notes(
             link.describe()
         ));
     }
-    if placement.shared() {
+    // Only a server running here can take turns with the load (an external one is
+    // another process's, or another machine's).
+    if placement.shared() && rows.iter().any(|r| r.embedded) {
         notes.push(format!(
             "load and servers share CPU {}: each row's latency includes taking turns with \
              the other side",
@@ -632,6 +634,20 @@ pub(crate) mod tests {
         r.throughput_rps = 1_000.0;
         r.client_cpu_share = Some(0.89);
         assert!(row_checks(&r, 1).is_empty());
+    }
+
+    #[test]
+    fn load_and_servers_share_a_cpu_only_when_a_server_runs_here() {
+        let settings = <crate::Cli as clap::Parser>::parse_from(["benchmark"]).settings;
+        let one_cpu = Placement::decide(&[0], None, None, None).unwrap();
+        assert!(one_cpu.shared());
+        let mut embedded = row();
+        embedded.embedded = true;
+        let said = |rows: &[ResultRow]| notes(&settings, &one_cpu, rows, &[]).join("\n");
+        assert!(said(&[embedded]).contains("share CPU 0"));
+        let mut external = row();
+        external.embedded = false;
+        assert!(!said(&[external]).contains("share CPU"));
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
         if p.client_threads == 1 { "" } else { "s" },
         p.client_cpus,
         p.server_cpus,
-        if p.shared() {
+        if p.shared() && report.results.iter().any(|r| r.embedded) {
             " (shared with the load)"
         } else {
             ""
