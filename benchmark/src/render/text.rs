@@ -131,16 +131,19 @@ pub(crate) fn context_lines(report: &Report) -> Vec<String> {
             None => format!("{} at {}", r.label, r.target),
         })
         .collect();
+    let any_here = report.results.iter().any(|r| r.embedded);
     let mut servers = format!(
-        "load: {} thread{} on CPU {}; embedded servers on CPU {}{}",
+        "load: {} thread{} on CPU {}; {}",
         p.client_threads,
         if p.client_threads == 1 { "" } else { "s" },
         p.client_cpus,
-        p.server_cpus,
-        if p.shared() && report.results.iter().any(|r| r.embedded) {
-            " (shared with the load)"
-        } else {
-            ""
+        match (any_here, p.shared()) {
+            (false, _) => "no embedded servers".to_owned(),
+            (true, true) => format!(
+                "embedded servers on CPU {} (shared with the load)",
+                p.server_cpus
+            ),
+            (true, false) => format!("embedded servers on CPU {}", p.server_cpus),
         },
     );
     if embedded || report.results.iter().all(|r| r.embedded) {
