@@ -5,27 +5,25 @@ use benchmark::Cli;
 use clap::Parser;
 use serde_json::Value;
 
-#[test]
-fn every_mechanism_delivers_every_event_to_every_subscriber() {
-    let path = std::env::temp_dir().join(format!("commlab-push-{}.json", std::process::id()));
-    let cli = Cli::parse_from([
-        "benchmark",
-        "--format",
-        "json",
-        "-o",
-        path.to_str().unwrap(),
-        "push",
-        "--subscribers",
-        "4",
-        "--events",
-        "6",
-    ]);
+/// Runs `benchmark WORDS... --format json -o FILE` (global options work after a
+/// subcommand too), checks it succeeded, and returns the report it wrote.
+fn json_report(name: &str, words: &[&str]) -> Value {
+    let path = std::env::temp_dir().join(format!("commlab-{name}-{}.json", std::process::id()));
+    let mut all = vec!["benchmark"];
+    all.extend_from_slice(words);
+    all.extend(["--format", "json", "-o", path.to_str().unwrap()]);
     assert_eq!(
-        benchmark::run(cli).unwrap(),
+        benchmark::run(Cli::parse_from(all)).unwrap(),
         std::process::ExitCode::SUCCESS
     );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let report = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let _ = std::fs::remove_file(&path);
+    report
+}
+
+#[test]
+fn every_mechanism_delivers_every_event_to_every_subscriber() {
+    let report = json_report("push", &["push", "--subscribers", "4", "--events", "6"]);
     let keys: Vec<&str> = report["rows"]
         .as_array()
         .unwrap()
@@ -72,29 +70,20 @@ fn every_mechanism_delivers_every_event_to_every_subscriber() {
 
 #[test]
 fn at_a_rate_every_event_goes_out_on_schedule_and_arrives() {
-    let path = std::env::temp_dir().join(format!("commlab-rpush-{}.json", std::process::id()));
-    let cli = Cli::parse_from([
-        "benchmark",
-        "--format",
-        "json",
-        "-o",
-        path.to_str().unwrap(),
-        "push",
-        "--subscribers",
-        "3",
-        "--events",
-        "10",
-        "--rate",
-        "50",
-        "--mechanisms",
-        "ws,sse",
-    ]);
-    assert_eq!(
-        benchmark::run(cli).unwrap(),
-        std::process::ExitCode::SUCCESS
+    let report = json_report(
+        "rpush",
+        &[
+            "push",
+            "--subscribers",
+            "3",
+            "--events",
+            "10",
+            "--rate",
+            "50",
+            "--mechanisms",
+            "ws,sse",
+        ],
     );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let _ = std::fs::remove_file(&path);
     assert_eq!(report["rate"], 50.0);
     for row in report["rows"].as_array().unwrap() {
         assert_eq!(row["delivered"], 30, "{row}");
@@ -120,26 +109,17 @@ fn push_picks_mechanisms_and_refuses_html() {
 
 #[test]
 fn workload_push_runs_the_same_comparison() {
-    let path = std::env::temp_dir().join(format!("commlab-wpush-{}.json", std::process::id()));
-    let cli = Cli::parse_from([
-        "benchmark",
-        "--workload",
-        "push",
-        "--subscribers",
-        "3",
-        "--iterations",
-        "4",
-        "--format",
-        "json",
-        "-o",
-        path.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        benchmark::run(cli).unwrap(),
-        std::process::ExitCode::SUCCESS
+    let report = json_report(
+        "wpush",
+        &[
+            "--workload",
+            "push",
+            "--subscribers",
+            "3",
+            "--iterations",
+            "4",
+        ],
     );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let _ = std::fs::remove_file(&path);
     assert_eq!(report["subscribers"], 3);
     assert_eq!(report["events"], 4);
     let rows = report["rows"].as_array().unwrap();

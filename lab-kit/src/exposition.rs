@@ -7,7 +7,7 @@ use crate::metrics::{CONTENT_TYPE, PATH, ServerMetrics};
 
 /// The reply to `method path` on a metrics endpoint: the metrics for `GET` or `HEAD`
 /// of [`PATH`], 405 for another method there, 404 elsewhere.
-pub fn reply(metrics: &ServerMetrics, method: &http::Method, path: &str) -> http::Response<String> {
+fn reply(metrics: &ServerMetrics, method: &http::Method, path: &str) -> http::Response<String> {
     use http::{Method, StatusCode, header};
     let (status, body, kind) = if path != PATH {
         (
@@ -49,7 +49,7 @@ pub async fn serve(
         max_connections: 64,
         ..crate::http::HttpPolicy::default()
     };
-    crate::http::serve(listener, Exposition(metrics), &policy, shutdown).await
+    crate::http::serve(listener, MetricsService(metrics), &policy, shutdown).await
 }
 
 /// `--metrics-addr ADDR`: binds `addr` and serves fresh metrics there in a task of
@@ -70,11 +70,12 @@ pub async fn serve_at(addr: &str, server: &str) -> anyhow::Result<ServerMetrics>
     Ok(metrics)
 }
 
-/// The metrics endpoint as a service.
+/// The metrics endpoint as a service: what `--metrics-addr` serves, and what a lab whose
+/// port speaks HTTP routes `/metrics` to (axum's `route_service`).
 #[derive(Debug, Clone)]
-struct Exposition(ServerMetrics);
+pub struct MetricsService(pub ServerMetrics);
 
-impl<B> tower_service::Service<http::Request<B>> for Exposition {
+impl<B> tower_service::Service<http::Request<B>> for MetricsService {
     type Response = http::Response<String>;
     type Error = std::convert::Infallible;
     type Future = std::future::Ready<Result<Self::Response, Self::Error>>;

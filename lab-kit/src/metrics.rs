@@ -91,7 +91,7 @@ impl Collector for Process {
             )?;
             counter.encode(metric)?;
         }
-        if let Some(bytes) = resident_bytes() {
+        if let Some(bytes) = resident_memory() {
             let gauge = ConstGauge::new(i64::try_from(bytes).unwrap_or(i64::MAX));
             let metric = encoder.encode_descriptor(
                 "process_resident_memory_bytes",
@@ -113,8 +113,9 @@ pub fn process_cpu_time() -> Option<Duration> {
     Some(Duration::new(secs, nanos))
 }
 
-/// Resident memory of this process, from `/proc/self/status` (`None` off Linux).
-fn resident_bytes() -> Option<u64> {
+/// Resident memory of this process in bytes, from `/proc/self/status` (`None` off
+/// Linux).
+pub fn resident_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -134,6 +135,24 @@ struct Inner {
     latency: Family<RouteLabel, Histogram, LatencyBuckets>,
     in_flight: Gauge,
     connections: Gauge,
+}
+
+impl Inner {
+    /// Runs `with` on the request counter of `route`, `method` and `status`, made on
+    /// first use (the one place a request's labels are put together).
+    fn counter<R>(
+        &self,
+        route: &'static str,
+        method: &'static str,
+        status: Outcome,
+        with: impl FnOnce(&Counter) -> R,
+    ) -> R {
+        with(&self.requests.get_or_create(&RequestLabels {
+            route,
+            method,
+            status,
+        }))
+    }
 }
 
 impl Default for ServerMetrics {
@@ -239,14 +258,7 @@ impl RequestTimer {
     /// Counts the request as answered with `outcome`, its latency up to now.
     pub fn finish(self, outcome: Outcome) {
         let inner = &self.metrics.inner;
-        inner
-            .requests
-            .get_or_create(&RequestLabels {
-                route: self.route,
-                method: self.method,
-                status: outcome,
-            })
-            .inc();
+        inner.counter(self.route, self.method, outcome, |counter| counter.inc());
         inner
             .latency
             .get_or_create(&RouteLabel { route: self.route })
@@ -290,14 +302,7 @@ impl RouteMetrics {
             counter.inc();
             return;
         }
-        let counter = inner
-            .requests
-            .get_or_create(&RequestLabels {
-                route: self.route,
-                method: self.method,
-                status: outcome,
-            })
-            .clone();
+        let counter = inner.counter(self.route, self.method, outcome, Counter::clone);
         counter.inc();
         self.counts.push((outcome, counter));
     }

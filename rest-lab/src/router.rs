@@ -49,7 +49,10 @@ pub fn app(state: Config) -> Router {
     // Only a server asked for metrics has the route (the counting is the connection
     // layer's: see `crate::run`).
     let routes = match &state.metrics {
-        Some(_) => routes.route(lab_kit::metrics::PATH, get(metrics)),
+        Some(metrics) => routes.route_service(
+            lab_kit::metrics::PATH,
+            lab_kit::exposition::MetricsService(metrics.clone()),
+        ),
         None => routes,
     };
     routes
@@ -63,18 +66,6 @@ pub fn app(state: Config) -> Router {
             server_header(),
         ))
         .with_state(state)
-}
-
-/// `GET /metrics`: the server's metrics in Prometheus's text format.
-async fn metrics(
-    State(state): State<Config>,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-) -> Response {
-    match &state.metrics {
-        Some(metrics) => lab_kit::exposition::reply(metrics, &method, uri.path()).into_response(),
-        None => routes::not_found(method, uri).await.into_response(),
-    }
 }
 
 /// The route a request counts under in the metrics: the contract's routes by their

@@ -61,16 +61,10 @@ pub fn app(config: Config, stop: CancellationToken, sessions: TaskTracker) -> Ro
     let id = lab_kit::build::server_id("ws-lab", env!("CARGO_PKG_VERSION"));
     let server_id = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("ws-lab"));
     let router = match &config.policy.metrics {
-        Some(http) => {
-            let metrics = http.metrics.clone();
-            Router::new().route(
-                lab_kit::metrics::PATH,
-                get(move |method: axum::http::Method, uri: axum::http::Uri| {
-                    let metrics = metrics.clone();
-                    async move { lab_kit::exposition::reply(&metrics, &method, uri.path()) }
-                }),
-            )
-        }
+        Some(http) => Router::new().route_service(
+            lab_kit::metrics::PATH,
+            lab_kit::exposition::MetricsService(http.metrics.clone()),
+        ),
         None => Router::new(),
     };
     router

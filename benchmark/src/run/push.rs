@@ -25,7 +25,7 @@ use crate::security::Guard;
 use crate::servers::EmbeddedServer;
 use crate::settings::link::Link;
 use crate::settings::push::Mechanism;
-use crate::stats::percentile;
+use crate::stats::{percentile, rank};
 
 /// Longest the subscribers may take to be ready (every one has heard the warm-up).
 const READY: Duration = Duration::from_secs(30);
@@ -129,14 +129,14 @@ pub(crate) fn measure(args: &PushArgs, placement: &Placement) -> anyhow::Result<
     })
 }
 
-/// The mechanisms by `figure`, lowest first; those without it left out.
+/// The mechanisms by `figure`, lowest first (the run's own ranking rule); those
+/// without it left out.
 fn ranked(rows: &[PushRow], figure: fn(&PushRow) -> Option<f64>) -> Vec<&'static str> {
-    let mut by: Vec<(f64, &'static str)> = rows
+    let entries: Vec<(&'static str, f64)> = rows
         .iter()
-        .filter_map(|r| figure(r).map(|v| (v, r.key)))
+        .filter_map(|r| figure(r).map(|v| (r.key, v)))
         .collect();
-    by.sort_by(|a, b| a.0.total_cmp(&b.0));
-    by.into_iter().map(|(_, key)| key).collect()
+    rank(&entries).into_iter().map(|place| place.key).collect()
 }
 
 /// The relays' byte counts of the counting pass: the servers', and the webhooks'
@@ -235,7 +235,12 @@ async fn one(
     let bytes = meter
         .map(Meter::bytes)
         .zip(bytes_before)
-        .map(|(after, before)| (after.0 - before.0, after.1 - before.1));
+        .map(|(after, before)| {
+            (
+                after.0.saturating_sub(before.0),
+                after.1.saturating_sub(before.1),
+            )
+        });
     // Leave: hooks deleted (or they would go on costing the server), streams dropped.
     let http = reqwest::Client::new();
     for id in hooks {

@@ -191,6 +191,26 @@ pub const DEFAULT_TIMEOUT: &str = "5s";
 /// Default users created before a `list` run.
 pub const DEFAULT_LIST_SIZE: usize = 100;
 
+/// Reads `LAB=VALUE` (one lab's) or `VALUE` (every external server's), as the options
+/// about external servers take them (`--server-pid`, `--server-metrics`); a `=` after a
+/// `/` is the value's own (a URL's query).
+///
+/// # Errors
+///
+/// When the part before `=` names no lab server.
+fn for_a_lab(text: &str) -> Result<(Option<Lab>, &str), String> {
+    match text.split_once('=') {
+        Some((lab, value)) if !lab.contains('/') => {
+            let known = [Lab::Socket, Lab::Rest, Lab::Grpc, Lab::Ws];
+            let Some(&lab) = known.iter().find(|known| known.key() == lab) else {
+                return Err(format!("unknown lab {lab:?}: use socket, rest, grpc or ws"));
+            };
+            Ok((Some(lab), value))
+        }
+        _ => Ok((None, text)),
+    }
+}
+
 /// An external server's metrics endpoint, for its CPU time from
 /// `process_cpu_seconds_total`: `grpc=http://host:9100/metrics`, or a URL for every
 /// external server.
@@ -218,16 +238,7 @@ impl ServerMetricsUrl {
 ///
 /// When a lab is named that has no server, or the URL is not plain `http://`.
 pub fn parse_server_metrics(text: &str) -> Result<ServerMetricsUrl, String> {
-    let (lab, url) = match text.split_once('=') {
-        Some((lab, url)) if !lab.contains('/') => {
-            let known = [Lab::Floor, Lab::Socket, Lab::Rest, Lab::Grpc, Lab::Ws];
-            let Some(&lab) = known.iter().find(|known| known.key() == lab) else {
-                return Err(format!("unknown lab {lab:?}: use socket, rest, grpc or ws"));
-            };
-            (Some(lab), url)
-        }
-        _ => (None, text),
-    };
+    let (lab, url) = for_a_lab(text)?;
     if url.starts_with("https://") {
         return Err(format!(
             "{url}: the metrics are read over plain http:// (serve them on a private address)"
@@ -269,16 +280,7 @@ pub struct ServerPid {
 ///
 /// When the text is not a process id, with or without a lab in front.
 pub fn parse_server_pid(text: &str) -> Result<ServerPid, String> {
-    let (lab, pid) = match text.split_once('=') {
-        Some((lab, pid)) => {
-            let known = [Lab::Socket, Lab::Rest, Lab::Grpc, Lab::Ws];
-            let Some(&lab) = known.iter().find(|known| known.key() == lab) else {
-                return Err(format!("unknown lab {lab:?}: use socket, rest, grpc or ws"));
-            };
-            (Some(lab), pid)
-        }
-        None => (None, text),
-    };
+    let (lab, pid) = for_a_lab(text)?;
     let pid = pid
         .trim()
         .parse()

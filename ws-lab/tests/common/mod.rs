@@ -22,10 +22,7 @@ pub(crate) async fn start(
 
 /// This process's resident memory, in bytes.
 pub(crate) fn resident() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
+    lab_kit::metrics::resident_memory().expect("a Linux /proc")
 }
 
 /// An upgraded echo connection, the handshake written by hand.
