@@ -12,7 +12,7 @@
 //! 3. `engine`: load threads, the client loop, probes and their errors, turns,
 //!    timeline, traffic, CPU time; nothing of the user store or the report;
 //!    `security`: the run's TLS certificate and token (`--tls`, `--auth`);
-//!    `network`: the emulated link (`--link`), a relay in front of each server;
+//!    `network`: the emulated link (`--link`), in each probe's stream or a relay;
 //! 4. `servers`: the labs' servers, embedded or external, their address and CPU time;
 //! 5. `adapters`: one file per protocol and client kind: set-up, probe, clean-up;
 //! 6. [`model`]: every type the JSON report holds: data, no computing;

@@ -209,13 +209,17 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// Sends the clients through `relay` (`--link`): the address and authority become
-    /// the relay's, the scheme stays.
+    /// Puts `relay` in front (`--link`) for the clients that open their connections
+    /// themselves; the probes' own connections are shaped in their streams and go to
+    /// the server's address.
     pub(crate) fn behind(&mut self, relay: Relay) {
-        let through = relay.addr().to_string();
-        self.address = self.address.replacen(&self.authority, &through, 1);
-        self.authority = through;
         self.relay = Some(relay);
+    }
+
+    /// `address` through the relay, scheme kept, when there is one.
+    pub(crate) fn relayed_address(&self) -> Option<String> {
+        let through = self.relay.as_ref()?.addr().to_string();
+        Some(self.address.replacen(&self.authority, &through, 1))
     }
 
     /// The server's CPU time so far, where it can be read.

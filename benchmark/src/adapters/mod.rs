@@ -129,6 +129,10 @@ pub(crate) struct ProbeContext {
     pub target: String,
     /// `host:port` of `target`.
     pub authority: String,
+    /// `target` through the link's relay under `--link`, for a client that opens its
+    /// connections itself and so cannot be shaped in its own stream (reqwest);
+    /// `target` otherwise.
+    pub relayed: String,
     /// Limit on each request (and on connecting).
     pub timeout: Duration,
     /// Keep the connection, or a new one per request.

@@ -74,7 +74,7 @@ impl Adapter for RestReqwest {
         index: usize,
     ) -> RestProbe {
         RestProbe {
-            target: context.target.clone(),
+            target: context.relayed.clone(),
             options: ClientOptions {
                 timeout: context.timeout,
                 http2: self.http2,

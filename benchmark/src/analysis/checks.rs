@@ -154,8 +154,23 @@ pub(crate) fn notes(
         notes.push(note);
     }
     if let Some(link) = &settings.link {
+        let relayed: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.key.ends_with("-reqwest"))
+            .map(|r| r.label)
+            .collect();
+        let relayed = if relayed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} through a relay in front of the server instead: reqwest keeps its \
+                 connections to itself, so each request pays the relay's hop too, tens of \
+                 microseconds on a loopback-like link)",
+                relayed.join(", ")
+            )
+        };
         notes.push(format!(
-            "link: {} emulated by a relay in front of every server (the floor's too); \
+            "link: {} emulated in every client's own connection, the floor's too{relayed}; \
              it does not model slow start or the congestion window's growth (a big reply \
              on a new connection runs at full rate at once, so large transfers look \
              better than on a real network), real segment loss or reordering (a held \

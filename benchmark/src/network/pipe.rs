@@ -117,7 +117,7 @@ pub(crate) struct Shape {
 impl Shape {
     /// True when nothing can hold a chunk: no delay, jitter, rate, loss or set-up
     /// round trip (`--link loopback`), so chunks go straight through.
-    fn passes_through(&self) -> bool {
+    pub(crate) fn passes_through(&self) -> bool {
         let link = &self.link;
         link.rtt.is_zero()
             && link.jitter.is_zero()
@@ -127,7 +127,7 @@ impl Shape {
     }
 
     /// Counts a chunk read (held as lost or not) and shows it to the window watch.
-    fn saw(&mut self, chunk: &[u8], lost: bool) {
+    pub(crate) fn saw(&mut self, chunk: &[u8], lost: bool) {
         if self
             .watch
             .as_mut()

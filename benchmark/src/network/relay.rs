@@ -52,6 +52,42 @@ impl Shared {
         self.windows.all()
     }
 
+    /// Counts a connection opened across the link, and numbers it (its dice's seed).
+    pub(crate) fn open_connection(&self) -> u64 {
+        self.tally.connections.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// How connection `number`'s two directions are shaped: to the server (no byte
+    /// before `not_before`, when given) and back, each through the run's bottleneck
+    /// that way, both counting in a tally of the connection's own and the run's.
+    pub(crate) fn shapes(
+        &self,
+        link: Link,
+        number: u64,
+        not_before: Option<Instant>,
+    ) -> (Shape, Shape) {
+        let tally = Arc::<Tally>::default();
+        let up = Shape {
+            link,
+            bottleneck: self.up.clone(),
+            not_before,
+            dice: Dice::new(number * 2),
+            tallies: [Arc::clone(&tally), Arc::clone(&self.tally)],
+            watch: Some((Watch::new(Side::Client), Arc::clone(&self.windows))),
+            bytes: Some(Arc::clone(&self.bytes[0])),
+        };
+        let down = Shape {
+            link,
+            bottleneck: self.down.clone(),
+            not_before: None,
+            dice: Dice::new(number * 2 + 1),
+            tallies: [tally, Arc::clone(&self.tally)],
+            watch: Some((Watch::new(Side::Server), Arc::clone(&self.windows))),
+            bytes: Some(Arc::clone(&self.bytes[1])),
+        };
+        (up, down)
+    }
+
     /// The run's tally so far: chunks moved and held, connections accepted and those
     /// of them that had a chunk held.
     pub(crate) fn tally(&self) -> [u64; 4] {
@@ -148,7 +184,6 @@ impl Drop for Relay {
 }
 
 async fn accept(listener: TcpListener, upstream: String, link: Link, shared: Shared) {
-    let mut number = 0u64;
     loop {
         let Ok((client, _)) = listener.accept().await else {
             // Out of descriptors and the like: let the moment pass.
@@ -156,9 +191,8 @@ async fn accept(listener: TcpListener, upstream: String, link: Link, shared: Sha
             continue;
         };
         let accepted = Instant::now();
-        number += 1;
+        let number = shared.open_connection();
         let (upstream, shared) = (upstream.clone(), shared.clone());
-        shared.tally.connections.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             relay_one(client, &upstream, link, &shared, accepted, number).await;
         });
@@ -175,32 +209,15 @@ async fn relay_one(
     accepted: Instant,
     number: u64,
 ) {
-    let tally = Arc::<Tally>::default();
     let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
     let _ = (client.set_nodelay(true), server.set_nodelay(true));
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
-    let up = Shape {
-        link,
-        bottleneck: shared.up.clone(),
-        // The TCP handshake's round trip, before the first byte can go.
-        not_before: (!link.rtt.is_zero()).then(|| accepted + link.rtt),
-        dice: Dice::new(number * 2),
-        tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
-        watch: Some((Watch::new(Side::Client), Arc::clone(&shared.windows))),
-        bytes: Some(Arc::clone(&shared.bytes[0])),
-    };
-    let down = Shape {
-        link,
-        bottleneck: shared.down.clone(),
-        not_before: None,
-        dice: Dice::new(number * 2 + 1),
-        tallies: [Arc::clone(&tally), Arc::clone(&shared.tally)],
-        watch: Some((Watch::new(Side::Server), Arc::clone(&shared.windows))),
-        bytes: Some(Arc::clone(&shared.bytes[1])),
-    };
+    // The TCP handshake's round trip, before the first byte can go.
+    let handshake = (!link.rtt.is_zero()).then(|| accepted + link.rtt);
+    let (up, down) = shared.shapes(link, number, handshake);
     let going = tokio::spawn(pipe::run(client_read, server_write, up));
     pipe::run(server_read, client_write, down).await;
     let _ = going.await;

@@ -427,6 +427,7 @@ pub fn execute(
         },
         security: &security,
         shard,
+        link: shared.clone(),
     };
     // Each row beside its lab's server: every lab resolved above has one.
     let rows: Vec<(&dyn Row, &Target)> = rows

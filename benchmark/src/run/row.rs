@@ -21,6 +21,7 @@ use crate::engine::progress::Progress;
 use crate::engine::traffic::{SetUpTimes, Traffic};
 use crate::engine::turns::Place;
 use crate::engine::{Gate, Load, Part, run_load};
+use crate::network::relay;
 use crate::placement::Placement;
 use crate::security::Security;
 use crate::servers::Target;
@@ -58,6 +59,8 @@ pub(crate) struct Job<'a> {
     pub access: Access,
     /// This process's shard of the run (`--shard`), if it is one.
     pub shard: Option<Shard>,
+    /// Under `--link`, what every connection across it shares (bottlenecks, tally).
+    pub link: Option<relay::Shared>,
 }
 
 impl Job<'_> {
@@ -216,6 +219,7 @@ impl<A: Adapter> Row for A {
             let context = ProbeContext {
                 target: target.address.clone(),
                 authority: target.authority.clone(),
+                relayed: target.address.clone(),
                 timeout: settings.timeout,
                 policy: ConnectionPolicy::Reuse,
                 dial: Dial::new(Arc::default(), None),
@@ -276,10 +280,13 @@ impl<A: Adapter> Row for A {
         let context = ProbeContext {
             target: target.address.clone(),
             authority: target.authority.clone(),
+            relayed: target
+                .relayed_address()
+                .unwrap_or_else(|| target.address.clone()),
             timeout: settings.timeout,
             policy: settings.connection,
             dial: Dial::new(Arc::clone(&traffic), tls)
-                .over_link(settings.link.map(|l| l.rtt).unwrap_or_default()),
+                .over_link(settings.link.zip(job.link.clone())),
             token: job.access.token.clone(),
             sharing: settings.sharing(),
             tag,

@@ -353,8 +353,9 @@ pub struct Settings {
     /// handshake.
     #[arg(long, value_enum, default_value_t = Resumption::On)]
     pub tls_resumption: Resumption,
-    /// The network between every client and its server, emulated by a relay in front
-    /// of each (the floor's included): a preset (loopback, lan, region, continent,
+    /// The network between every client and its server, emulated in each client's own
+    /// connection (reqwest's through a relay in front of its server; the floor's
+    /// included): a preset (loopback, lan, region, continent,
     /// mobile) or a spec like rtt=20ms,rate=100mbit,jitter=2ms,loss=0.5%, each part
     /// optional. Without it nothing is between them.
     #[arg(long, value_name = "PRESET|SPEC", value_parser = Link::parse)]

@@ -11,9 +11,13 @@ use tokio::net::TcpStream;
 
 use crate::engine::probe::{CallError, ErrorKind};
 use crate::engine::traffic::{Counted, Traffic};
+use crate::network::relay::Shared;
+use crate::network::shaped::Wire;
+use crate::settings::link::Link;
 
-/// A probe's connection: counted, in cleartext or TLS.
-pub(crate) type Conn = ClientStream<Counted<TcpStream>>;
+/// A probe's connection: across the link (under `--link`), counted, in cleartext or
+/// TLS.
+pub(crate) type Conn = ClientStream<Counted<Wire>>;
 
 /// What a measurement's probes open connections with: where they count, and the TLS
 /// they speak (with the row's ALPN), if any. Cloned into every probe; the TLS
@@ -24,9 +28,9 @@ pub(crate) struct Dial {
     pub traffic: Arc<Traffic>,
     /// TLS, under `--tls`.
     pub tls: Option<ClientTls>,
-    /// Under `--link`, the round trip a TCP connect takes on it (the relay holds a
-    /// connection's first bytes until then; waiting here puts it in the connect).
-    pub connect_rtt: Duration,
+    /// Under `--link`, the link and what the run's connections share across it
+    /// (bottlenecks, tally): every connection is shaped in its own stream.
+    pub link: Option<(Link, Shared)>,
 }
 
 impl Dial {
@@ -35,16 +39,14 @@ impl Dial {
         Dial {
             traffic,
             tls,
-            connect_rtt: Duration::ZERO,
+            link: None,
         }
     }
 
-    /// The same, a TCP connect taking `rtt` (the `--link`'s round trip).
-    pub(crate) fn over_link(self, rtt: Duration) -> Self {
-        Dial {
-            connect_rtt: rtt,
-            ..self
-        }
+    /// The same, every connection across `link` (a TCP connect taking its round trip),
+    /// through the run's `shared` bottlenecks and tally.
+    pub(crate) fn over_link(self, link: Option<(Link, Shared)>) -> Self {
+        Dial { link, ..self }
     }
 
     /// Cleartext connections counting into a traffic of their own (tests).
@@ -67,12 +69,17 @@ pub(crate) async fn connect(addr: &str, timeout: Duration, dial: &Dial) -> Resul
         .map_err(|_| CallError::new(ErrorKind::Timeout, "connecting timed out"))?
         .map_err(|e| CallError::new(ErrorKind::Connect, e.to_string()))?;
     let _ = stream.set_nodelay(true);
-    if !dial.connect_rtt.is_zero() {
-        crate::network::pipe::wait_until(started + dial.connect_rtt).await;
-    }
+    let wire = match &dial.link {
+        None => Wire::direct(stream),
+        Some((link, shared)) => {
+            // The TCP handshake's round trip on the link.
+            crate::network::pipe::wait_until(started + link.rtt).await;
+            Wire::across(stream, *link, shared)
+        }
+    };
     let connected = Instant::now();
     dial.traffic.connected(connected - started);
-    let counted = Counted::new(stream, Arc::clone(&dial.traffic));
+    let counted = Counted::new(wire, Arc::clone(&dial.traffic));
     let Some(tls) = &dial.tls else {
         return Ok(MaybeTls::Plain(counted));
     };
