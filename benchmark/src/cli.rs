@@ -237,11 +237,11 @@ pub struct CostArgs {
     /// allocations).
     #[arg(long, default_value_t = 100)]
     pub warmup: u64,
-    /// Count each point this many times and take the median: an HTTP/2 server driven
-    /// by a library client moves by up to 2.4% from one process to the next; the median
-    /// of five holds it within 1% from run to run, of three not always (1 for a quick
-    /// look, at a fifth of the time).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Count each point this many times and take the median. With the wall clock
+    /// held (libfaketime), SCHED_FIFO and no address randomisation a count repeats
+    /// within 0.3%; without them an HTTP/2 server's moves by up to 2.4% from one
+    /// process to the next, and five repeats are not always enough for 1%.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeats: u32,
     /// Only these rows, by key (`floor`, `socket`, `rest-hyper`, `grpc-channel`, ...);
     /// every row the run's options select when left out.
@@ -254,6 +254,10 @@ pub struct CostArgs {
     /// that is removed).
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// The libfaketime library that holds the counted processes' wall clock (found
+    /// where Debian's `faketime` package puts it when left out).
+    #[arg(long, env = "FAKETIME_LIB", value_name = "PATH")]
+    pub faketime: Option<PathBuf>,
     /// Count the servers with their Prometheus metrics on (`--metrics`,
     /// `--metrics-addr`): set beside a run without it, the difference is what the
     /// metrics cost a request.

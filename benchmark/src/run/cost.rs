@@ -20,6 +20,7 @@ use crate::analysis::cost::median_two_point;
 use crate::cli::{CostArgs, CostClientArgs};
 use crate::model::{CostReport, CostRow};
 use crate::run::row::{self, Row};
+use crate::run::steady::{self, Steady};
 use crate::servers::{ServerCpu, Target, authority, url};
 use crate::settings::Settings;
 
@@ -88,7 +89,15 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
         None => std::env::temp_dir().join(format!("commlab-cost-{}", std::process::id())),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let counted = count_rows(settings, args, &rows, &dir);
+    if let Some(path) = args.faketime.as_deref().filter(|p| !p.is_file()) {
+        bail!(
+            "--faketime {}: no such file (Debian: apt-get install faketime)",
+            path.display()
+        );
+    }
+    let steady = Steady::find(args.faketime.as_deref());
+    eprintln!("{}", steady.describe());
+    let counted = count_rows(settings, args, &rows, &dir, &steady);
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -99,11 +108,11 @@ pub(crate) fn cost(settings: &Settings, args: &CostArgs) -> anyhow::Result<CostR
          take strict turns and no count depends on how they overlapped; the floor's echo \
          never spins looking for the next request here (--spin-us 0)"
             .to_owned(),
-        "±: how far the furthest repeat's own figure (its two points alone) lies from \
-         the median's; on HTTP/2 servers a single repeat moves by about 1%, with what the \
-         process does at its own pace (timers, the Date header), so each point is the \
-         median of --repeats counts"
-            .to_owned(),
+        format!(
+            "{}; ±: how far the furthest repeat's own figure (its two points alone) lies \
+             from the median's",
+            steady.describe()
+        ),
         "instructions are not time: a cache miss or a system call's wait costs far more \
          than its count says, so read these beside the run's CPU-time figures; what they \
          give is a figure that does not move with the machine's load (the same binaries \
@@ -140,6 +149,7 @@ fn count_rows(
     args: &CostArgs,
     rows: &[&dyn Row],
     dir: &Path,
+    steady: &Steady,
 ) -> anyhow::Result<Vec<CostRow>> {
     let mut counted = Vec::new();
     for row in rows {
@@ -158,7 +168,8 @@ fn count_rows(
                 }
             );
             for (point, requests) in [args.requests, args.requests * 2].into_iter().enumerate() {
-                let (client, server) = count_once(settings, args, *row, dir, requests, repeat)?;
+                let (client, server) =
+                    count_once(settings, args, *row, dir, requests, repeat, steady)?;
                 clients[point].push(client);
                 servers[point].push(server);
             }
@@ -181,6 +192,7 @@ fn count_once(
     dir: &Path,
     requests: u64,
     repeat: u32,
+    steady: &Steady,
 ) -> anyhow::Result<(u64, u64)> {
     let info = row.info();
     let this = std::env::current_exe().context("cannot find this program to run it again")?;
@@ -189,7 +201,8 @@ fn count_once(
     // Client and server on one CPU take strict turns: each read finds the whole of
     // what the other wrote, so no count depends on how the two overlapped.
     let cpu = one_cpu();
-    let mut server = Command::new(&args.valgrind)
+    let mut server = steady
+        .command(&args.valgrind)
         .args(callgrind(&server_out))
         .arg(&this)
         .args([
@@ -215,7 +228,7 @@ fn count_once(
             return Err(e.context(format!("{}'s server under callgrind", info.label)));
         }
     };
-    let mut client = Command::new(&args.valgrind);
+    let mut client = steady.command(&args.valgrind);
     client.args(callgrind(&client_out)).arg(&this);
     client.args(["--workload", &workload_name(settings)]);
     client.args(["--list-size", &settings.list_size.to_string()]);
@@ -243,7 +256,11 @@ fn count_once(
         );
     }
     stopped.with_context(|| format!("{}'s server under callgrind", info.label))?;
-    Ok((read_totals(&client_out)?, read_totals(&server_out)?))
+    let foreign = steady.foreign_object();
+    Ok((
+        read_totals(&client_out, foreign)?,
+        read_totals(&server_out, foreign)?,
+    ))
 }
 
 fn callgrind(out: &Path) -> Vec<String> {
@@ -333,10 +350,14 @@ fn valgrind_version(valgrind: &Path) -> anyhow::Result<String> {
     }
 }
 
-fn read_totals(path: &Path) -> anyhow::Result<u64> {
+/// The process's instructions, less those of `foreign`'s functions (libfaketime's
+/// wrappers, which only the counting puts there).
+fn read_totals(path: &Path, foreign: Option<&str>) -> anyhow::Result<u64> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("callgrind wrote no {}", path.display()))?;
-    parse_totals(&text).with_context(|| format!("no instruction total in {}", path.display()))
+    let total = parse_totals(&text)
+        .with_context(|| format!("no instruction total in {}", path.display()))?;
+    Ok(total.saturating_sub(foreign.map_or(0, |object| steady::object_cost(&text, object))))
 }
 
 /// The instruction total of a callgrind output file: its `totals:` line (or

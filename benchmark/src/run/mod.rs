@@ -9,6 +9,7 @@ pub(crate) mod push;
 pub(crate) mod relay;
 pub(crate) mod row;
 pub(crate) mod serve;
+pub(crate) mod steady;
 
 use std::path::Path;
 use std::process::ExitCode;
