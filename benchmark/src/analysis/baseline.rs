@@ -235,6 +235,7 @@ mod tests {
             .iter()
             .map(|&(rps, p50, p99)| Round {
                 throughput_rps: rps,
+                seconds: 1.0,
                 p50_us: Some(p50),
                 p99_us: Some(p99),
             })

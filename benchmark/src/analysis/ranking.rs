@@ -176,6 +176,7 @@ mod tests {
                 .zip(rps)
                 .map(|(&p50, &rps)| Round {
                     throughput_rps: rps,
+                    seconds: 1.0,
                     p50_us: Some(p50),
                     p99_us: Some(p50 * 2.0),
                 })
@@ -210,6 +211,7 @@ mod tests {
             p50s.iter()
                 .map(|&p50| Round {
                     throughput_rps: 1e6 / p50,
+                    seconds: 1.0,
                     p50_us: Some(p50),
                     p99_us: None,
                 })

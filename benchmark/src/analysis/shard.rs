@@ -236,6 +236,7 @@ pub(crate) fn combine(
             let histogram = histogram.clone().unwrap_or_else(new_histogram);
             Round {
                 throughput_rps: per_second(histogram.len(), seconds(*span)),
+                seconds: seconds(*span),
                 p50_us: percentile_us(&histogram, 0.5),
                 p99_us: percentile_us(&histogram, 0.99),
             }

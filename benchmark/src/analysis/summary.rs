@@ -7,7 +7,7 @@ use crate::adapters::RowInfo;
 use crate::analysis::checks;
 use crate::engine::traffic::{SetUpTimes, Steps};
 use crate::engine::{LoadResult, Round};
-use crate::interval::median_interval;
+use crate::interval::{median_interval, ratio_interval};
 use crate::model::{NewConnection, OpenLoop, ResultRow, StreamFigures};
 use crate::servers::{ServerCpu, Target};
 use crate::settings::link::Link;
@@ -106,7 +106,13 @@ pub(crate) fn summarise(measured: Measured, target: &Target) -> ResultRow {
         let values: Option<Vec<f64>> = rounds.iter().map(figure).collect();
         values.and_then(|values| median_interval(&values))
     };
-    let throughput = over_rounds(|r| Some(r.throughput_rps));
+    // The figure is all requests over all rounds' time; its interval is that ratio's.
+    let throughput = ratio_interval(
+        &rounds
+            .iter()
+            .map(|r| (r.seconds, r.throughput_rps * r.seconds))
+            .collect::<Vec<_>>(),
+    );
     let p50 = over_rounds(|r| r.p50_us);
     let p99 = over_rounds(|r| r.p99_us);
     let server_cpu_note = match (&target.cpu, server_cpu) {

@@ -415,6 +415,9 @@ pub(crate) struct LoadResult {
 pub struct Round {
     /// Successful requests per second over the round's span.
     pub throughput_rps: f64,
+    /// The round's span, seconds (first client's start to last client's end).
+    #[serde(default)]
+    pub seconds: f64,
     /// The round's median latency, microseconds (within 1%).
     pub p50_us: Option<f64>,
     /// The round's 99th percentile, microseconds (within 1%), from 100 requests up.
@@ -536,6 +539,7 @@ where
                 let secs = (*end - *start).as_secs_f64();
                 Round {
                     throughput_rps: per_second(histogram.len(), secs),
+                    seconds: secs,
                     p50_us: percentile_us(histogram, 0.5),
                     p99_us: percentile_us(histogram, 0.99),
                 }
