@@ -7,13 +7,15 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::pipe::{self, Shape};
 use super::relay::Shared;
+use crate::engine::traffic::{Observer, Tap};
 use crate::settings::link::Link;
 
 /// Bytes the in-memory pipe holds each way before the writer waits (the link's own
@@ -27,18 +29,39 @@ pub(crate) enum Wire {
     Direct(TcpStream),
     /// A link that holds nothing: the socket, each chunk counted (and its HTTP/2
     /// windows read) as the link counts it.
-    Counted(Box<Counted>),
+    Counted(Box<Tap<TcpStream, Counting>>),
     /// A link that holds chunks: the near end of a pipe whose far end is moved across
     /// the link to the socket.
     Shaped(DuplexStream),
 }
 
-/// The socket and both directions' shapes, for a link that only counts.
+/// What a link that holds nothing does with each chunk: counts it, and reads the
+/// HTTP/2 windows off it, as the link would (each direction's shape behind a lock no
+/// one else takes).
 #[derive(Debug)]
-pub(crate) struct Counted {
-    stream: TcpStream,
-    up: Shape,
-    down: Shape,
+pub(crate) struct Counting {
+    up: Mutex<Shape>,
+    down: Mutex<Shape>,
+}
+
+impl Observer for Counting {
+    fn opened(&self) {}
+
+    fn read(&self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            lock(&self.down).saw(bytes, false);
+        }
+    }
+
+    fn wrote(&self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            lock(&self.up).saw(bytes, false);
+        }
+    }
+}
+
+fn lock(shape: &Mutex<Shape>) -> std::sync::MutexGuard<'_, Shape> {
+    shape.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Wire {
@@ -54,7 +77,11 @@ impl Wire {
         let number = shared.open_connection();
         let (up, down) = shared.shapes(link, number, None);
         if up.passes_through() && down.passes_through() {
-            return Wire::Counted(Box::new(Counted { stream, up, down }));
+            let counting = Counting {
+                up: Mutex::new(up),
+                down: Mutex::new(down),
+            };
+            return Wire::Counted(Box::new(Tap::new(stream, counting)));
         }
         let (near, far) = tokio::io::duplex(PIPE);
         let (far_read, far_write) = tokio::io::split(far);
@@ -74,15 +101,7 @@ impl AsyncRead for Wire {
         match self.get_mut() {
             Wire::Direct(stream) => Pin::new(stream).poll_read(cx, buf),
             Wire::Shaped(near) => Pin::new(near).poll_read(cx, buf),
-            Wire::Counted(counted) => {
-                let before = buf.filled().len();
-                ready!(Pin::new(&mut counted.stream).poll_read(cx, buf))?;
-                let chunk = &buf.filled()[before..];
-                if !chunk.is_empty() {
-                    counted.down.saw(chunk, false);
-                }
-                Poll::Ready(Ok(()))
-            }
+            Wire::Counted(tap) => Pin::new(tap.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -96,11 +115,7 @@ impl AsyncWrite for Wire {
         match self.get_mut() {
             Wire::Direct(stream) => Pin::new(stream).poll_write(cx, buf),
             Wire::Shaped(near) => Pin::new(near).poll_write(cx, buf),
-            Wire::Counted(counted) => {
-                let written = ready!(Pin::new(&mut counted.stream).poll_write(cx, buf))?;
-                counted.up.saw(&buf[..written], false);
-                Poll::Ready(Ok(written))
-            }
+            Wire::Counted(tap) => Pin::new(tap.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -112,17 +127,7 @@ impl AsyncWrite for Wire {
         match self.get_mut() {
             Wire::Direct(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
             Wire::Shaped(near) => Pin::new(near).poll_write_vectored(cx, bufs),
-            Wire::Counted(counted) => {
-                let written = ready!(Pin::new(&mut counted.stream).poll_write_vectored(cx, bufs))?;
-                // What went is the first `written` bytes across the slices: one chunk.
-                let mut chunk = Vec::with_capacity(written);
-                for slice in bufs {
-                    let take = (written - chunk.len()).min(slice.len());
-                    chunk.extend_from_slice(&slice[..take]);
-                }
-                counted.up.saw(&chunk, false);
-                Poll::Ready(Ok(written))
-            }
+            Wire::Counted(tap) => Pin::new(tap.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -130,7 +135,7 @@ impl AsyncWrite for Wire {
         match self {
             Wire::Direct(stream) => stream.is_write_vectored(),
             Wire::Shaped(near) => near.is_write_vectored(),
-            Wire::Counted(counted) => counted.stream.is_write_vectored(),
+            Wire::Counted(tap) => tap.is_write_vectored(),
         }
     }
 
@@ -138,7 +143,7 @@ impl AsyncWrite for Wire {
         match self.get_mut() {
             Wire::Direct(stream) => Pin::new(stream).poll_flush(cx),
             Wire::Shaped(near) => Pin::new(near).poll_flush(cx),
-            Wire::Counted(counted) => Pin::new(&mut counted.stream).poll_flush(cx),
+            Wire::Counted(tap) => Pin::new(tap.as_mut()).poll_flush(cx),
         }
     }
 
@@ -146,7 +151,7 @@ impl AsyncWrite for Wire {
         match self.get_mut() {
             Wire::Direct(stream) => Pin::new(stream).poll_shutdown(cx),
             Wire::Shaped(near) => Pin::new(near).poll_shutdown(cx),
-            Wire::Counted(counted) => Pin::new(&mut counted.stream).poll_shutdown(cx),
+            Wire::Counted(tap) => Pin::new(tap.as_mut()).poll_shutdown(cx),
         }
     }
 }
