@@ -18,7 +18,8 @@ use crate::render::{comparison, sweep, text};
 
 const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
-  max-width: 1200px; padding: 0 1rem; color: #1d1d1f; line-height: 1.45; }
+  max-width: 1200px; padding: 0 1rem; color: #1d1d1f; line-height: 1.45;
+  overflow-wrap: break-word; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 ul.context { list-style: none; padding: 0; color: #444; }
