@@ -65,12 +65,22 @@ pub(crate) struct RowInfo {
     pub lab: &'static LabServer,
     /// The `--protocols` name that selects it (`rest`, `rest-h2`...).
     pub protocol: Option<Protocol>,
-    /// Why bytes cannot be counted on this client's connection, if they cannot.
+    /// Why bytes cannot be counted on this client's connection, if they cannot: the
+    /// client opens its connections itself (see [`RowInfo::connects_itself`]).
     pub bytes_unmeasured: Option<&'static str>,
     /// Why the server's CPU time says nothing about the request, if it does not.
     pub server_cpu_unmeasured: Option<&'static str>,
     /// What the client asks for by ALPN under `--tls` (empty: nothing).
     pub alpn: &'static [&'static [u8]],
+}
+
+impl RowInfo {
+    /// True for a client that opens its connections itself (reqwest), not through
+    /// the probes' [`Dial`]: its bytes, connections and set-up times go uncounted, and
+    /// under `--link` it crosses a relay in front of its server instead.
+    pub(crate) fn connects_itself(&self) -> bool {
+        self.bytes_unmeasured.is_some()
+    }
 }
 
 /// How set-up, clean-up and probes reach a server: the run's TLS and token.

@@ -154,9 +154,11 @@ pub(crate) fn notes(
         notes.push(note);
     }
     if let Some(link) = &settings.link {
+        // Rows whose client connects by itself (their bytes go uncounted for the
+        // same reason) cross a relay instead.
         let relayed: Vec<&str> = rows
             .iter()
-            .filter(|r| r.key.ends_with("-reqwest"))
+            .filter(|r| r.bytes_note.is_some())
             .map(|r| r.label)
             .collect();
         let relayed = if relayed.is_empty() {

@@ -402,7 +402,15 @@ pub fn execute(
 
     let shared = settings.link.map(|link| Shared::of(&link));
     if let (Some(link), Some(shared)) = (settings.link, &shared) {
+        // Probes are shaped in their own streams; only a client that connects by
+        // itself needs a relay in front of its server.
         for target in &mut targets {
+            let relayed = rows
+                .iter()
+                .any(|r| r.info().lab.key == target.lab.key && r.info().connects_itself());
+            if !relayed {
+                continue;
+            }
             let relay = Relay::start(
                 target.authority.clone(),
                 link,

@@ -340,9 +340,9 @@ impl<A: Adapter> Row for A {
             load: result,
             load_cpus: load.cpu_count(),
             server_cpu,
-            bytes: info.bytes_unmeasured.is_none().then_some(bytes),
-            connections_opened: info.bytes_unmeasured.is_none().then(|| traffic.opened()),
-            set_up: info.bytes_unmeasured.is_none().then_some(set_up),
+            bytes: (!info.connects_itself()).then_some(bytes),
+            connections_opened: (!info.connects_itself()).then(|| traffic.opened()),
+            set_up: (!info.connects_itself()).then_some(set_up),
             users_left: (left, total),
         })
     }
